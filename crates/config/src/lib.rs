@@ -1,0 +1,15 @@
+//! The configuration contracts that several parts of outage-lab share.
+//!
+//! - [`stage`]: the stage file `environments/<stage>/terraform.tfvars.json`, the single source of
+//!   truth that Terraform, the lab and the smoke test all read, and every name derived from it.
+//! - [`fault`]: the `FAULT_*` environment variables, parsed the same way by the functions at
+//!   init, by the lab's control plane before it accepts an injection, and by the stage file's
+//!   validation.
+
+pub mod fault;
+pub mod stage;
+
+pub use fault::{FaultConfig, FaultConfigError, FaultMode};
+pub use stage::{
+    AlarmDefinition, AlarmSubject, Stage, StageError, Statistic, TreatMissingData, KNOWN_CODES,
+};

