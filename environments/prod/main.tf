@@ -1,0 +1,33 @@
+# The stage root: the AWS provider for this stage's account and region, and the stack. Every
+# value comes from terraform.tfvars.json (the stage file), declared in stage-variables.tf, a
+# link to terraform/stack/stage-variables.tf.
+
+provider "aws" {
+  region              = var.aws_region
+  allowed_account_ids = var.allowed_account_ids
+
+  default_tags {
+    tags = {
+      stage        = var.stage
+      project      = "outage-lab"
+      "managed-by" = "terraform"
+    }
+  }
+}
+
+module "stack" {
+  source = "../../terraform/stack"
+
+  stage                  = var.stage
+  aws_region             = var.aws_region
+  allowed_account_ids    = var.allowed_account_ids
+  log_retention_days     = var.log_retention_days
+  tracing_enabled        = var.tracing_enabled
+  alarm_emails           = var.alarm_emails
+  api_throttle           = var.api_throttle
+  functions              = var.functions
+  routes                 = var.routes
+  alarms                 = var.alarms
+  lambda_package_dir     = "${path.root}/../../target/lambda"
+  enable_composite_alarm = var.enable_composite_alarm
+}

@@ -1,0 +1,1 @@
+../../terraform/stack/stage-variables.tf

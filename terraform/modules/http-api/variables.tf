@@ -1,0 +1,67 @@
+variable "name" {
+  description = "HTTP API name, `<stage>-outage-lab`."
+  type        = string
+}
+
+variable "routes" {
+  description = "Route key (\"GET /pay\") to the key of the function that serves it."
+  type        = map(string)
+
+  validation {
+    condition = alltrue([
+      for route in keys(var.routes) :
+      can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /[^ ]*$", route))
+    ])
+    error_message = "Every route key must be \"METHOD /path\" with METHOD one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, ANY."
+  }
+}
+
+variable "functions" {
+  description = "Function key to the function that routes may target: its name (for the invoke permission) and invoke ARN."
+  type = map(object({
+    function_name = string
+    invoke_arn    = string
+  }))
+}
+
+variable "throttle_rate_limit" {
+  description = "Steady-state requests per second of the $default stage's default route settings."
+  type        = number
+
+  validation {
+    condition     = var.throttle_rate_limit > 0
+    error_message = "throttle_rate_limit must be greater than 0."
+  }
+}
+
+variable "throttle_burst_limit" {
+  description = "Burst (bucket size) of the $default stage's default route settings."
+  type        = number
+
+  validation {
+    condition     = var.throttle_burst_limit > 0
+    error_message = "throttle_burst_limit must be greater than 0."
+  }
+}
+
+variable "integration_timeout_ms" {
+  description = "How long the gateway waits for a function before answering 503 (HTTP API maximum 30000)."
+  type        = number
+  default     = 30000
+
+  validation {
+    condition     = var.integration_timeout_ms >= 50 && var.integration_timeout_ms <= 30000
+    error_message = "integration_timeout_ms must be within 50..30000."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the access-log group in days."
+  type        = number
+}
+
+variable "tags" {
+  description = "Tags of every resource of the module."
+  type        = map(string)
+  default     = {}
+}

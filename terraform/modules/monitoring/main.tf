@@ -1,0 +1,142 @@
+# Alarms, their SNS topic and the stage dashboard. Names and metric definitions follow
+# crates/config (Stage::alarm_definitions); scripts/checks/30-terraform compares the two.
+
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+
+  # What each per-function kind watches; `dimension` is the dimension naming the function.
+  function_kinds = {
+    fast_errors  = { namespace = "OutageLab", metric = "Faults", dimension = "Service", statistic = "Sum" }
+    errors       = { namespace = "AWS/Lambda", metric = "Errors", dimension = "FunctionName", statistic = "Sum" }
+    duration_p99 = { namespace = "AWS/Lambda", metric = "Duration", dimension = "FunctionName", statistic = "p99" }
+    throttles    = { namespace = "AWS/Lambda", metric = "Throttles", dimension = "FunctionName", statistic = "Sum" }
+  }
+
+  function_alarms = {
+    for pair in setproduct(keys(var.functions), keys(local.function_kinds)) :
+    "${pair[0]}-${replace(pair[1], "_", "-")}" => {
+      kind       = pair[1]
+      namespace  = local.function_kinds[pair[1]].namespace
+      metric     = local.function_kinds[pair[1]].metric
+      dimensions = { (local.function_kinds[pair[1]].dimension) = var.functions[pair[0]] }
+      statistic  = local.function_kinds[pair[1]].statistic
+      subject    = "function ${var.functions[pair[0]]}"
+    }
+  }
+
+  api_alarms = {
+    "api-5xx" = {
+      kind       = "api_5xx"
+      namespace  = "AWS/ApiGateway"
+      metric     = "5xx"
+      dimensions = { ApiId = var.api_id, Stage = var.api_stage }
+      statistic  = "Sum"
+      subject    = "HTTP API ${var.api_id}"
+    }
+  }
+
+  # Alarm key (name without the stage prefix) to its full definition.
+  all_alarms = {
+    for key, alarm in merge(local.function_alarms, local.api_alarms) :
+    key => merge(alarm, var.alarms[alarm.kind], {
+      name      = "${var.stage}-${key}"
+      threshold = coalesce(var.alarms[alarm.kind].threshold, var.alarms[alarm.kind].threshold_ms)
+    })
+  }
+
+  alarm_name_prefix = "${var.stage}-"
+}
+
+# A customer managed key: CloudWatch cannot publish to a topic encrypted with the AWS managed
+# alias/aws/sns key (its policy cannot be changed), so alarms would be dropped silently.
+resource "aws_kms_key" "this" {
+  description             = "Encrypts the ${var.stage}-alarms SNS topic"
+  enable_key_rotation     = true
+  deletion_window_in_days = 7
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministersKey"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchAlarmsOfThisStagePublish"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${local.alarm_name_prefix}*" }
+        }
+      },
+    ]
+  })
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${var.stage}-alarms"
+  target_key_id = aws_kms_key.this.key_id
+}
+
+resource "aws_sns_topic" "this" {
+  name              = "${var.stage}-alarms"
+  kms_master_key_id = aws_kms_key.this.arn
+  tags              = var.tags
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  for_each = toset(var.alarm_emails)
+
+  topic_arn = aws_sns_topic.this.arn
+  protocol  = "email"
+  endpoint  = each.value
+}
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = local.all_alarms
+
+  alarm_name          = each.value.name
+  alarm_description   = "${each.value.namespace} ${each.value.metric} ${each.value.statistic} >= ${each.value.threshold} for ${each.value.subject} (${each.value.datapoints_to_alarm} of ${each.value.evaluation_periods} x ${each.value.period_s} s)"
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic == "Sum" ? "Sum" : null
+  extended_statistic  = each.value.statistic == "Sum" ? null : each.value.statistic
+  period              = each.value.period_s
+  evaluation_periods  = each.value.evaluation_periods
+  datapoints_to_alarm = each.value.datapoints_to_alarm
+  threshold           = each.value.threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = each.value.treat_missing_data
+  alarm_actions       = [aws_sns_topic.this.arn]
+  ok_actions          = [aws_sns_topic.this.arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_composite_alarm" "service_health" {
+  count = var.enable_composite_alarm ? 1 : 0
+
+  alarm_name        = "${var.stage}-service-health"
+  alarm_description = "In ALARM while any alarm of stage ${var.stage} is: one page per incident instead of one per symptom."
+  alarm_rule        = join(" OR ", [for alarm in aws_cloudwatch_metric_alarm.this : "ALARM(\"${alarm.alarm_name}\")"])
+  alarm_actions     = [aws_sns_topic.this.arn]
+  ok_actions        = [aws_sns_topic.this.arn]
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  dashboard_name = "${var.stage}-outage-lab"
+  dashboard_body = jsonencode({ widgets = local.widgets })
+}

@@ -1,0 +1,34 @@
+output "sns_topic_arn" {
+  description = "ARN of the `<stage>-alarms` topic every alarm notifies."
+  value       = aws_sns_topic.this.arn
+}
+
+output "kms_key_arn" {
+  description = "Customer managed key that encrypts the topic."
+  value       = aws_kms_key.this.arn
+}
+
+output "alarm_names" {
+  description = "Alarm key (`<function>-<kind>` or `api-5xx`, the name without the stage prefix) to alarm name."
+  value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name }
+}
+
+output "alarm_arns" {
+  description = "Alarm key to alarm ARN."
+  value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.arn }
+}
+
+output "composite_alarm_name" {
+  description = "Name of the composite service-health alarm, null when disabled."
+  value       = one(aws_cloudwatch_composite_alarm.service_health[*].alarm_name)
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard name."
+  value       = aws_cloudwatch_dashboard.this.dashboard_name
+}
+
+output "dashboard_url" {
+  description = "Console URL of the dashboard."
+  value       = "https://${data.aws_region.current.name}.console.aws.amazon.com/cloudwatch/home?region=${data.aws_region.current.name}#dashboards/dashboard/${aws_cloudwatch_dashboard.this.dashboard_name}"
+}

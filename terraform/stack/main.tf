@@ -1,0 +1,74 @@
+# One stage: a function per entry of the stage file's `functions`, the HTTP API with its
+# routes, and the alarms, topic and dashboard that watch them. Names follow crates/config.
+
+data "aws_region" "current" {}
+
+locals {
+  function_names = { for key in keys(var.functions) : key => "${var.stage}-${key}" }
+
+  # The FAULT_* variables, exactly as crates/config's FaultSpec::env_vars writes them: only the
+  # fields the stage file sets. Numbers print as Rust does (1 not 1.0, 0.5 as 0.5).
+  fault_env = {
+    for key, f in var.functions : key => f.fault == null ? {} : {
+      for name, value in {
+        FAULT_MODE       = f.fault.mode
+        FAULT_MESSAGE    = f.fault.message
+        FAULT_RATE       = f.fault.rate == null ? null : tostring(f.fault.rate)
+        FAULT_LATENCY_MS = f.fault.latency_ms == null ? null : tostring(f.fault.latency_ms)
+        FAULT_STATUS     = f.fault.status == null ? null : tostring(f.fault.status)
+        FAULT_EXPIRES_AT = f.fault.expires_at
+        FAULT_SEED       = f.fault.seed == null ? null : tostring(f.fault.seed)
+      } : name => value if value != null
+    }
+  }
+}
+
+module "function" {
+  source   = "../modules/function"
+  for_each = var.functions
+
+  function_name        = local.function_names[each.key]
+  package_path         = "${var.lambda_package_dir}/${each.value.code}/bootstrap.zip"
+  memory_mb            = each.value.memory_mb
+  timeout_s            = each.value.timeout_s
+  reserved_concurrency = each.value.reserved_concurrency
+  environment          = local.fault_env[each.key]
+  log_retention_days   = var.log_retention_days
+  tracing_enabled      = var.tracing_enabled
+  tags                 = var.tags
+}
+
+module "http_api" {
+  source = "../modules/http-api"
+
+  name                 = "${var.stage}-outage-lab"
+  routes               = var.routes
+  functions            = { for key, f in module.function : key => { function_name = f.function_name, invoke_arn = f.function_invoke_arn } }
+  throttle_rate_limit  = var.api_throttle.rate_limit
+  throttle_burst_limit = var.api_throttle.burst_limit
+  log_retention_days   = var.log_retention_days
+  tags                 = var.tags
+}
+
+module "monitoring" {
+  source = "../modules/monitoring"
+
+  stage                  = var.stage
+  functions              = { for key, f in module.function : key => f.function_name }
+  log_group_names        = [for f in module.function : f.log_group_name]
+  api_id                 = module.http_api.api_id
+  api_stage              = module.http_api.stage_name
+  alarms                 = var.alarms
+  alarm_emails           = var.alarm_emails
+  enable_composite_alarm = var.enable_composite_alarm
+  tags                   = var.tags
+}
+
+# The stage file names its region; deploying it with a provider set to another one would
+# create a second, unwatched copy.
+check "provider_region_is_the_stage_region" {
+  assert {
+    condition     = data.aws_region.current.name == var.aws_region
+    error_message = "The AWS provider region is ${data.aws_region.current.name} but the stage file says ${var.aws_region}."
+  }
+}

@@ -1,0 +1,49 @@
+output "stage" {
+  description = "Stage name."
+  value       = var.stage
+}
+
+output "region" {
+  description = "AWS region of the stage."
+  value       = var.aws_region
+}
+
+output "api_id" {
+  description = "HTTP API id."
+  value       = module.http_api.api_id
+}
+
+output "api_endpoint" {
+  description = "Base URL of the API's $default stage (https://<id>.execute-api.<region>.amazonaws.com)."
+  value       = module.http_api.api_endpoint
+}
+
+output "function_names" {
+  description = "Function key (as in the stage file) to deployed function name."
+  value       = { for key, f in module.function : key => f.function_name }
+}
+
+output "log_group_names" {
+  description = "Function key to its log group."
+  value       = { for key, f in module.function : key => f.log_group_name }
+}
+
+output "alarm_names" {
+  description = "Alarm key (`<function>-<kind>` or `api-5xx`) to alarm name."
+  value       = module.monitoring.alarm_names
+}
+
+output "composite_alarm_name" {
+  description = "Composite service-health alarm, null when disabled."
+  value       = module.monitoring.composite_alarm_name
+}
+
+output "dashboard_url" {
+  description = "Console URL of the stage dashboard."
+  value       = module.monitoring.dashboard_url
+}
+
+output "sns_topic_arn" {
+  description = "ARN of the alarm topic."
+  value       = module.monitoring.sns_topic_arn
+}
