@@ -1,0 +1,285 @@
+# What each role may do. Actions AWS cannot scope to a resource (Describe*/List*-style reads,
+# metric queries, CreateKey, log delivery) get "*"; everything that changes a resource is
+# scoped to the stage's names, or for KMS keys to keys tagged with the stage (the stage roots'
+# default_tags put `stage` on every resource).
+
+data "aws_iam_policy_document" "deploy" {
+  for_each = toset(var.stages)
+  #checkov:skip=CKV_AWS_356:The "*" statements hold only actions without resource-level permissions (Describe*/List*, GetMetricData, CreateKey under a request-tag condition, log delivery for API access logs).
+  #checkov:skip=CKV_AWS_111:Write actions are scoped to the stage's resource names; the unscoped ones are kms:CreateKey (tag-conditioned) and API Gateway's log delivery setup, which AWS only grants on "*".
+  #checkov:skip=CKV_AWS_109:Permission management is limited to the stage's own Lambda roles, their invoke permissions and its own keys' policies; see require_lambda_permissions_boundary for the boundary on role policies.
+
+  statement {
+    sid       = "TerraformState"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [local.arns[each.key].state_objects]
+  }
+
+  statement {
+    sid       = "TerraformStateList"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.state.arn]
+  }
+
+  statement {
+    sid       = "TerraformStateKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.state.arn]
+  }
+
+  statement {
+    sid = "Functions"
+    actions = [
+      "lambda:CreateFunction", "lambda:DeleteFunction", "lambda:UpdateFunctionCode",
+      "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion",
+      "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency",
+      "lambda:AddPermission", "lambda:RemovePermission",
+      "lambda:TagResource", "lambda:UntagResource",
+      "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionConcurrency",
+      "lambda:GetFunctionCodeSigningConfig", "lambda:GetPolicy", "lambda:GetRuntimeManagementConfig",
+      "lambda:ListVersionsByFunction", "lambda:ListTags",
+    ]
+    resources = [local.arns[each.key].functions]
+  }
+
+  statement {
+    sid = "FunctionRoles"
+    actions = [
+      "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
+      "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+      "iam:PutRolePermissionsBoundary",
+    ]
+    resources = [local.arns[each.key].roles]
+    dynamic "condition" {
+      for_each = var.require_lambda_permissions_boundary ? [local.arns[each.key].boundary] : []
+      content {
+        test     = "StringEquals"
+        variable = "iam:PermissionsBoundary"
+        values   = [condition.value]
+      }
+    }
+  }
+
+  statement {
+    sid = "FunctionRolesRead"
+    actions = [
+      "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+      "iam:ListInstanceProfilesForRole", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags",
+    ]
+    resources = [local.arns[each.key].roles]
+  }
+
+  statement {
+    sid       = "PassFunctionRolesToLambdaOnly"
+    actions   = ["iam:PassRole"]
+    resources = [local.arns[each.key].roles]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["lambda.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid = "LogGroups"
+    actions = [
+      "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+      "logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource",
+      "logs:TagLogGroup", "logs:UntagLogGroup", "logs:ListTagsLogGroup",
+      "logs:AssociateKmsKey", "logs:DisassociateKmsKey",
+      "logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery",
+    ]
+    resources = local.arns[each.key].log_groups
+  }
+
+  statement {
+    sid = "Alarms"
+    actions = [
+      "cloudwatch:PutMetricAlarm", "cloudwatch:PutCompositeAlarm", "cloudwatch:DeleteAlarms",
+      "cloudwatch:EnableAlarmActions", "cloudwatch:DisableAlarmActions",
+      "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource",
+    ]
+    resources = [local.arns[each.key].alarms]
+  }
+
+  statement {
+    sid       = "Dashboards"
+    actions   = ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"]
+    resources = [local.arns[each.key].dashboards]
+  }
+
+  statement {
+    sid = "AlarmTopic"
+    actions = [
+      "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
+      "sns:Subscribe", "sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
+      "sns:ListSubscriptionsByTopic", "sns:TagResource", "sns:UntagResource", "sns:ListTagsForResource",
+    ]
+    resources = local.arns[each.key].topics
+  }
+
+  statement {
+    sid       = "CreateStageKeys"
+    actions   = ["kms:CreateKey", "kms:TagResource"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/stage"
+      values   = [each.key]
+    }
+  }
+
+  statement {
+    sid = "ManageStageKeys"
+    actions = [
+      "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus",
+      "kms:EnableKeyRotation", "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource",
+      "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias",
+      "kms:UpdateAlias",
+    ]
+    resources = [local.arns[each.key].kms_keys]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/stage"
+      values   = [each.key]
+    }
+  }
+
+  statement {
+    sid       = "StageKeyAliases"
+    actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
+    resources = [local.arns[each.key].kms_aliases]
+  }
+
+  statement {
+    sid       = "HttpApis"
+    actions   = ["apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE", "apigateway:TagResource", "apigateway:UntagResource"]
+    resources = local.arns[each.key].apis
+  }
+
+  # API Gateway access logs are delivered by CloudWatch Logs' log delivery, which AWS lets the
+  # caller set up only on "*".
+  statement {
+    sid = "ApiAccessLogDelivery"
+    actions = [
+      "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "ReadsWithoutResourceScope"
+    actions = [
+      "logs:DescribeLogGroups", "logs:GetQueryResults", "logs:StopQuery",
+      "cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory", "cloudwatch:GetMetricData",
+      "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics", "kms:ListAliases",
+    ]
+    resources = ["*"]
+  }
+}
+
+data "aws_iam_policy_document" "plan" {
+  for_each = toset(var.stages)
+  #checkov:skip=CKV_AWS_356:The "*" statement holds only reads without resource-level permissions (Describe*/List*).
+
+  statement {
+    sid       = "TerraformStateRead"
+    actions   = ["s3:GetObject"]
+    resources = [local.arns[each.key].state_objects]
+  }
+
+  statement {
+    sid       = "TerraformStateList"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.state.arn]
+  }
+
+  statement {
+    sid       = "TerraformStateKey"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.state.arn]
+  }
+
+  statement {
+    sid = "FunctionsRead"
+    actions = [
+      "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionConcurrency",
+      "lambda:GetFunctionCodeSigningConfig", "lambda:GetPolicy", "lambda:GetRuntimeManagementConfig",
+      "lambda:ListVersionsByFunction", "lambda:ListTags",
+    ]
+    resources = [local.arns[each.key].functions]
+  }
+
+  statement {
+    sid = "FunctionRolesRead"
+    actions = [
+      "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+      "iam:ListRoleTags",
+    ]
+    resources = [local.arns[each.key].roles]
+  }
+
+  statement {
+    sid       = "LogGroupsRead"
+    actions   = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"]
+    resources = local.arns[each.key].log_groups
+  }
+
+  statement {
+    sid       = "AlarmsRead"
+    actions   = ["cloudwatch:ListTagsForResource"]
+    resources = [local.arns[each.key].alarms]
+  }
+
+  statement {
+    sid       = "DashboardsRead"
+    actions   = ["cloudwatch:GetDashboard"]
+    resources = [local.arns[each.key].dashboards]
+  }
+
+  statement {
+    sid       = "AlarmTopicRead"
+    actions   = ["sns:GetTopicAttributes", "sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource"]
+    resources = local.arns[each.key].topics
+  }
+
+  statement {
+    sid       = "StageKeysRead"
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
+    resources = [local.arns[each.key].kms_keys]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/stage"
+      values   = [each.key]
+    }
+  }
+
+  statement {
+    sid       = "HttpApisRead"
+    actions   = ["apigateway:GET"]
+    resources = local.arns[each.key].apis
+  }
+
+  statement {
+    sid       = "ReadsWithoutResourceScope"
+    actions   = ["logs:DescribeLogGroups", "cloudwatch:DescribeAlarms", "kms:ListAliases", "logs:DescribeResourcePolicies"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "deploy" {
+  for_each = toset(var.stages)
+
+  name   = "deploy-${each.key}"
+  role   = aws_iam_role.deploy[each.key].id
+  policy = data.aws_iam_policy_document.deploy[each.key].json
+}
+
+resource "aws_iam_role_policy" "plan" {
+  for_each = toset(var.stages)
+
+  name   = "plan-${each.key}-read-only"
+  role   = aws_iam_role.plan[each.key].id
+  policy = data.aws_iam_policy_document.plan[each.key].json
+}

@@ -1,0 +1,141 @@
+# Two roles per stage, both assumable only through GitHub's OIDC tokens for this repository:
+#
+# - deploy (outage-lab-github-deploy-<stage>): trusts tokens whose `sub` is
+#   repo:<owner>/<name>:environment:<stage>. GitHub issues that claim only to jobs that declare
+#   the stage's Environment, and the Environment's protection rules (main only; reviewers on
+#   prod) decide which runs may. It can change the stage's own resources and nothing else.
+# - plan (outage-lab-github-plan-<stage>): trusts tokens of pull_request runs. It can read the
+#   stage and its state, with no write action at all, so code from a pull request can plan but
+#   can never apply, whatever the pull request changes in the workflows.
+#
+# Resource names follow crates/config and terraform/stack: functions `<stage>-<key>`, their
+# roles `<stage>-<key>-lambda`, log groups /aws/lambda/<stage>-* and
+# /aws/apigateway/<stage>-*, alarms `<stage>-*`, the topic `<stage>-alarms` with its key
+# alias/<stage>-alarms, dashboards `<stage>-*`. The role names themselves do not match
+# `<stage>-*`, so a deploy role cannot edit itself.
+
+locals {
+  oidc_subject_prefix = "repo:${var.github_repository}"
+
+  arns = {
+    for s in var.stages : s => {
+      functions = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${s}-*"
+      roles     = "arn:${local.partition}:iam::${local.account_id}:role/${s}-*"
+      log_groups = [
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${s}-*",
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${s}-*:*",
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/${s}-*",
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/${s}-*:*",
+      ]
+      alarms     = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${s}-*"
+      dashboards = "arn:${local.partition}:cloudwatch::${local.account_id}:dashboard/${s}-*"
+      topics = [
+        "arn:${local.partition}:sns:${local.region}:${local.account_id}:${s}-alarms",
+        "arn:${local.partition}:sns:${local.region}:${local.account_id}:${s}-alarms:*",
+      ]
+      kms_keys    = "arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"
+      kms_aliases = "arn:${local.partition}:kms:${local.region}:${local.account_id}:alias/${s}-*"
+      # HTTP API ARNs carry ids, not names: the role can manage the region's HTTP APIs.
+      apis = [
+        "arn:${local.partition}:apigateway:${local.region}::/apis",
+        "arn:${local.partition}:apigateway:${local.region}::/apis/*",
+        "arn:${local.partition}:apigateway:${local.region}::/tags/*",
+      ]
+      state_objects = "${aws_s3_bucket.state.arn}/${var.state_key_prefix}/${s}/*"
+      boundary      = "arn:${local.partition}:iam::${local.account_id}:policy/outage-lab-${s}-lambda-boundary"
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Trust
+
+data "aws_iam_policy_document" "deploy_trust" {
+  for_each = toset(var.stages)
+
+  statement {
+    sid     = "GitHubEnvironment${title(each.key)}"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [local.oidc_provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = ["${local.oidc_subject_prefix}:environment:${each.key}"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "plan_trust" {
+  statement {
+    sid     = "GitHubPullRequests"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [local.oidc_provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = ["${local.oidc_subject_prefix}:pull_request"]
+    }
+  }
+}
+
+resource "aws_iam_role" "deploy" {
+  for_each = toset(var.stages)
+
+  name                 = "outage-lab-github-deploy-${each.key}"
+  description          = "GitHub Actions deploys of stage ${each.key} from ${var.github_repository} (Environment ${each.key})"
+  assume_role_policy   = data.aws_iam_policy_document.deploy_trust[each.key].json
+  max_session_duration = 3600
+}
+
+resource "aws_iam_role" "plan" {
+  for_each = toset(var.stages)
+
+  name                 = "outage-lab-github-plan-${each.key}"
+  description          = "Read-only terraform plan of stage ${each.key} for pull requests of ${var.github_repository}"
+  assume_role_policy   = data.aws_iam_policy_document.plan_trust.json
+  max_session_duration = 3600
+}
+
+# ---------------------------------------------------------------------------------------------
+# The most a stage's Lambda execution role may ever be granted: write its own logs and traces.
+
+data "aws_iam_policy_document" "lambda_boundary" {
+  for_each = toset(var.stages)
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [for arn in local.arns[each.key].log_groups : arn if startswith(arn, "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/")]
+  }
+
+  statement {
+    sid = "WriteTraces"
+    #checkov:skip=CKV_AWS_356:X-Ray trace writes support no resource-level permissions; AWS accepts only "*".
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_policy" "lambda_boundary" {
+  for_each = toset(var.stages)
+
+  name        = "outage-lab-${each.key}-lambda-boundary"
+  description = "Permissions boundary for the Lambda execution roles of stage ${each.key}"
+  policy      = data.aws_iam_policy_document.lambda_boundary[each.key].json
+}

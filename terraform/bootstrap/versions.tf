@@ -1,0 +1,14 @@
+terraform {
+  required_version = ">= 1.10"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.0"
+    }
+  }
+
+  # Bootstrap state stays local (terraform.tfstate here, git-ignored): it creates the bucket
+  # that every stage's state lives in, so it cannot start there. Keep the file safe, or move it
+  # into the bucket afterwards (README.md).
+}
