@@ -1,14 +1,39 @@
 //! Runs every alarm of a stage on CloudWatch's cadence.
+//!
+//! Cadence: alarms with a period under 60 s are evaluated every 10 s, others every minute, at
+//! instants aligned to the cadence (multiples of 10 s or 60 s since the epoch). The lab calls
+//! [`AlarmEngine::tick`] about every second; an alarm is evaluated on the first tick at or after
+//! each aligned instant, once (ticks that skip several instants evaluate once, at the latest).
+//!
+//! Window: the newest period evaluated is the last complete period before the cadence instant
+//! (periods aligned to multiples of the period since the epoch), and the evaluation range reaches
+//! back [`EvalSpec::evaluation_range`] periods from it. CloudWatch waits briefly for late data
+//! before it evaluates a period; in the lab, samples are stored as the invocation ends (AWS/Lambda,
+//! AWS/ApiGateway) or as the function's log line is read (EMF), within milliseconds, and the tick
+//! runs up to a second after the instant, so evaluating the period that ended at the instant is
+//! both complete and what gives the 10 s alarm its detection in seconds.
+//!
+//! Percentile alarms evaluate whatever the sample count (EvaluateLowSampleCountPercentile
+//! `evaluate`, CloudWatch's default; the stage file has no setting for it).
+//!
+//! State changes only on a different state: each is recorded in the history and returned once
+//! by `tick` (one notification each); a kept state never repeats an action.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use outage_config::AlarmDefinition;
 use serde::{Deserialize, Serialize};
 
-use super::{AlarmState, EvalSpec};
+use super::{evaluate, period_starts, AlarmState, EvalSpec, EvalSpecError};
 use crate::clock::Clock;
-use crate::metrics::MetricStore;
+use crate::metrics::{from_epoch_secs, MetricQuery, MetricStore};
+
+/// State changes kept per alarm (CloudWatch keeps 14 days; the lab keeps the newest ones).
+pub const MAX_HISTORY: usize = 1_000;
+/// The reason of a new alarm, as AWS writes it.
+pub const INITIAL_REASON: &str = "Unchecked: Initial alarm creation";
 
 /// A state change: one notification each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,8 +68,9 @@ pub struct AlarmStatus {
 
 struct Slot {
     status: AlarmStatus,
-    spec: Option<EvalSpec>,
-    history: Vec<HistoryItem>,
+    spec: EvalSpec,
+    history: VecDeque<HistoryItem>,
+    /// The cadence instant (epoch s) last evaluated.
     last_tick: Option<i64>,
 }
 
@@ -55,33 +81,108 @@ pub struct AlarmEngine {
     slots: Mutex<Vec<Slot>>,
 }
 
+impl std::fmt::Debug for AlarmEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlarmEngine").field("alarms", &self.alarms().len()).finish()
+    }
+}
+
+fn epoch_secs(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).unwrap_or(0)
+}
+
 impl AlarmEngine {
     /// Every alarm starts in INSUFFICIENT_DATA with the reason "Unchecked: Initial alarm creation".
+    ///
+    /// # Panics
+    /// When a definition's settings are not valid CloudWatch alarm settings; the stage file's
+    /// validation guarantees they are. Use [`AlarmEngine::try_new`] for unchecked definitions.
     pub fn new(defs: Vec<AlarmDefinition>, store: Arc<MetricStore>, clock: Arc<dyn Clock>) -> Self {
+        AlarmEngine::try_new(defs, store, clock).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// As [`AlarmEngine::new`], refusing the first invalid definition with an error naming the
+    /// alarm and the field.
+    pub fn try_new(defs: Vec<AlarmDefinition>, store: Arc<MetricStore>, clock: Arc<dyn Clock>) -> Result<Self, EvalSpecError> {
         let now = clock.now();
         let slots = defs
             .into_iter()
-            .map(|definition| Slot {
-                spec: EvalSpec::from_definition(&definition).ok(),
-                status: AlarmStatus {
-                    name: definition.name.clone(),
-                    state: AlarmState::InsufficientData,
-                    reason: "Unchecked: Initial alarm creation".into(),
-                    reason_data: None,
-                    updated_at: now,
-                    definition,
-                },
-                history: Vec::new(),
-                last_tick: None,
+            .map(|definition| {
+                Ok(Slot {
+                    spec: EvalSpec::from_definition(&definition)?,
+                    status: AlarmStatus {
+                        name: definition.name.clone(),
+                        state: AlarmState::InsufficientData,
+                        reason: INITIAL_REASON.into(),
+                        reason_data: None,
+                        updated_at: now,
+                        definition,
+                    },
+                    history: VecDeque::new(),
+                    last_tick: None,
+                })
             })
-            .collect();
-        AlarmEngine { store, clock, slots: Mutex::new(slots) }
+            .collect::<Result<Vec<_>, EvalSpecError>>()?;
+        Ok(AlarmEngine { store, clock, slots: Mutex::new(slots) })
     }
 
-    /// Evaluates the alarms that are due at `clock.now()` and returns the state changes.
+    /// Evaluates the alarms that are due at `clock.now()` and returns the state changes, one per
+    /// alarm whose state changed.
     pub fn tick(&self) -> Vec<StateChange> {
-        let _ = (&self.store, &self.clock);
-        todo!("engine tick")
+        let now = self.clock.now();
+        let now_s = epoch_secs(now);
+        let mut changes = Vec::new();
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        for slot in slots.iter_mut() {
+            let cadence: i64 = if slot.spec.period_s < 60 { 10 } else { 60 };
+            let instant = now_s.div_euclid(cadence) * cadence;
+            if slot.last_tick.is_some_and(|last| last >= instant) {
+                continue;
+            }
+            slot.last_tick = Some(instant);
+            if let Some(change) = Self::evaluate_slot(&self.store, slot, instant, now) {
+                changes.push(change);
+            }
+        }
+        changes
+    }
+
+    /// Evaluates one alarm for the cadence instant `instant` (epoch s).
+    fn evaluate_slot(store: &MetricStore, slot: &mut Slot, instant: i64, now: SystemTime) -> Option<StateChange> {
+        let spec = &slot.spec;
+        let period = i64::from(spec.period_s);
+        let range = usize::try_from(spec.evaluation_range()).unwrap_or(usize::MAX);
+        let period_end = instant.div_euclid(period) * period;
+        let newest_start = from_epoch_secs(period_end - period);
+        let starts = period_starts(newest_start, spec.period_s, range);
+        let def = &slot.status.definition;
+        let query = MetricQuery {
+            namespace: def.namespace.clone(),
+            metric_name: def.metric_name.clone(),
+            dimensions: def.dimensions.clone(),
+            period_s: spec.period_s,
+            statistic: def.statistic.name().to_owned(),
+            start: starts.first().copied().unwrap_or(newest_start),
+            end: from_epoch_secs(period_end),
+        };
+        // The definition's statistic is Sum or pNN (outage-config), which the store accepts.
+        let found = store.query(&query).ok()?;
+        let datapoints: Vec<Option<f64>> =
+            starts.iter().map(|s| found.iter().find(|d| d.timestamp == *s).map(|d| d.value)).collect();
+        let eval = evaluate(spec, &datapoints, &starts, slot.status.state);
+        if eval.retained || eval.state == slot.status.state {
+            return None;
+        }
+        let old_state = slot.status.state;
+        slot.status.state = eval.state;
+        slot.status.reason = eval.reason.clone();
+        slot.status.reason_data = eval.reason_data;
+        slot.status.updated_at = now;
+        if slot.history.len() == MAX_HISTORY {
+            slot.history.pop_front();
+        }
+        slot.history.push_back(HistoryItem { timestamp: now, old_state, new_state: eval.state, reason: eval.reason.clone() });
+        Some(StateChange { alarm_name: slot.status.name.clone(), old_state, new_state: eval.state, reason: eval.reason, timestamp: now })
     }
 
     pub fn alarms(&self) -> Vec<AlarmStatus> {
@@ -94,6 +195,11 @@ impl AlarmEngine {
 
     /// The alarm's state changes, oldest first.
     pub fn history(&self, name: &str) -> Option<Vec<HistoryItem>> {
-        self.slots.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|s| s.status.name == name).map(|s| s.history.clone())
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|s| s.status.name == name)
+            .map(|s| s.history.iter().cloned().collect())
     }
 }
