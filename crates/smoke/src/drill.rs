@@ -1,0 +1,769 @@
+//! The drill engine: inject a fault through the control plane, drive traffic, wait for the
+//! alarm to fire, restore the exact prior configuration, wait for it to clear.
+//!
+//! Guardrails, in order of importance:
+//! 1. Once the fault may have been applied, every path (success, failure, deadline, interrupt)
+//!    goes through [`restore`], which writes back the exact prior variables and reads them back.
+//! 2. The fault carries `FAULT_EXPIRES_AT`, so even a drill killed with SIGKILL heals itself.
+//! 3. The drill refuses to start on a function that already has a fault or an alarm already in
+//!    ALARM: MTTD would be meaningless and "the prior configuration" would be a broken one.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use outage_config::{AlarmDefinition, AlarmSubject, FaultConfig, FaultMode, Stage};
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tokio::task::JoinSet;
+use tokio::time::{sleep, Instant};
+
+use crate::error::PortError;
+use crate::maths::{self, AlarmMaths, Deadlines, TrafficPlan};
+use crate::ports::{AlarmSource, AlarmState, AlarmStatus, ControlPlane, TrafficDriver, Variables};
+
+/// The alarm the drill waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlarmKind {
+    /// `OutageLab Faults`, high resolution (the stage file's `alarms.fast_errors`).
+    FastErrors,
+    /// `AWS/Lambda Errors` (the stage file's `alarms.errors`).
+    Errors,
+}
+
+impl AlarmKind {
+    /// The key in the stage file's `alarms`.
+    pub fn stage_key(&self) -> &'static str {
+        match self {
+            AlarmKind::FastErrors => "fast_errors",
+            AlarmKind::Errors => "errors",
+        }
+    }
+
+    /// The fault modes that this alarm's metric counts.
+    pub fn detects(&self, mode: FaultMode) -> bool {
+        match self {
+            // `Faults` is emitted by the handler before it returns the error: only an exception
+            // reaches it; a crash or a timeout ends the process first.
+            AlarmKind::FastErrors => matches!(mode, FaultMode::Exception),
+            AlarmKind::Errors => matches!(mode, FaultMode::Exception | FaultMode::Panic | FaultMode::Timeout),
+        }
+    }
+}
+
+impl std::str::FromStr for AlarmKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "fast-errors" | "fast_errors" => Ok(AlarmKind::FastErrors),
+            "errors" => Ok(AlarmKind::Errors),
+            other => Err(format!("unknown alarm kind {other:?} (fast-errors or errors)")),
+        }
+    }
+}
+
+/// What the caller chooses; everything else comes from the stage file.
+#[derive(Debug, Clone)]
+pub struct DrillSettings {
+    /// The function key in the stage file (`payment-fixed`).
+    pub function: String,
+    /// The fault: `exception` (default), `panic` or `timeout`.
+    pub mode: FaultMode,
+    pub alarm: AlarmKind,
+    /// How late a datapoint reaches the alarm on this target (see [`maths::deadlines`]).
+    pub metric_delay: Duration,
+    /// How often the alarm is read.
+    pub poll_interval: Duration,
+    /// How long a configuration update may take to apply.
+    pub update_deadline: Duration,
+    /// Failing requests per period, as a multiple of the alarm threshold.
+    pub traffic_margin: f64,
+}
+
+impl DrillSettings {
+    /// Settings for the lab: datapoints are visible within a second or two.
+    pub fn lab(function: &str) -> DrillSettings {
+        DrillSettings {
+            function: function.to_owned(),
+            mode: FaultMode::Exception,
+            alarm: AlarmKind::FastErrors,
+            metric_delay: Duration::from_secs(5),
+            poll_interval: Duration::from_millis(500),
+            update_deadline: Duration::from_secs(30),
+            traffic_margin: 3.0,
+        }
+    }
+
+    /// Settings for AWS: metrics extracted from logs and AWS/Lambda metrics arrive up to a
+    /// minute or more late, and DescribeAlarms is not polled more than every few seconds.
+    pub fn aws(function: &str) -> DrillSettings {
+        DrillSettings {
+            metric_delay: Duration::from_secs(90),
+            poll_interval: Duration::from_secs(5),
+            update_deadline: Duration::from_secs(120),
+            ..DrillSettings::lab(function)
+        }
+    }
+}
+
+/// Everything the drill will do, resolved from the stage file before anything changes.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillPlan {
+    pub stage: String,
+    /// Function key (`payment-fixed`).
+    pub function: String,
+    /// The path of a GET route served by the function (`/pay-fixed`).
+    pub route_path: String,
+    pub alarm_kind: AlarmKind,
+    pub alarm: AlarmDefinition,
+    pub maths: AlarmMaths,
+    pub mode: String,
+    /// The `FAULT_*` variables added on top of the prior ones (without `FAULT_EXPIRES_AT`).
+    pub fault_variables: Variables,
+    /// How long the injected fault stays valid if nobody removes it.
+    #[serde(serialize_with = "as_seconds")]
+    pub fault_ttl: Duration,
+    pub deadlines: Deadlines,
+    pub traffic: TrafficPlan,
+    #[serde(serialize_with = "as_seconds")]
+    pub poll_interval: Duration,
+    #[serde(serialize_with = "as_seconds")]
+    pub update_deadline: Duration,
+}
+
+/// A drill that cannot start; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum DrillError {
+    #[error("{0}")]
+    Plan(String),
+    #[error("precondition: {0}")]
+    Precondition(String),
+    #[error("before injecting: {0}")]
+    Port(#[from] PortError),
+}
+
+impl DrillPlan {
+    /// Resolves the plan from the stage file. The alarm's name and maths come from
+    /// [`Stage::alarm_definitions`], never re-derived here.
+    pub fn new(stage: &Stage, settings: &DrillSettings) -> Result<DrillPlan, DrillError> {
+        let key = &settings.function;
+        if !stage.functions.contains_key(key) {
+            let known: Vec<&str> = stage.functions.keys().map(String::as_str).collect();
+            return Err(DrillError::Plan(format!(
+                "function {key:?} is not in stage {} (functions: {})",
+                stage.stage,
+                known.join(", ")
+            )));
+        }
+        if !settings.alarm.detects(settings.mode) {
+            return Err(DrillError::Plan(format!(
+                "fault mode {} does not move the {} alarm's metric; use {}",
+                settings.mode,
+                settings.alarm.stage_key(),
+                match settings.alarm {
+                    AlarmKind::FastErrors => "--mode exception, or --alarm errors for panic and timeout",
+                    AlarmKind::Errors => "--mode exception, panic or timeout",
+                }
+            )));
+        }
+        let route_path = stage
+            .routes
+            .iter()
+            .find_map(|(route, target)| {
+                let (method, path) = route.split_once(' ')?;
+                (target == key && (method == "GET" || method == "ANY")).then(|| path.to_owned())
+            })
+            .ok_or_else(|| DrillError::Plan(format!("no GET route of stage {} is served by function {key:?}", stage.stage)))?;
+        let name = stage.alarm_name(&AlarmSubject::Function(key.clone()), settings.alarm.stage_key());
+        let alarm = stage
+            .alarm_definitions("")
+            .into_iter()
+            .find(|a| a.name == name)
+            .ok_or_else(|| DrillError::Plan(format!("stage {} defines no alarm {name}", stage.stage)))?;
+        let maths = AlarmMaths::of(&alarm);
+        let deadlines = maths::deadlines(&maths, settings.metric_delay);
+        let traffic = maths::traffic_plan(&maths, &deadlines, settings.traffic_margin, 1.0);
+        let mut fault_variables = Variables::new();
+        fault_variables.insert("FAULT_MODE".into(), settings.mode.name().into());
+        fault_variables.insert("FAULT_MESSAGE".into(), format!("Drill: injected {} fault in {}", settings.mode, stage.function_name(key)));
+        // The fault outlives the worst case of the drill (update, detection, restore) with a
+        // margin, and no more: a drill killed outright heals itself within minutes.
+        let fault_ttl = settings.update_deadline * 2 + deadlines.alarm + Duration::from_secs(60);
+        Ok(DrillPlan {
+            stage: stage.stage.clone(),
+            function: key.clone(),
+            route_path,
+            alarm_kind: settings.alarm,
+            alarm,
+            maths,
+            mode: settings.mode.name().into(),
+            fault_variables,
+            fault_ttl,
+            deadlines,
+            traffic,
+            poll_interval: settings.poll_interval,
+            update_deadline: settings.update_deadline,
+        })
+    }
+
+    /// The variables the fault writes: the prior ones, plus the fault, plus its expiry.
+    pub fn faulty_variables(&self, prior: &Variables, now: OffsetDateTime) -> (Variables, String) {
+        let expires = (now + self.fault_ttl).replace_nanosecond(0).unwrap_or(now + self.fault_ttl);
+        let expires_at = expires.format(&Rfc3339).unwrap_or_default();
+        let mut vars = prior.clone();
+        vars.extend(self.fault_variables.clone());
+        vars.insert("FAULT_EXPIRES_AT".into(), expires_at.clone());
+        (vars, expires_at)
+    }
+}
+
+/// The phases, named as the lab's `/drill` timeline names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Step {
+    Baseline,
+    Break,
+    Detect,
+    Fix,
+    Validate,
+}
+
+impl Step {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Step::Baseline => "baseline",
+            Step::Break => "break",
+            Step::Detect => "detect",
+            Step::Fix => "fix",
+            Step::Validate => "validate",
+        }
+    }
+}
+
+/// One thing that happened, for progress lines and the incident timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillEvent {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Seconds since the drill started.
+    pub elapsed_s: f64,
+    #[serde(flatten)]
+    pub kind: DrillEventKind,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum DrillEventKind {
+    StepStarted { step: Step },
+    StepFinished { step: Step, passed: bool, detail: String },
+    PriorConfiguration { function_name: String, revision_id: Option<String>, variables: usize },
+    FaultInjected { function_name: String, mode: String, expires_at: String },
+    AlarmState { alarm: String, state: AlarmState, reason: String },
+    Traffic { phase: Step, sent: u32, ok: u32, failed: u32, errors: u32 },
+    AlarmRaised { alarm: String, mttd_s: f64 },
+    Restored { function_name: String, revision_id: Option<String> },
+    AlarmCleared { alarm: String, mttr_s: f64 },
+    Warning { message: String },
+    Interrupted,
+}
+
+impl DrillEvent {
+    /// One plain line for people.
+    pub fn text(&self) -> String {
+        match &self.kind {
+            DrillEventKind::StepStarted { step } => format!("{}: started", step.as_str()),
+            DrillEventKind::StepFinished { step, passed, detail } => {
+                format!("{}: {} ({detail})", step.as_str(), if *passed { "passed" } else { "FAILED" })
+            }
+            DrillEventKind::PriorConfiguration { function_name, revision_id, variables } => format!(
+                "prior configuration of {function_name}: {variables} variables, revision {}",
+                revision_id.as_deref().unwrap_or("-")
+            ),
+            DrillEventKind::FaultInjected { function_name, mode, expires_at } => {
+                format!("fault injected into {function_name}: FAULT_MODE={mode}, expires {expires_at}")
+            }
+            DrillEventKind::AlarmState { alarm, state, reason } => format!("alarm {alarm} is {state}: {reason}"),
+            DrillEventKind::Traffic { phase, sent, ok, failed, errors } => {
+                format!("{} traffic: {sent} sent, {ok} ok, {failed} 5xx, {errors} unanswered", phase.as_str())
+            }
+            DrillEventKind::AlarmRaised { alarm, mttd_s } => format!("alarm {alarm} in ALARM: MTTD {mttd_s:.1} s"),
+            DrillEventKind::Restored { function_name, .. } => format!("prior configuration of {function_name} restored"),
+            DrillEventKind::AlarmCleared { alarm, mttr_s } => format!("alarm {alarm} back to OK: MTTR {mttr_s:.1} s"),
+            DrillEventKind::Warning { message } => format!("warning: {message}"),
+            DrillEventKind::Interrupted => "interrupted: restoring the prior configuration".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DrillOutcome {
+    /// ALARM seen, prior configuration restored, OK seen.
+    Passed,
+    /// A step failed (no ALARM, no OK, an update failed); the prior configuration was restored.
+    Failed,
+    /// Interrupted (Ctrl-C); the prior configuration was restored.
+    Interrupted,
+    /// The prior configuration could NOT be restored: a person must act.
+    RestoreFailed,
+}
+
+/// Requests sent in one phase.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TrafficCounts {
+    pub sent: u32,
+    /// 2xx answers.
+    pub ok: u32,
+    /// 5xx answers.
+    pub failed: u32,
+    /// Other answers (4xx) or no answer at all.
+    pub errors: u32,
+}
+
+/// What the drill did and measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillReport {
+    pub plan: DrillPlan,
+    pub outcome: DrillOutcome,
+    /// Why the drill did not pass.
+    pub failure: Option<String>,
+    pub function_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub injected_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub alarm_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub restored_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub ok_at: Option<OffsetDateTime>,
+    /// Fault injected (update applied) -> ALARM seen.
+    pub mttd_s: Option<f64>,
+    /// Fix applied (restore applied) -> OK seen.
+    pub mttr_s: Option<f64>,
+    pub total_s: f64,
+    pub fault_expires_at: Option<String>,
+    pub break_traffic: TrafficCounts,
+    pub recovery_traffic: TrafficCounts,
+    /// The variables read back after the restore equal the prior ones exactly.
+    pub restored_exactly: bool,
+    pub prior_revision_id: Option<String>,
+    pub events: Vec<DrillEvent>,
+}
+
+impl DrillReport {
+    pub fn passed(&self) -> bool {
+        self.outcome == DrillOutcome::Passed
+    }
+}
+
+/// The callback that sees every event as it happens.
+pub type EventSink<'a> = &'a (dyn Fn(&DrillEvent) + Send + Sync);
+
+struct Recorder<'a> {
+    started: Instant,
+    sink: EventSink<'a>,
+    events: Mutex<Vec<DrillEvent>>,
+}
+
+impl Recorder<'_> {
+    fn emit(&self, kind: DrillEventKind) {
+        let event = DrillEvent { at: OffsetDateTime::now_utc(), elapsed_s: self.started.elapsed().as_secs_f64(), kind };
+        (self.sink)(&event);
+        self.events.lock().expect("event log poisoned").push(event);
+    }
+}
+
+/// Runs the drill.
+///
+/// `interrupt` resolves when the drill must stop (the binary passes Ctrl-C); the drill then
+/// restores and returns [`DrillOutcome::Interrupted`]. An `Err` means the drill did not start
+/// and nothing was changed; once the fault may have been applied the answer is always a report,
+/// whose outcome is [`DrillOutcome::RestoreFailed`] if the prior configuration is not back.
+pub async fn run_drill<C, A, T>(
+    control: &C,
+    alarms: &A,
+    traffic: &T,
+    plan: &DrillPlan,
+    interrupt: impl Future<Output = ()> + Send,
+    on_event: EventSink<'_>,
+) -> Result<DrillReport, DrillError>
+where
+    C: ControlPlane,
+    A: AlarmSource,
+    T: TrafficDriver + Clone + 'static,
+{
+    let rec = Recorder { started: Instant::now(), sink: on_event, events: Mutex::new(Vec::new()) };
+    let started_at = OffsetDateTime::now_utc();
+    tokio::pin!(interrupt);
+    let key = plan.function.as_str();
+    let alarm_name = plan.alarm.name.as_str();
+
+    // Baseline: read what is there and refuse to drill a function that is already broken.
+    rec.emit(DrillEventKind::StepStarted { step: Step::Baseline });
+    let prior = control.configuration(key).await?;
+    rec.emit(DrillEventKind::PriorConfiguration {
+        function_name: prior.function_name.clone(),
+        revision_id: prior.revision_id.clone(),
+        variables: prior.variables.len(),
+    });
+    match FaultConfig::from_vars(&prior.variables) {
+        Ok(f) if f.mode != FaultMode::None && !f.is_expired(OffsetDateTime::now_utc()) => {
+            return Err(DrillError::Precondition(format!(
+                "{} already has FAULT_MODE={}; the drill only breaks a healthy function",
+                prior.function_name, f.mode
+            )))
+        }
+        Ok(_) => {}
+        Err(e) => return Err(DrillError::Precondition(format!("{}: {e}", prior.function_name))),
+    }
+    let before = alarms.alarm(alarm_name).await?;
+    rec.emit(DrillEventKind::AlarmState { alarm: before.name.clone(), state: before.state, reason: before.reason.clone() });
+    if before.state == AlarmState::Alarm {
+        return Err(DrillError::Precondition(format!(
+            "alarm {alarm_name} is already in ALARM before the drill ({}); wait for it to clear",
+            before.reason
+        )));
+    }
+    rec.emit(DrillEventKind::StepFinished { step: Step::Baseline, passed: true, detail: format!("{alarm_name} is {}", before.state) });
+
+    let mut report = DrillReport {
+        plan: plan.clone(),
+        outcome: DrillOutcome::Failed,
+        failure: None,
+        function_name: prior.function_name.clone(),
+        started_at,
+        injected_at: None,
+        alarm_at: None,
+        restored_at: None,
+        ok_at: None,
+        mttd_s: None,
+        mttr_s: None,
+        total_s: 0.0,
+        fault_expires_at: None,
+        break_traffic: TrafficCounts::default(),
+        recovery_traffic: TrafficCounts::default(),
+        restored_exactly: false,
+        prior_revision_id: prior.revision_id.clone(),
+        events: Vec::new(),
+    };
+
+    // Break, then detect. From the update call on, the fault may be live: whatever happens
+    // below ends in `restore`.
+    rec.emit(DrillEventKind::StepStarted { step: Step::Break });
+    let (faulty, expires_at) = plan.faulty_variables(&prior.variables, OffsetDateTime::now_utc());
+    report.fault_expires_at = Some(expires_at.clone());
+    let break_counts = Mutex::new(TrafficCounts::default());
+    let broken = async {
+        match control.replace_variables(key, &faulty, prior.revision_id.as_deref()).await {
+            // A refused update changed nothing; there is nothing to restore.
+            Err(e @ (PortError::Rejected(_) | PortError::NotFound(_))) => return BreakResult::NotApplied(e),
+            Err(e) => return BreakResult::Failed(format!("injecting the fault: {e}")),
+            Ok(_) => {}
+        }
+        if let Err(e) = control.wait_until_applied(key, plan.update_deadline).await {
+            return BreakResult::Failed(format!("waiting for the fault to apply: {e}"));
+        }
+        let injected = Instant::now();
+        rec.emit(DrillEventKind::FaultInjected {
+            function_name: prior.function_name.clone(),
+            mode: plan.mode.clone(),
+            expires_at: expires_at.clone(),
+        });
+        rec.emit(DrillEventKind::StepFinished { step: Step::Break, passed: true, detail: format!("FAULT_MODE={}", plan.mode) });
+        rec.emit(DrillEventKind::StepStarted { step: Step::Detect });
+        let deadline = injected + plan.deadlines.alarm;
+        let seen = tokio::select! {
+            seen = wait_for_state(alarms, alarm_name, AlarmState::Alarm, deadline, plan.poll_interval, &rec) => seen,
+            _ = drive_traffic(traffic, &plan.route_path, &plan.traffic, &break_counts) => unreachable!("traffic never ends by itself"),
+        };
+        match seen {
+            Ok(status) => BreakResult::Detected { injected, seen: Instant::now(), status },
+            Err(e) => BreakResult::DetectFailed { injected, reason: e.to_string() },
+        }
+    };
+    let result = tokio::select! {
+        r = broken => r,
+        _ = &mut interrupt => BreakResult::Interrupted,
+    };
+    report.break_traffic = *break_counts.lock().expect("counts poisoned");
+    if report.break_traffic.sent > 0 {
+        let c = report.break_traffic;
+        rec.emit(DrillEventKind::Traffic { phase: Step::Break, sent: c.sent, ok: c.ok, failed: c.failed, errors: c.errors });
+    }
+
+    let mut interrupted = false;
+    match result {
+        BreakResult::NotApplied(e) => {
+            report.failure = Some(format!("the fault was not applied: {e}"));
+            rec.emit(DrillEventKind::StepFinished { step: Step::Break, passed: false, detail: e.to_string() });
+            return Ok(finish(report, rec));
+        }
+        BreakResult::Failed(reason) => {
+            rec.emit(DrillEventKind::StepFinished { step: Step::Break, passed: false, detail: reason.clone() });
+            report.failure = Some(reason);
+        }
+        BreakResult::Detected { injected, seen, status } => {
+            let mttd = seen.duration_since(injected).as_secs_f64();
+            report.injected_at = Some(at_instant(started_at, rec.started, injected));
+            report.alarm_at = Some(at_instant(started_at, rec.started, seen));
+            report.mttd_s = Some(mttd);
+            rec.emit(DrillEventKind::AlarmRaised { alarm: status.name.clone(), mttd_s: mttd });
+            rec.emit(DrillEventKind::StepFinished { step: Step::Detect, passed: true, detail: status.reason });
+        }
+        BreakResult::DetectFailed { injected, reason } => {
+            report.injected_at = Some(at_instant(started_at, rec.started, injected));
+            let reason = format!("alarm {alarm_name} did not reach ALARM: {reason}");
+            rec.emit(DrillEventKind::StepFinished { step: Step::Detect, passed: false, detail: reason.clone() });
+            report.failure = Some(reason);
+        }
+        BreakResult::Interrupted => {
+            interrupted = true;
+            rec.emit(DrillEventKind::Interrupted);
+            report.failure = Some("interrupted".into());
+        }
+    }
+
+    // Fix: always, and not interruptible.
+    rec.emit(DrillEventKind::StepStarted { step: Step::Fix });
+    match restore(control, key, &prior.variables, plan.update_deadline, &rec).await {
+        Ok(config) => {
+            let restored = Instant::now();
+            report.restored_at = Some(at_instant(started_at, rec.started, restored));
+            report.restored_exactly = true;
+            rec.emit(DrillEventKind::Restored { function_name: config.function_name.clone(), revision_id: config.revision_id });
+            rec.emit(DrillEventKind::StepFinished { step: Step::Fix, passed: true, detail: "prior variables restored exactly".into() });
+            if report.failure.is_some() {
+                report.outcome = if interrupted { DrillOutcome::Interrupted } else { DrillOutcome::Failed };
+                return Ok(finish(report, rec));
+            }
+            // Validate: healthy traffic while the alarm clears.
+            rec.emit(DrillEventKind::StepStarted { step: Step::Validate });
+            let recovery_counts = Mutex::new(TrafficCounts::default());
+            let deadline = restored + plan.deadlines.ok;
+            let cleared = tokio::select! {
+                r = wait_for_state(alarms, alarm_name, AlarmState::Ok, deadline, plan.poll_interval, &rec) => Some(r),
+                _ = drive_traffic(traffic, &plan.route_path, &plan.traffic, &recovery_counts) => unreachable!("traffic never ends by itself"),
+                _ = &mut interrupt => None,
+            };
+            let c = *recovery_counts.lock().expect("counts poisoned");
+            report.recovery_traffic = c;
+            rec.emit(DrillEventKind::Traffic { phase: Step::Validate, sent: c.sent, ok: c.ok, failed: c.failed, errors: c.errors });
+            match cleared {
+                Some(Ok(status)) => {
+                    let now = Instant::now();
+                    let mttr = now.duration_since(restored).as_secs_f64();
+                    report.ok_at = Some(at_instant(started_at, rec.started, now));
+                    report.mttr_s = Some(mttr);
+                    rec.emit(DrillEventKind::AlarmCleared { alarm: status.name, mttr_s: mttr });
+                    if c.failed > 0 {
+                        let reason = format!("{} of {} requests still failed after the fix", c.failed, c.sent);
+                        rec.emit(DrillEventKind::StepFinished { step: Step::Validate, passed: false, detail: reason.clone() });
+                        report.failure = Some(reason);
+                    } else {
+                        rec.emit(DrillEventKind::StepFinished {
+                            step: Step::Validate,
+                            passed: true,
+                            detail: format!("OK after {mttr:.1} s, {} healthy requests", c.ok),
+                        });
+                        report.outcome = DrillOutcome::Passed;
+                    }
+                }
+                Some(Err(e)) => {
+                    let reason = format!("alarm {alarm_name} did not return to OK: {e}");
+                    rec.emit(DrillEventKind::StepFinished { step: Step::Validate, passed: false, detail: reason.clone() });
+                    report.failure = Some(reason);
+                }
+                None => {
+                    rec.emit(DrillEventKind::Interrupted);
+                    report.failure = Some("interrupted while waiting for OK (the fix was already applied)".into());
+                    report.outcome = DrillOutcome::Interrupted;
+                }
+            }
+        }
+        Err(e) => {
+            let reason = format!(
+                "RESTORE FAILED: {} may still carry the fault (it expires at {}): {e}",
+                prior.function_name,
+                report.fault_expires_at.as_deref().unwrap_or("?")
+            );
+            rec.emit(DrillEventKind::StepFinished { step: Step::Fix, passed: false, detail: reason.clone() });
+            report.failure = Some(match report.failure.take() {
+                Some(first) => format!("{first}; {reason}"),
+                None => reason,
+            });
+            report.outcome = DrillOutcome::RestoreFailed;
+        }
+    }
+    Ok(finish(report, rec))
+}
+
+enum BreakResult {
+    NotApplied(PortError),
+    Failed(String),
+    Detected { injected: Instant, seen: Instant, status: AlarmStatus },
+    DetectFailed { injected: Instant, reason: String },
+    Interrupted,
+}
+
+fn finish(mut report: DrillReport, rec: Recorder<'_>) -> DrillReport {
+    report.total_s = rec.started.elapsed().as_secs_f64();
+    report.events = rec.events.into_inner().expect("event log poisoned");
+    report
+}
+
+/// The wall-clock time of a monotonic instant, anchored at the drill's start.
+fn at_instant(started_at: OffsetDateTime, started: Instant, at: Instant) -> OffsetDateTime {
+    started_at + at.duration_since(started)
+}
+
+/// Consecutive failed alarm reads tolerated before the drill gives up (throttling, a blip).
+const ALARM_READ_RETRIES: u32 = 3;
+
+/// Polls the alarm until it is in `wanted`, or the deadline passes.
+async fn wait_for_state<A: AlarmSource>(
+    alarms: &A,
+    name: &str,
+    wanted: AlarmState,
+    deadline: Instant,
+    poll: Duration,
+    rec: &Recorder<'_>,
+) -> Result<AlarmStatus, PortError> {
+    let mut last: Option<AlarmState> = None;
+    let mut failures = 0;
+    loop {
+        match alarms.alarm(name).await {
+            Ok(status) => {
+                failures = 0;
+                if last != Some(status.state) {
+                    last = Some(status.state);
+                    rec.emit(DrillEventKind::AlarmState { alarm: status.name.clone(), state: status.state, reason: status.reason.clone() });
+                }
+                if status.state == wanted {
+                    return Ok(status);
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                rec.emit(DrillEventKind::Warning { message: format!("reading alarm {name}: {e}") });
+                if failures >= ALARM_READ_RETRIES {
+                    return Err(e);
+                }
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(PortError::Timeout(format!(
+                "still {} after the deadline",
+                last.map(|s| s.as_str()).unwrap_or("unreadable")
+            )));
+        }
+        sleep(poll.min(deadline - now)).await;
+    }
+}
+
+/// Sends GETs at the plan's rate (without waiting for answers, so a slow fault such as a
+/// timeout does not slow the traffic down) until `max_requests`, then waits forever: the caller
+/// stops it by dropping it, which also aborts requests still in flight.
+async fn drive_traffic<T: TrafficDriver + Clone + 'static>(traffic: &T, path: &str, plan: &TrafficPlan, counts: &Mutex<TrafficCounts>) {
+    let mut in_flight: JoinSet<Result<u16, PortError>> = JoinSet::new();
+    let tally = |r: Result<Result<u16, PortError>, tokio::task::JoinError>| {
+        let mut c = counts.lock().expect("counts poisoned");
+        match r {
+            Ok(Ok(s)) if (200..300).contains(&s) => c.ok += 1,
+            Ok(Ok(s)) if s >= 500 => c.failed += 1,
+            _ => c.errors += 1,
+        }
+    };
+    for _ in 0..plan.max_requests {
+        let driver = traffic.clone();
+        let path = path.to_owned();
+        in_flight.spawn(async move { driver.get(&path).await.map(|o| o.status) });
+        counts.lock().expect("counts poisoned").sent += 1;
+        let next = sleep(plan.interval);
+        tokio::pin!(next);
+        loop {
+            tokio::select! {
+                _ = &mut next => break,
+                Some(r) = in_flight.join_next(), if !in_flight.is_empty() => tally(r),
+            }
+        }
+    }
+    while let Some(r) = in_flight.join_next().await {
+        tally(r);
+    }
+    std::future::pending::<()>().await
+}
+
+/// Attempts at restoring before giving up loudly.
+const RESTORE_ATTEMPTS: u32 = 5;
+
+/// Writes the prior variables back (no revision guard: getting the fault out wins over a
+/// concurrent change), waits until applied, and reads them back to prove they are exactly the
+/// prior ones. Retries with backoff: Lambda refuses an update while another is in progress.
+async fn restore<C: ControlPlane>(
+    control: &C,
+    key: &str,
+    prior: &Variables,
+    update_deadline: Duration,
+    rec: &Recorder<'_>,
+) -> Result<crate::ports::FunctionConfiguration, PortError> {
+    let mut backoff = Duration::from_secs(1);
+    let mut last_error = PortError::Transport("no attempt made".into());
+    for attempt in 1..=RESTORE_ATTEMPTS {
+        if attempt > 1 {
+            rec.emit(DrillEventKind::Warning { message: format!("restore attempt {} failed: {last_error}; retrying", attempt - 1) });
+            sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(16));
+            // Let an update still in progress (the fault's, or an earlier attempt's) settle.
+            let _ = control.wait_until_applied(key, update_deadline).await;
+        }
+        let attempt_result = async {
+            control.replace_variables(key, prior, None).await?;
+            control.wait_until_applied(key, update_deadline).await?;
+            let now = control.configuration(key).await?;
+            if &now.variables != prior {
+                return Err(PortError::UpdateFailed(format!(
+                    "variables read back differ from the prior ones: {}",
+                    describe_difference(prior, &now.variables)
+                )));
+            }
+            Ok(now)
+        }
+        .await;
+        match attempt_result {
+            Ok(config) => return Ok(config),
+            Err(e) => last_error = e,
+        }
+    }
+    Err(last_error)
+}
+
+fn describe_difference(want: &Variables, got: &Variables) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in want {
+        match got.get(k) {
+            None => parts.push(format!("{k} missing")),
+            Some(g) if g != v => parts.push(format!("{k}={g:?} instead of {v:?}")),
+            _ => {}
+        }
+    }
+    for k in got.keys().filter(|k| !want.contains_key(*k)) {
+        parts.push(format!("{k} added"));
+    }
+    parts.join(", ")
+}
+
+fn as_seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// Shared, thread-safe event log for callers that want to keep events themselves.
+pub fn collecting_sink() -> (Arc<Mutex<Vec<DrillEvent>>>, impl Fn(&DrillEvent) + Send + Sync) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink_log = Arc::clone(&log);
+    (log, move |e: &DrillEvent| sink_log.lock().expect("event log poisoned").push(e.clone()))
+}

@@ -1,0 +1,190 @@
+//! The AWS target: Lambda's configuration API as control plane, CloudWatch `DescribeAlarms` as
+//! alarm source. The clients are built by the caller ([`AwsTarget::from_environment`] in the
+//! binary, the SDK's mocks in tests).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use aws_sdk_cloudwatch::types::AlarmType;
+use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_lambda::types::{Environment, LastUpdateStatus};
+use time::OffsetDateTime;
+use tokio::time::{sleep, Instant};
+
+use crate::error::PortError;
+use crate::ports::{AlarmSource, AlarmState, AlarmStatus, ControlPlane, FunctionConfiguration, Variables};
+
+/// First and longest pause between two `GetFunctionConfiguration` calls while an update applies.
+const FIRST_POLL: Duration = Duration::from_millis(500);
+const LONGEST_POLL: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub struct AwsTarget {
+    lambda: aws_sdk_lambda::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Function key -> deployed name (from `terraform output`, or `<stage>-<key>`).
+    function_names: BTreeMap<String, String>,
+}
+
+impl AwsTarget {
+    pub fn new(lambda: aws_sdk_lambda::Client, cloudwatch: aws_sdk_cloudwatch::Client, function_names: BTreeMap<String, String>) -> AwsTarget {
+        AwsTarget { lambda, cloudwatch, function_names }
+    }
+
+    /// Clients from the standard credential chain (environment, profile, web identity for
+    /// GitHub OIDC, instance role) in `region`, over rustls with ring.
+    pub async fn from_environment(region: &str, function_names: BTreeMap<String, String>) -> AwsTarget {
+        use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+        let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_owned()))
+            .http_client(http)
+            .load()
+            .await;
+        AwsTarget::new(aws_sdk_lambda::Client::new(&config), aws_sdk_cloudwatch::Client::new(&config), function_names)
+    }
+
+    fn name_of(&self, key: &str) -> Result<&str, PortError> {
+        self.function_names
+            .get(key)
+            .map(String::as_str)
+            .ok_or_else(|| PortError::NotFound(format!("function {key:?} has no deployed name (terraform output `function_names`)")))
+    }
+}
+
+/// Maps an SDK error onto the port's error kinds. `Rejected` means the call changed nothing.
+fn port_error<E, R>(action: &str, e: aws_sdk_lambda::error::SdkError<E, R>) -> PortError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = e.code().unwrap_or_default().to_owned();
+    let text = format!("{action}: {}", DisplayErrorContext(&e));
+    match code.as_str() {
+        "ResourceNotFoundException" | "ResourceNotFound" => PortError::NotFound(text),
+        "ResourceConflictException"
+        | "PreconditionFailedException"
+        | "InvalidParameterValueException"
+        | "AccessDeniedException"
+        | "AccessDenied"
+        | "TooManyRequestsException"
+        | "Throttling"
+        | "ValidationError" => PortError::Rejected(text),
+        _ => PortError::Transport(text),
+    }
+}
+
+fn from_lambda(
+    name: Option<&str>,
+    env: Option<&aws_sdk_lambda::types::EnvironmentResponse>,
+    revision: Option<&str>,
+    status: Option<&LastUpdateStatus>,
+    reason: Option<&str>,
+) -> FunctionConfiguration {
+    FunctionConfiguration {
+        function_name: name.unwrap_or_default().to_owned(),
+        variables: env.and_then(|e| e.variables()).map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
+        revision_id: revision.map(str::to_owned),
+        last_update_status: status.map(|s| s.as_str().to_owned()),
+        last_update_status_reason: reason.map(str::to_owned),
+    }
+}
+
+impl ControlPlane for AwsTarget {
+    async fn configuration(&self, function: &str) -> Result<FunctionConfiguration, PortError> {
+        let name = self.name_of(function)?;
+        let out = self
+            .lambda
+            .get_function_configuration()
+            .function_name(name)
+            .send()
+            .await
+            .map_err(|e| port_error(&format!("GetFunctionConfiguration {name}"), e))?;
+        Ok(from_lambda(
+            out.function_name().or(Some(name)),
+            out.environment(),
+            out.revision_id(),
+            out.last_update_status(),
+            out.last_update_status_reason(),
+        ))
+    }
+
+    async fn replace_variables(&self, function: &str, variables: &Variables, revision_id: Option<&str>) -> Result<FunctionConfiguration, PortError> {
+        let name = self.name_of(function)?;
+        let map: HashMap<String, String> = variables.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let out = self
+            .lambda
+            .update_function_configuration()
+            .function_name(name)
+            .environment(Environment::builder().set_variables(Some(map)).build())
+            .set_revision_id(revision_id.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| port_error(&format!("UpdateFunctionConfiguration {name}"), e))?;
+        Ok(from_lambda(
+            out.function_name().or(Some(name)),
+            out.environment(),
+            out.revision_id(),
+            out.last_update_status(),
+            out.last_update_status_reason(),
+        ))
+    }
+
+    async fn wait_until_applied(&self, function: &str, deadline: Duration) -> Result<FunctionConfiguration, PortError> {
+        let until = Instant::now() + deadline;
+        let mut pause = FIRST_POLL;
+        loop {
+            let config = self.configuration(function).await?;
+            match config.last_update_status.as_deref() {
+                None | Some("Successful") => return Ok(config),
+                Some("Failed") => {
+                    return Err(PortError::UpdateFailed(format!(
+                        "{}: {}",
+                        config.function_name,
+                        config.last_update_status_reason.as_deref().unwrap_or("no reason given")
+                    )))
+                }
+                Some(status) => {
+                    let now = Instant::now();
+                    if now >= until {
+                        return Err(PortError::Timeout(format!(
+                            "{}: LastUpdateStatus still {status} after {} s",
+                            config.function_name,
+                            deadline.as_secs()
+                        )));
+                    }
+                    sleep(pause.min(until - now)).await;
+                    pause = (pause * 2).min(LONGEST_POLL);
+                }
+            }
+        }
+    }
+}
+
+impl AlarmSource for AwsTarget {
+    async fn alarm(&self, name: &str) -> Result<AlarmStatus, PortError> {
+        let out = self
+            .cloudwatch
+            .describe_alarms()
+            .alarm_names(name)
+            .alarm_types(AlarmType::MetricAlarm)
+            .send()
+            .await
+            .map_err(|e| {
+                let code = e.code().unwrap_or_default().to_owned();
+                let text = format!("DescribeAlarms {name}: {}", aws_sdk_cloudwatch::error::DisplayErrorContext(&e));
+                if code == "Throttling" || code == "AccessDenied" { PortError::Rejected(text) } else { PortError::Transport(text) }
+            })?;
+        let alarm = out
+            .metric_alarms()
+            .iter()
+            .find(|a| a.alarm_name() == Some(name))
+            .ok_or_else(|| PortError::NotFound(format!("alarm {name} does not exist (DescribeAlarms found none)")))?;
+        let state = AlarmState::parse(alarm.state_value().map(|s| s.as_str()).unwrap_or_default())?;
+        let updated_at = alarm
+            .state_updated_timestamp()
+            .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()).ok())
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        Ok(AlarmStatus { name: name.to_owned(), state, reason: alarm.state_reason().unwrap_or_default().to_owned(), updated_at })
+    }
+}

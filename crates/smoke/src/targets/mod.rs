@@ -1,0 +1,6 @@
+//! The adapters behind the ports: the lab's admin API and AWS.
+
+#[cfg(feature = "aws")]
+pub mod aws;
+pub mod lab;
+pub mod tf_output;
