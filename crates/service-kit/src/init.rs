@@ -1,0 +1,67 @@
+//! Start-up: logging, then the configuration read once from the environment.
+
+use std::time::Duration;
+
+use outage_config::FaultConfig;
+
+use crate::error::InitError;
+use crate::{KitLayer, ServiceInfo};
+
+/// Logs to stdout as Lambda expects, honouring `AWS_LAMBDA_LOG_FORMAT` (`JSON` or text) and
+/// `AWS_LAMBDA_LOG_LEVEL`. The runtime opens a span carrying `requestId` around every
+/// invocation, so each line logged while handling it names the request.
+pub fn init_tracing() {
+    lambda_runtime::tracing::init_default_subscriber();
+}
+
+/// The layer configured from the process environment: `AWS_LAMBDA_FUNCTION_NAME` and `FAULT_*`.
+pub fn layer_from_env(service: &ServiceInfo) -> Result<KitLayer, InitError> {
+    let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+        .ok()
+        .filter(|name| !name.is_empty())
+        .ok_or(InitError::MissingFunctionName)?;
+    let fault = FaultConfig::from_env()?;
+    if fault.mode != outage_config::FaultMode::None {
+        tracing::info!(fault_mode = %fault.mode, fault_rate = fault.rate, "fault injection configured");
+    }
+    Ok(KitLayer::new(function_name, service, fault))
+}
+
+/// [`layer_from_env`], or the end of the process: the error is printed on stderr, logged,
+/// reported to the Runtime API as an init error (so Lambda shows it to the caller), and the
+/// process exits with status 1. A bad `FAULT_*` value never falls back to a default.
+pub async fn layer_from_env_or_exit(service: &ServiceInfo) -> KitLayer {
+    match layer_from_env(service) {
+        Ok(layer) => layer,
+        Err(error) => {
+            let text = format!("{} cannot start: {error}", service.name);
+            eprintln!("{text}");
+            tracing::error!(error = %error, "{text}");
+            report_init_error(&text).await;
+            std::process::exit(1)
+        }
+    }
+}
+
+/// POSTs `/runtime/init/error` when a Runtime API is there. Best effort: the process exits
+/// non-zero either way, which Lambda reports as an init failure too.
+async fn report_init_error(text: &str) {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        return;
+    }
+    let body = serde_json::json!({ "errorMessage": text, "errorType": "Runtime.InitError" }).to_string();
+    let request = lambda_runtime_api_client::build_request()
+        .method("POST")
+        .uri("/2018-06-01/runtime/init/error")
+        .header("lambda-runtime-function-error-type", "Runtime.InitError")
+        .header("content-type", "application/json")
+        .body(lambda_runtime_api_client::body::Body::from(body));
+    let (Ok(request), Ok(client)) = (request, lambda_runtime_api_client::Client::builder().build()) else {
+        return;
+    };
+    match tokio::time::timeout(Duration::from_secs(2), client.call(request)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => eprintln!("could not report the init error to the Runtime API: {error}"),
+        Err(_) => eprintln!("could not report the init error to the Runtime API: no answer within 2 s"),
+    }
+}
