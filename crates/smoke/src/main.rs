@@ -1,1 +1,492 @@
-fn main() {}
+//! `smoke-test`: post-release route checks and the alarm fire/clear drill.
+//!
+//! Exit codes: 0 passed; 1 a check or the drill failed (the prior configuration was restored);
+//! 2 usage or configuration error (nothing was changed); 3 the prior configuration could NOT be
+//! restored: a person must act.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use outage_config::{FaultMode, Stage};
+use smoke_test::check::{self, CheckReport};
+use smoke_test::drill::{self, AlarmKind, DrillOutcome, DrillPlan, DrillReport, DrillSettings};
+use smoke_test::junit;
+use smoke_test::ports::{AlarmSource, ControlPlane};
+use smoke_test::targets::aws::AwsTarget;
+use smoke_test::targets::lab::LabTarget;
+use smoke_test::targets::tf_output::TfOutputs;
+use smoke_test::traffic::HttpTraffic;
+
+const EXIT_FAILED: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_RESTORE_FAILED: u8 = 3;
+
+/// Post-release checks and the outage drill (the alarm fires, then clears), against the local
+/// lab or a deployed AWS stage.
+///
+/// Exit codes: 0 passed, 1 a check or the drill failed (the prior configuration was restored),
+/// 2 usage or configuration error (nothing changed), 3 the prior configuration could NOT be
+/// restored (act now: the fault expires by itself at FAULT_EXPIRES_AT).
+#[derive(Debug, Parser)]
+#[command(name = "smoke-test", version)]
+struct Cli {
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Every route of the stage answers as configured: status, JSON fields and types, content
+    /// type, apigw-requestid, latency budget.
+    Check {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Per-request latency budget in milliseconds.
+        #[arg(long, default_value_t = 3000)]
+        latency_budget_ms: u64,
+        /// Print the report as JSON on stdout instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Also write the JSON report to this file.
+        #[arg(long)]
+        json_out: Option<PathBuf>,
+        /// Also write a JUnit XML report to this file.
+        #[arg(long)]
+        junit_out: Option<PathBuf>,
+    },
+    /// Inject a fault through the control plane, drive traffic, wait for ALARM, restore the exact
+    /// prior configuration, wait for OK; prints MTTD and MTTR.
+    Drill {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// The function key in the stage file.
+        #[arg(long, default_value = "payment-fixed")]
+        function: String,
+        /// The fault to inject.
+        #[arg(long, value_enum, default_value_t = Mode::Exception)]
+        mode: Mode,
+        /// The alarm that must fire and clear.
+        #[arg(long, value_enum, default_value_t = Alarm::FastErrors)]
+        alarm: Alarm,
+        /// Print the report as JSON on stdout instead of the summary.
+        #[arg(long)]
+        json: bool,
+        /// Write the JSON report to this file.
+        #[arg(long)]
+        json_out: Option<PathBuf>,
+        /// Write a JUnit XML report (one case per step) to this file.
+        #[arg(long)]
+        junit_out: Option<PathBuf>,
+        /// Allow a drill on the prod stage.
+        #[arg(long)]
+        allow_prod: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Target {
+    /// The local lab (`outage-lab up`), through its admin API.
+    Lab,
+    /// A deployed stage, through the AWS SDK (credentials from the standard chain).
+    Aws,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    Exception,
+    Panic,
+    Timeout,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Alarm {
+    FastErrors,
+    Errors,
+}
+
+#[derive(Debug, clap::Args)]
+struct TargetArgs {
+    /// Where to run: the local lab or AWS.
+    #[arg(long, value_enum)]
+    target: Target,
+    /// The stage: environments/<stage>/terraform.tfvars.json below --root.
+    #[arg(long)]
+    stage: String,
+    /// The project root.
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+    /// AWS: `terraform output -json` of the stage (API endpoint, function names, region).
+    #[arg(long)]
+    tf_output: Option<PathBuf>,
+    /// AWS: the API endpoint when there is no --tf-output.
+    #[arg(long)]
+    api_url: Option<String>,
+    /// Lab: the run folder holding lab.json (default: <root>/.outage-lab/<stage>/current).
+    #[arg(long, conflicts_with = "admin_url")]
+    lab_dir: Option<PathBuf>,
+    /// Lab: the admin API URL (with --token-file).
+    #[arg(long, requires = "token_file")]
+    admin_url: Option<String>,
+    /// Lab: the admin token file (with --admin-url).
+    #[arg(long, requires = "admin_url")]
+    token_file: Option<PathBuf>,
+}
+
+/// A configuration or usage problem: exit 2, nothing changed.
+#[derive(Debug)]
+struct UsageError(String);
+
+impl<E: std::fmt::Display> From<E> for UsageError {
+    fn from(e: E) -> Self {
+        UsageError(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("smoke-test: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Check { target, latency_budget_ms, json, json_out, junit_out } => {
+                run_check(&target, Duration::from_millis(latency_budget_ms), json, json_out, junit_out).await
+            }
+            Command::Drill { target, function, mode, alarm, json, json_out, junit_out, allow_prod } => {
+                let options = DrillArgs { function, mode, alarm, json, json_out, junit_out, allow_prod };
+                run_drill_command(&target, options).await
+            }
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(UsageError(message)) => {
+            eprintln!("smoke-test: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Refuses a drill on prod unless explicitly allowed.
+fn guard_prod(stage: &str, allow_prod: bool) -> Result<(), UsageError> {
+    if stage == "prod" && !allow_prod {
+        return Err(UsageError(
+            "refusing to drill the prod stage: it breaks a production function on purpose; pass --allow-prod if that is really intended".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The deployed stage as the AWS target sees it.
+struct AwsStage {
+    api_url: String,
+    region: String,
+    function_names: std::collections::BTreeMap<String, String>,
+    alarm_names: Vec<String>,
+}
+
+fn aws_stage(args: &TargetArgs, stage: &Stage) -> Result<AwsStage, UsageError> {
+    if let Some(path) = &args.tf_output {
+        let tf = TfOutputs::load(path)?;
+        if tf.stage != stage.stage {
+            return Err(UsageError(format!("{} describes stage {:?}, not {:?}", path.display(), tf.stage, stage.stage)));
+        }
+        return Ok(AwsStage {
+            api_url: args.api_url.clone().unwrap_or(tf.api_endpoint),
+            region: tf.region,
+            function_names: tf.function_names,
+            alarm_names: tf.alarm_names,
+        });
+    }
+    let api_url = args
+        .api_url
+        .clone()
+        .ok_or_else(|| UsageError("--target aws needs --tf-output FILE (terraform output -json) or --api-url URL".into()))?;
+    Ok(AwsStage {
+        api_url,
+        region: stage.aws_region.clone(),
+        function_names: stage.functions.keys().map(|k| (k.clone(), stage.function_name(k))).collect(),
+        alarm_names: Vec::new(),
+    })
+}
+
+async fn lab_target(args: &TargetArgs) -> Result<LabTarget, UsageError> {
+    let lab = match (&args.lab_dir, &args.admin_url, &args.token_file) {
+        (Some(dir), _, _) => LabTarget::from_lab_dir(dir)?,
+        (None, Some(url), Some(token)) => LabTarget::connect(url, token).await?,
+        _ => LabTarget::discover(&args.root, &args.stage)?,
+    };
+    if !lab.info().stage.is_empty() && lab.info().stage != args.stage {
+        return Err(UsageError(format!("the lab at {} serves stage {:?}, not {:?}", lab.admin_url(), lab.info().stage, args.stage)));
+    }
+    Ok(lab)
+}
+
+fn load_stage(args: &TargetArgs) -> Result<Stage, UsageError> {
+    Ok(Stage::load_named(&args.root, &args.stage)?)
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), UsageError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| UsageError(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    std::fs::write(path, text).map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).expect("reports serialise") + "\n"
+}
+
+async fn run_check(
+    args: &TargetArgs,
+    budget: Duration,
+    json: bool,
+    json_out: Option<PathBuf>,
+    junit_out: Option<PathBuf>,
+) -> Result<u8, UsageError> {
+    let stage = load_stage(args)?;
+    let base_url = match args.target {
+        Target::Lab => lab_target(args).await?.gateway_url().to_owned(),
+        Target::Aws => aws_stage(args, &stage)?.api_url,
+    };
+    let http = HttpTraffic::new(&base_url, Duration::from_secs(30))?;
+    let target = match args.target {
+        Target::Lab => "lab",
+        Target::Aws => "aws",
+    };
+    let report = check::run_checks(&http, &stage, target, budget).await;
+    if json {
+        print!("{}", to_json(&report));
+    } else {
+        print!("{}", check::render_table(&report));
+    }
+    if let Some(path) = json_out {
+        write_file(&path, &to_json(&report))?;
+    }
+    if let Some(path) = junit_out {
+        write_file(&path, &check_junit(&report).to_xml())?;
+    }
+    Ok(if report.passed { 0 } else { EXIT_FAILED })
+}
+
+fn check_junit(report: &CheckReport) -> junit::Suite {
+    junit::Suite {
+        name: format!("smoke-test check {} ({})", report.stage, report.target),
+        cases: report
+            .results
+            .iter()
+            .map(|r| junit::Case {
+                name: r.expectation.route.clone(),
+                classname: format!("smoke.check.{}", report.stage),
+                time_s: r.latency_ms / 1000.0,
+                failure: (!r.passed).then(|| r.problems.join("; ")),
+                output: Some(format!("{} -> {}", r.url, r.status.map(|s| s.to_string()).unwrap_or_else(|| "no answer".into()))),
+            })
+            .collect(),
+    }
+}
+
+struct DrillArgs {
+    function: String,
+    mode: Mode,
+    alarm: Alarm,
+    json: bool,
+    json_out: Option<PathBuf>,
+    junit_out: Option<PathBuf>,
+    allow_prod: bool,
+}
+
+async fn run_drill_command(args: &TargetArgs, options: DrillArgs) -> Result<u8, UsageError> {
+    guard_prod(&args.stage, options.allow_prod)?;
+    let stage = load_stage(args)?;
+    let mut settings = match args.target {
+        Target::Lab => DrillSettings::lab(&options.function),
+        Target::Aws => DrillSettings::aws(&options.function),
+    };
+    settings.mode = match options.mode {
+        Mode::Exception => FaultMode::Exception,
+        Mode::Panic => FaultMode::Panic,
+        Mode::Timeout => FaultMode::Timeout,
+    };
+    settings.alarm = match options.alarm {
+        Alarm::FastErrors => AlarmKind::FastErrors,
+        Alarm::Errors => AlarmKind::Errors,
+    };
+    let plan = DrillPlan::new(&stage, &settings)?;
+    let report = match args.target {
+        Target::Lab => {
+            let lab = lab_target(args).await?;
+            let http = HttpTraffic::new(lab.gateway_url(), Duration::from_secs(30))?;
+            execute(&lab, &lab, &http, &plan).await?
+        }
+        Target::Aws => {
+            let deployed = aws_stage(args, &stage)?;
+            if !deployed.alarm_names.is_empty() && !deployed.alarm_names.contains(&plan.alarm.name) {
+                return Err(UsageError(format!(
+                    "terraform output `alarm_names` has no {} (the stage file implies it): is the stage deployed from this stage file?",
+                    plan.alarm.name
+                )));
+            }
+            let aws = AwsTarget::from_environment(&deployed.region, deployed.function_names).await;
+            let http = HttpTraffic::new(&deployed.api_url, Duration::from_secs(35))?;
+            execute(&aws, &aws, &http, &plan).await?
+        }
+    };
+    if options.json {
+        print!("{}", to_json(&report));
+    } else {
+        print!("{}", summary(&report));
+    }
+    if let Some(path) = &options.json_out {
+        write_file(path, &to_json(&report))?;
+    }
+    if let Some(path) = &options.junit_out {
+        write_file(path, &drill_junit(&report).to_xml())?;
+    }
+    Ok(match report.outcome {
+        DrillOutcome::Passed => 0,
+        DrillOutcome::Failed | DrillOutcome::Interrupted => EXIT_FAILED,
+        DrillOutcome::RestoreFailed => EXIT_RESTORE_FAILED,
+    })
+}
+
+async fn execute<C: ControlPlane, A: AlarmSource>(control: &C, alarms: &A, http: &HttpTraffic, plan: &DrillPlan) -> Result<DrillReport, UsageError> {
+    eprintln!(
+        "drill: {} FAULT_MODE={} on {} via {}, alarm {} ({} s period, {} of {}), deadlines: ALARM {:.0} s, OK {:.0} s",
+        plan.stage,
+        plan.mode,
+        plan.function,
+        plan.route_path,
+        plan.alarm.name,
+        plan.alarm.period_s,
+        plan.alarm.datapoints_to_alarm,
+        plan.alarm.evaluation_periods,
+        plan.deadlines.alarm.as_secs_f64(),
+        plan.deadlines.ok.as_secs_f64()
+    );
+    let progress = |e: &drill::DrillEvent| eprintln!("[{:>6.1} s] {}", e.elapsed_s, e.text());
+    let report = drill::run_drill(control, alarms, http, plan, interrupted(), &progress).await?;
+    if report.outcome == DrillOutcome::RestoreFailed {
+        eprintln!("\n!!! RESTORE FAILED: {} !!!", report.failure.as_deref().unwrap_or(""));
+        eprintln!("!!! restore these variables by hand (prior revision {}) !!!\n", report.prior_revision_id.as_deref().unwrap_or("-"));
+    }
+    Ok(report)
+}
+
+/// Resolves on Ctrl-C or SIGTERM (a cancelled CI job).
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn seconds(v: Option<f64>) -> String {
+    v.map(|s| format!("{s:.1} s")).unwrap_or_else(|| "-".into())
+}
+
+fn summary(report: &DrillReport) -> String {
+    let p = &report.plan;
+    let mut out = String::new();
+    out.push_str(&format!("drill {}: {} ({})\n", p.stage, report.function_name, p.route_path));
+    out.push_str(&format!("alarm:   {}\n", p.alarm.name));
+    out.push_str(&format!("MTTD:    {} (fault injected -> ALARM)\n", seconds(report.mttd_s)));
+    out.push_str(&format!("MTTR:    {} (fix applied -> OK)\n", seconds(report.mttr_s)));
+    out.push_str(&format!("total:   {:.1} s\n", report.total_s));
+    out.push_str(&format!(
+        "traffic: break {} sent / {} 5xx; validate {} sent / {} ok\n",
+        report.break_traffic.sent, report.break_traffic.failed, report.recovery_traffic.sent, report.recovery_traffic.ok
+    ));
+    out.push_str(&format!("restore: {}\n", if report.restored_exactly { "prior variables restored exactly" } else { "NOT VERIFIED" }));
+    let outcome = match report.outcome {
+        DrillOutcome::Passed => "PASSED".to_owned(),
+        DrillOutcome::Failed => format!("FAILED: {}", report.failure.as_deref().unwrap_or("")),
+        DrillOutcome::Interrupted => format!("INTERRUPTED: {}", report.failure.as_deref().unwrap_or("")),
+        DrillOutcome::RestoreFailed => format!("RESTORE FAILED: {}", report.failure.as_deref().unwrap_or("")),
+    };
+    out.push_str(&format!("result:  {outcome}\n"));
+    out
+}
+
+/// One JUnit case per step that ran, and one for the whole drill.
+fn drill_junit(report: &DrillReport) -> junit::Suite {
+    use drill::{DrillEventKind, Step};
+    let classname = format!("smoke.drill.{}", report.plan.stage);
+    let mut cases = Vec::new();
+    for step in [Step::Baseline, Step::Break, Step::Detect, Step::Fix, Step::Validate] {
+        let started = report.events.iter().find_map(|e| match &e.kind {
+            DrillEventKind::StepStarted { step: s } if *s == step => Some(e.elapsed_s),
+            _ => None,
+        });
+        let Some(started) = started else { continue };
+        let finished = report.events.iter().find_map(|e| match &e.kind {
+            DrillEventKind::StepFinished { step: s, passed, detail } if *s == step => Some((e.elapsed_s, *passed, detail.clone())),
+            _ => None,
+        });
+        let (time_s, failure, output) = match finished {
+            Some((at, true, detail)) => (at - started, None, Some(detail)),
+            Some((at, false, detail)) => (at - started, Some(detail), None),
+            None => (report.total_s - started, Some("did not finish".to_owned()), None),
+        };
+        cases.push(junit::Case { name: step.as_str().to_owned(), classname: classname.clone(), time_s, failure, output });
+    }
+    cases.push(junit::Case {
+        name: format!("{} fires and clears", report.plan.alarm.name),
+        classname,
+        time_s: report.total_s,
+        failure: (!report.passed()).then(|| report.failure.clone().unwrap_or_else(|| format!("{:?}", report.outcome))),
+        output: Some(format!("MTTD {} MTTR {}", seconds(report.mttd_s), seconds(report.mttr_s))),
+    });
+    junit::Suite { name: format!("smoke-test drill {}", report.plan.stage), cases }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prod_needs_allow_prod() {
+        assert!(guard_prod("prod", false).unwrap_err().0.contains("--allow-prod"));
+        assert!(guard_prod("prod", true).is_ok());
+        assert!(guard_prod("dev", false).is_ok());
+        assert!(guard_prod("staging", false).is_ok());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
