@@ -5,10 +5,15 @@
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
+# Names and ARNs are built from inputs rather than read from the resources, so the policy
+# documents are known at plan time (reviewable in the plan, testable without an account).
 locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-  region     = var.aws_region
+  account_id        = data.aws_caller_identity.current.account_id
+  partition         = data.aws_partition.current.partition
+  region            = var.aws_region
+  state_bucket_arn  = "arn:${local.partition}:s3:::${var.state_bucket_name}"
+  state_key_alias   = "alias/outage-lab-terraform-state"
+  oidc_provider_arn = "arn:${local.partition}:iam::${local.account_id}:oidc-provider/token.actions.githubusercontent.com"
 }
 
 # State can hold secrets (Terraform writes every attribute), so it is encrypted with a key of
@@ -30,7 +35,7 @@ resource "aws_kms_key" "state" {
 }
 
 resource "aws_kms_alias" "state" {
-  name          = "alias/outage-lab-terraform-state"
+  name          = local.state_key_alias
   target_key_id = aws_kms_key.state.key_id
 }
 
@@ -99,8 +104,8 @@ data "aws_iam_policy_document" "state_bucket" {
     effect  = "Deny"
     actions = ["s3:*"]
     resources = [
-      aws_s3_bucket.state.arn,
-      "${aws_s3_bucket.state.arn}/*",
+      local.state_bucket_arn,
+      "${local.state_bucket_arn}/*",
     ]
     principals {
       type        = "*"
@@ -131,11 +136,8 @@ resource "aws_iam_openid_connect_provider" "github" {
   thumbprint_list = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"]
 }
 
+# When the account already has the provider, this fails the plan early if it does not.
 data "aws_iam_openid_connect_provider" "github" {
   count = var.create_oidc_provider ? 0 : 1
-  url   = "https://token.actions.githubusercontent.com"
-}
-
-locals {
-  oidc_provider_arn = var.create_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : data.aws_iam_openid_connect_provider.github[0].arn
+  arn   = local.oidc_provider_arn
 }

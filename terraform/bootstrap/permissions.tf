@@ -18,13 +18,18 @@ data "aws_iam_policy_document" "deploy" {
   statement {
     sid       = "TerraformStateList"
     actions   = ["s3:ListBucket"]
-    resources = [aws_s3_bucket.state.arn]
+    resources = [local.state_bucket_arn]
   }
 
   statement {
     sid       = "TerraformStateKey"
     actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.state.arn]
+    resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = [local.state_key_alias]
+    }
   }
 
   statement {
@@ -42,12 +47,13 @@ data "aws_iam_policy_document" "deploy" {
     resources = [local.arns[each.key].functions]
   }
 
+  # The actions that set what a function role may do; with require_lambda_permissions_boundary
+  # they need the stage's boundary on the role (these are the actions IAM checks it for).
   statement {
-    sid = "FunctionRoles"
+    sid = "FunctionRolePolicies"
     actions = [
-      "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
-      "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
-      "iam:PutRolePermissionsBoundary",
+      "iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy",
+      "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
     ]
     resources = [local.arns[each.key].roles]
     dynamic "condition" {
@@ -61,10 +67,11 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    sid = "FunctionRolesRead"
+    sid = "FunctionRoles"
     actions = [
+      "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole",
       "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
-      "iam:ListInstanceProfilesForRole", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags",
+      "iam:ListInstanceProfilesForRole", "iam:ListRoleTags",
     ]
     resources = [local.arns[each.key].roles]
   }
@@ -192,13 +199,18 @@ data "aws_iam_policy_document" "plan" {
   statement {
     sid       = "TerraformStateList"
     actions   = ["s3:ListBucket"]
-    resources = [aws_s3_bucket.state.arn]
+    resources = [local.state_bucket_arn]
   }
 
   statement {
     sid       = "TerraformStateKey"
     actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.state.arn]
+    resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = [local.state_key_alias]
+    }
   }
 
   statement {

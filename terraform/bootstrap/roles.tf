@@ -41,7 +41,7 @@ locals {
         "arn:${local.partition}:apigateway:${local.region}::/apis/*",
         "arn:${local.partition}:apigateway:${local.region}::/tags/*",
       ]
-      state_objects = "${aws_s3_bucket.state.arn}/${var.state_key_prefix}/${s}/*"
+      state_objects = "${local.state_bucket_arn}/${var.state_key_prefix}/${s}/*"
       boundary      = "arn:${local.partition}:iam::${local.account_id}:policy/outage-lab-${s}-lambda-boundary"
     }
   }
@@ -101,6 +101,8 @@ resource "aws_iam_role" "deploy" {
   description          = "GitHub Actions deploys of stage ${each.key} from ${var.github_repository} (Environment ${each.key})"
   assume_role_policy   = data.aws_iam_policy_document.deploy_trust[each.key].json
   max_session_duration = 3600
+
+  depends_on = [aws_iam_openid_connect_provider.github]
 }
 
 resource "aws_iam_role" "plan" {
@@ -110,6 +112,8 @@ resource "aws_iam_role" "plan" {
   description          = "Read-only terraform plan of stage ${each.key} for pull requests of ${var.github_repository}"
   assume_role_policy   = data.aws_iam_policy_document.plan_trust.json
   max_session_duration = 3600
+
+  depends_on = [aws_iam_openid_connect_provider.github]
 }
 
 # ---------------------------------------------------------------------------------------------

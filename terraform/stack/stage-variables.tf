@@ -108,19 +108,20 @@ variable "functions" {
     error_message = "Every function needs memory_mb in 128..10240, timeout_s in 1..900 and reserved_concurrency in 1..1000."
   }
 
+  # Conditionals, not ||: Terraform evaluates both sides of || and a null operand is an error.
   validation {
     condition = alltrue([
       for f in values(var.functions) :
-      f.fault == null || contains(["none", "exception", "panic", "latency", "timeout", "status"], try(lower(f.fault.mode), ""))
+      f.fault == null ? true : contains(["none", "exception", "panic", "latency", "timeout", "status"], lower(f.fault.mode))
     ])
-    error_message = "Every fault.mode must be one of none, exception, panic, latency, timeout, status."
+    error_message = "Every fault.mode must be one of none, exception, panic, latency, timeout, status; invalid: ${join(", ", [for key, f in var.functions : "${key}: ${f.fault.mode}" if(f.fault == null ? false : !contains(["none", "exception", "panic", "latency", "timeout", "status"], lower(f.fault.mode)))])}."
   }
 
   validation {
     condition = alltrue([
-      for f in values(var.functions) : f.fault == null || (
-        (try(lower(f.fault.mode), "") == "latency") == (try(f.fault.latency_ms, null) != null) &&
-        (try(lower(f.fault.mode), "") == "status") == (try(f.fault.status, null) != null)
+      for f in values(var.functions) : f.fault == null ? true : (
+        (lower(f.fault.mode) == "latency") == (f.fault.latency_ms != null) &&
+        (lower(f.fault.mode) == "status") == (f.fault.status != null)
       )
     ])
     error_message = "fault.latency_ms is required by and only used with mode latency; fault.status is required by and only used with mode status."
@@ -128,12 +129,13 @@ variable "functions" {
 
   validation {
     condition = alltrue([
-      for f in values(var.functions) : f.fault == null || (
-        (try(f.fault.rate, null) == null || (try(f.fault.rate, -1) >= 0 && try(f.fault.rate, 2) <= 1)) &&
-        (try(f.fault.status, null) == null || (try(f.fault.status, 0) >= 400 && try(f.fault.status, 0) <= 599))
+      for f in values(var.functions) : f.fault == null ? true : (
+        (f.fault.rate == null ? true : f.fault.rate >= 0 && f.fault.rate <= 1) &&
+        (f.fault.status == null ? true : f.fault.status >= 400 && f.fault.status <= 599) &&
+        (f.fault.latency_ms == null ? true : f.fault.latency_ms >= 0 && floor(f.fault.latency_ms) == f.fault.latency_ms)
       )
     ])
-    error_message = "fault.rate must be from 0.0 to 1.0 and fault.status an HTTP error status from 400 to 599."
+    error_message = "fault.rate must be from 0.0 to 1.0, fault.status an HTTP error status from 400 to 599 and fault.latency_ms a whole number of milliseconds."
   }
 }
 

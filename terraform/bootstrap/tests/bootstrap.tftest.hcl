@@ -1,0 +1,162 @@
+# Plans the bootstrap with a real AWS provider that never calls AWS (the account lookups and the
+# existing OIDC provider are given), then checks the policies it would create: who
+# may assume each role, and what each may do.
+
+provider "aws" {
+  region                      = "eu-west-1"
+  access_key                  = "offline-test"
+  secret_key                  = "offline-test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+
+variables {
+  github_repository    = "acme/outage-lab"
+  state_bucket_name    = "acme-outage-lab-tfstate"
+  allowed_account_ids  = ["123456789012"]
+  create_oidc_provider = false
+}
+
+override_data {
+  target = data.aws_caller_identity.current
+  values = { account_id = "123456789012" }
+}
+
+override_data {
+  target = data.aws_partition.current
+  values = { partition = "aws" }
+}
+
+override_data {
+  target = data.aws_iam_openid_connect_provider.github
+  values = { url = "https://token.actions.githubusercontent.com" }
+}
+
+
+
+run "deploy_role_trusts_only_its_github_environment" {
+  command = plan
+
+  assert {
+    condition = jsondecode(data.aws_iam_policy_document.deploy_trust["prod"].json).Statement[0].Condition.StringEquals == {
+      "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com"
+      "token.actions.githubusercontent.com:sub" = "repo:acme/outage-lab:environment:prod"
+    }
+    error_message = "The prod deploy role must trust only repo:acme/outage-lab:environment:prod with audience sts.amazonaws.com."
+  }
+
+  assert {
+    condition     = jsondecode(data.aws_iam_policy_document.deploy_trust["dev"].json).Statement[0].Principal.Federated == "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    error_message = "The deploy role must be assumable through GitHub's OIDC provider only."
+  }
+
+  assert {
+    condition     = toset([for s in var.stages : aws_iam_role.deploy[s].name]) == toset(["outage-lab-github-deploy-dev", "outage-lab-github-deploy-staging", "outage-lab-github-deploy-prod"])
+    error_message = "One deploy role per stage, named so that no stage's `<stage>-*` pattern matches it."
+  }
+}
+
+run "plan_role_trusts_pull_requests_and_cannot_write" {
+  command = plan
+
+  assert {
+    condition     = jsondecode(data.aws_iam_policy_document.plan_trust.json).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:acme/outage-lab:pull_request"
+    error_message = "The plan roles must trust pull_request tokens of this repository only."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in var.stages : [
+        for st in jsondecode(data.aws_iam_policy_document.plan[s].json).Statement : [
+          for a in flatten([st.Action]) : can(regex("^(s3:GetObject|s3:ListBucket|kms:Decrypt|[a-z0-9]+:(Get|List|Describe)[A-Za-z]*|apigateway:GET)$", a))
+        ]
+      ]
+    ]))
+    error_message = "A plan role may only read: every action must be a Get/List/Describe, s3:GetObject, kms:Decrypt or apigateway:GET."
+  }
+}
+
+run "deploy_role_changes_only_its_stage" {
+  command = plan
+
+  assert {
+    condition = alltrue(flatten([
+      for st in jsondecode(data.aws_iam_policy_document.deploy["dev"].json).Statement : [
+        for r in flatten([st.Resource]) : r == "*" || r == "arn:aws:s3:::acme-outage-lab-tfstate" || can(regex("(dev-|/dev/|:key/)", r)) || startswith(r, "arn:aws:apigateway:eu-west-1::/")
+      ]
+    ]))
+    error_message = "Every resource of the dev deploy policy must name dev resources (or be a documented exception)."
+  }
+
+  assert {
+    condition = alltrue([
+      for st in jsondecode(data.aws_iam_policy_document.deploy["dev"].json).Statement :
+      st.Resource != "*" || !anytrue([for a in flatten([st.Action]) : can(regex("^(lambda|iam|sns|s3|cloudwatch):(Create|Put|Delete|Update|Attach|Pass|Tag)", a))])
+    ])
+    error_message = "No Lambda, IAM, SNS, S3 or CloudWatch write may be granted on \"*\"."
+  }
+
+  assert {
+    condition = one([
+      for st in jsondecode(data.aws_iam_policy_document.deploy["dev"].json).Statement : st if st.Sid == "PassFunctionRolesToLambdaOnly"
+    ]).Condition.StringEquals["iam:PassedToService"] == "lambda.amazonaws.com"
+    error_message = "The deploy role may pass its stage's roles to Lambda only."
+  }
+
+  assert {
+    condition     = one([for st in jsondecode(data.aws_iam_policy_document.deploy["dev"].json).Statement : st if st.Sid == "TerraformState"]).Resource == "arn:aws:s3:::acme-outage-lab-tfstate/outage-lab/dev/*"
+    error_message = "The dev deploy role may write the dev state only."
+  }
+}
+
+run "permissions_boundary_is_required_when_asked" {
+  command = plan
+
+  variables {
+    require_lambda_permissions_boundary = true
+  }
+
+  assert {
+    condition = one([
+      for st in jsondecode(data.aws_iam_policy_document.deploy["staging"].json).Statement : st if st.Sid == "FunctionRolePolicies"
+    ]).Condition.StringEquals["iam:PermissionsBoundary"] == "arn:aws:iam::123456789012:policy/outage-lab-staging-lambda-boundary"
+    error_message = "With the boundary required, role policy changes need the stage's boundary."
+  }
+}
+
+run "state_bucket_is_private_encrypted_and_tls_only" {
+  command = plan
+
+  assert {
+    condition     = aws_s3_bucket_public_access_block.state.block_public_acls && aws_s3_bucket_public_access_block.state.block_public_policy && aws_s3_bucket_public_access_block.state.ignore_public_acls && aws_s3_bucket_public_access_block.state.restrict_public_buckets
+    error_message = "All public access to the state bucket must be blocked."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_versioning.state.versioning_configuration[0].status == "Enabled"
+    error_message = "State must be versioned."
+  }
+
+  assert {
+    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.state.rule).apply_server_side_encryption_by_default).sse_algorithm == "aws:kms"
+    error_message = "State must be encrypted with the state KMS key."
+  }
+
+  assert {
+    condition     = jsondecode(data.aws_iam_policy_document.state_bucket.json).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(data.aws_iam_policy_document.state_bucket.json).Statement[0].Effect == "Deny"
+    error_message = "The bucket policy must deny requests without TLS."
+  }
+}
+
+run "bad_inputs_are_refused" {
+  command = plan
+
+  variables {
+    github_repository   = "not a repository"
+    stages              = ["Prod"]
+    allowed_account_ids = ["1234"]
+  }
+
+  expect_failures = [var.github_repository, var.stages, var.allowed_account_ids]
+}

@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""Compares what an AWS API (the local moto server) holds with what a stage file says.
+
+`deployed`: after `terraform apply`, every function, route, integration, permission, alarm,
+topic and the dashboard exist exactly as the stage file and crates/config (the `resolve`
+example: the names and alarm definitions the lab uses) say, and nothing else exists.
+`destroyed`: after `terraform destroy`, nothing of the stage is left.
+
+Exit status 1 with one line per mismatch; 0 with a summary when everything agrees.
+"""
+
+import argparse
+import hashlib
+import base64
+import json
+import os
+import sys
+
+import boto3
+
+problems = []
+
+
+def expect(condition, message):
+    if not condition:
+        problems.append(message)
+    return condition
+
+
+def same(what, actual, wanted):
+    return expect(actual == wanted, f"{what}: is {actual!r}, the stage file says {wanted!r}")
+
+
+def client(service, args):
+    return boto3.client(service, endpoint_url=args.endpoint, region_name=args.region)
+
+
+def paged(c, operation, key, **kwargs):
+    out = []
+    for page in c.get_paginator(operation).paginate(**kwargs):
+        out.extend(page[key])
+    return out
+
+
+def package_sha256(args, code):
+    with open(os.path.join(args.packages, code, "bootstrap.zip"), "rb") as f:
+        return base64.b64encode(hashlib.sha256(f.read()).digest()).decode()
+
+
+def check_functions(args, stage, resolved):
+    lam, logs, iam = client("lambda", args), client("logs", args), client("iam", args)
+    deployed = {f["FunctionName"]: f for f in paged(lam, "list_functions", "Functions")}
+    wanted = {spec["function_name"]: (key, spec) for key, spec in resolved["functions"].items()}
+    same("deployed functions", sorted(deployed), sorted(wanted))
+    groups = {g["logGroupName"]: g for g in paged(logs, "describe_log_groups", "logGroups")}
+
+    for name, (key, spec) in wanted.items():
+        if name not in deployed:
+            continue
+        conf = lam.get_function_configuration(FunctionName=name)
+        at = f"function {name}"
+        same(f"{at} runtime", conf["Runtime"], "provided.al2023")
+        same(f"{at} architectures", conf.get("Architectures"), ["arm64"])
+        same(f"{at} handler", conf["Handler"], "bootstrap")
+        same(f"{at} memory", conf["MemorySize"], spec["memory_mb"])
+        same(f"{at} timeout", conf["Timeout"], spec["timeout_s"])
+        same(f"{at} environment", conf.get("Environment", {}).get("Variables", {}), spec["fault_vars"])
+        same(f"{at} code (sha256 of {spec['code']}/bootstrap.zip)", conf["CodeSha256"], package_sha256(args, spec["code"]))
+        same(f"{at} tracing", conf.get("TracingConfig", {}).get("Mode"), "Active" if stage.get("tracing_enabled") else "PassThrough")
+        if "LoggingConfig" in conf:
+            same(f"{at} log format", conf["LoggingConfig"].get("LogFormat"), "JSON")
+            same(f"{at} log group", conf["LoggingConfig"].get("LogGroup"), spec["log_group"])
+        concurrency = lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+        same(f"{at} reserved concurrency", concurrency, spec["reserved_concurrency"])
+
+        group = groups.get(spec["log_group"])
+        if expect(group is not None, f"{at}: log group {spec['log_group']} is missing"):
+            same(f"log group {spec['log_group']} retention", group.get("retentionInDays"), stage["log_retention_days"])
+            check_role(iam, conf["Role"].split("/")[-1], group["arn"], stage.get("tracing_enabled"), at)
+
+
+def check_role(iam, role, group_arn, tracing, at):
+    """The role may write to its own log group only; X-Ray only where tracing is on."""
+    group_arn = group_arn.removesuffix(":*")
+    attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    same(f"{at} role {role} managed policies", attached, [])
+    statements = []
+    for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+        if isinstance(document, str):
+            document = json.loads(document)
+        statements.extend(document["Statement"])
+    grants = {}
+    for s in statements:
+        expect(s["Effect"] == "Allow", f"{at} role {role}: unexpected {s['Effect']} statement")
+        actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+        resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
+        for action in actions:
+            grants.setdefault(action, set()).update(resources)
+    wanted = {
+        "logs:CreateLogStream": {f"{group_arn}:*"},
+        "logs:PutLogEvents": {f"{group_arn}:*"},
+    }
+    if tracing:
+        wanted["xray:PutTraceSegments"] = {"*"}
+        wanted["xray:PutTelemetryRecords"] = {"*"}
+    same(f"{at} role {role} grants", grants, wanted)
+
+
+def check_api(args, stage, resolved):
+    api_client = client("apigatewayv2", args)
+    lam = client("lambda", args)
+    apis = api_client.get_apis()["Items"]
+    same("HTTP APIs", sorted(a["Name"] for a in apis), [resolved["api_name"]])
+    api = next((a for a in apis if a["Name"] == resolved["api_name"]), None)
+    if api is None:
+        return None
+    same("API protocol", api["ProtocolType"], "HTTP")
+    api_id = api["ApiId"]
+
+    stages = api_client.get_stages(ApiId=api_id)["Items"]
+    same("API stages", [s["StageName"] for s in stages], ["$default"])
+    if stages:
+        s = stages[0]
+        same("API $default auto-deploy", s.get("AutoDeploy"), True)
+        throttle = s.get("DefaultRouteSettings", {})
+        same("API throttling rate", throttle.get("ThrottlingRateLimit"), float(stage["api_throttle"]["rate_limit"]))
+        same("API throttling burst", throttle.get("ThrottlingBurstLimit"), stage["api_throttle"]["burst_limit"])
+        access = s.get("AccessLogSettings", {})
+        expect(":log-group:/aws/apigateway/" in access.get("DestinationArn", ""), f"API access logs go to {access.get('DestinationArn')!r}")
+        try:
+            json.loads(access.get("Format", ""))
+        except ValueError:
+            problems.append(f"API access log format is not JSON: {access.get('Format')!r}")
+
+    integrations = {i["IntegrationId"]: i for i in api_client.get_integrations(ApiId=api_id)["Items"]}
+    routes = {r["RouteKey"]: r for r in api_client.get_routes(ApiId=api_id)["Items"]}
+    same("API routes", sorted(routes), sorted(resolved["routes"]))
+    for route_key, function_key in resolved["routes"].items():
+        route = routes.get(route_key)
+        if route is None:
+            continue
+        function_name = resolved["functions"][function_key]["function_name"]
+        integration = integrations.get(route.get("Target", "").removeprefix("integrations/"))
+        if not expect(integration is not None, f"route {route_key}: target {route.get('Target')!r} is no integration of the API"):
+            continue
+        same(f"route {route_key} integration type", integration["IntegrationType"], "AWS_PROXY")
+        same(f"route {route_key} payload format", integration.get("PayloadFormatVersion"), "2.0")
+        expect(f":function:{function_name}/" in integration["IntegrationUri"] or integration["IntegrationUri"].endswith(f":function:{function_name}"),
+               f"route {route_key}: integration invokes {integration['IntegrationUri']!r}, not {function_name}")
+
+    # Each function may be invoked by exactly the routes that name it, each scoped to its ARN.
+    for key, spec in resolved["functions"].items():
+        method_paths = sorted(
+            ("*" if r.split(" ", 1)[0] == "ANY" else r.split(" ", 1)[0]) + r.split(" ", 1)[1]
+            for r, target in resolved["routes"].items() if target == key
+        )
+        try:
+            policy = json.loads(lam.get_policy(FunctionName=spec["function_name"])["Policy"])
+            statements = policy["Statement"]
+        except lam.exceptions.ResourceNotFoundException:
+            statements = []
+        source_arns = []
+        for s in statements:
+            same(f"{spec['function_name']} permission principal", s.get("Principal"), {"Service": "apigateway.amazonaws.com"})
+            source_arns.append(s.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn", ""))
+        prefix = f":{api_id}/*/"
+        granted = sorted(arn.split(prefix, 1)[1] if prefix in arn else arn for arn in source_arns)
+        same(f"{spec['function_name']} invoke permissions (method/path on API {api_id})", granted, method_paths)
+    return api_id
+
+
+def check_alarms(args, stage, resolved, topic_arn):
+    cw = client("cloudwatch", args)
+    alarms = {a["AlarmName"]: a for a in paged(cw, "describe_alarms", "MetricAlarms")}
+    wanted = {a["name"]: a for a in resolved["alarms"]}
+    same("metric alarms", sorted(alarms), sorted(wanted))
+    for name, want in wanted.items():
+        have = alarms.get(name)
+        if have is None:
+            continue
+        at = f"alarm {name}"
+        same(f"{at} namespace", have["Namespace"], want["namespace"])
+        same(f"{at} metric", have["MetricName"], want["metric_name"])
+        same(f"{at} dimensions", {d["Name"]: d["Value"] for d in have.get("Dimensions", [])}, want["dimensions"])
+        stat = want["statistic"]
+        if stat == "Sum":
+            same(f"{at} statistic", (have.get("Statistic"), have.get("ExtendedStatistic")), ("Sum", None))
+        else:
+            same(f"{at} statistic", (have.get("Statistic"), have.get("ExtendedStatistic")), (None, stat["Percentile"]))
+        same(f"{at} period", have["Period"], want["period_s"])
+        same(f"{at} evaluation periods", have["EvaluationPeriods"], want["evaluation_periods"])
+        same(f"{at} datapoints to alarm", have.get("DatapointsToAlarm"), want["datapoints_to_alarm"])
+        same(f"{at} threshold", have["Threshold"], want["threshold"])
+        same(f"{at} comparison", have["ComparisonOperator"], want["comparison_operator"])
+        same(f"{at} treat missing data", have.get("TreatMissingData"), want["treat_missing_data"])
+        same(f"{at} alarm actions", have.get("AlarmActions"), [topic_arn])
+        same(f"{at} OK actions", have.get("OKActions"), [topic_arn])
+    return alarms
+
+
+def check_topic(args, stage, resolved):
+    sns = client("sns", args)
+    topics = [t["TopicArn"] for t in paged(sns, "list_topics", "Topics")]
+    same("SNS topics", sorted(t.rsplit(":", 1)[1] for t in topics), [resolved["alarm_topic_name"]])
+    if not topics:
+        return None
+    topic_arn = topics[0]
+    attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+    expect(attributes.get("KmsMasterKeyId", "") not in ("", "alias/aws/sns"),
+           f"topic {topic_arn} is not encrypted with a customer managed key ({attributes.get('KmsMasterKeyId')!r})")
+    subscriptions = paged(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic_arn)
+    same("topic e-mail subscriptions", sorted((s["Protocol"], s["Endpoint"]) for s in subscriptions),
+         sorted(("email", e) for e in stage["alarm_emails"]))
+    return topic_arn
+
+
+def check_dashboard(args, stage, resolved, alarms, api_id):
+    cw = client("cloudwatch", args)
+    name = f"{stage['stage']}-outage-lab"
+    dashboards = [d["DashboardName"] for d in cw.list_dashboards()["DashboardEntries"]]
+    same("dashboards", dashboards, [name])
+    if name not in dashboards:
+        return
+    widgets = json.loads(cw.get_dashboard(DashboardName=name)["DashboardBody"])["widgets"]
+    metrics = [m for w in widgets if w["type"] == "metric" for m in w["properties"]["metrics"]]
+    for key, spec in resolved["functions"].items():
+        for metric in ("Invocations", "Errors", "Duration"):
+            expect(["AWS/Lambda", metric, "FunctionName", spec["function_name"]] in metrics,
+                   f"dashboard has no {metric} of {spec['function_name']}")
+    for metric in ("5xx", "Latency"):
+        expect(any(m[:4] == ["AWS/ApiGateway", metric, "ApiId", api_id] for m in metrics), f"dashboard has no API {metric}")
+    alarm_widgets = [w for w in widgets if w["type"] == "alarm"]
+    if expect(len(alarm_widgets) == 1, "dashboard needs one alarm status widget"):
+        same("dashboard alarm widget", sorted(alarm_widgets[0]["properties"]["alarms"]), sorted(a["AlarmArn"] for a in alarms.values()))
+    queries = [w["properties"]["query"] for w in widgets if w["type"] == "log"]
+    if expect(len(queries) == 1, "dashboard needs one Logs Insights widget"):
+        for spec in resolved["functions"].values():
+            expect(f"SOURCE '{spec['log_group']}'" in queries[0], f"Logs Insights widget does not search {spec['log_group']}")
+
+
+def check_outputs(outputs, stage, resolved, api_id, topic_arn):
+    value = {k: v["value"] for k, v in outputs.items()}
+    same("output stage", value.get("stage"), stage["stage"])
+    same("output region", value.get("region"), stage["aws_region"])
+    same("output api_id", value.get("api_id"), api_id)
+    expect(str(value.get("api_endpoint", "")).startswith(("http://", "https://")), f"output api_endpoint {value.get('api_endpoint')!r}")
+    same("output function_names", value.get("function_names"), {k: f["function_name"] for k, f in resolved["functions"].items()})
+    same("output alarm_names", sorted((value.get("alarm_names") or {}).values()), sorted(a["name"] for a in resolved["alarms"]))
+    same("output sns_topic_arn", value.get("sns_topic_arn"), topic_arn)
+    expect("#dashboards/dashboard/" in str(value.get("dashboard_url")), f"output dashboard_url {value.get('dashboard_url')!r}")
+
+
+def check_deployed(args, stage, resolved):
+    topic_arn = check_topic(args, stage, resolved)
+    check_functions(args, stage, resolved)
+    api_id = check_api(args, stage, resolved)
+    alarms = check_alarms(args, stage, resolved, topic_arn)
+    check_dashboard(args, stage, resolved, alarms, api_id)
+    with open(args.outputs) as f:
+        check_outputs(json.load(f), stage, resolved, api_id, topic_arn)
+    return (f"{len(resolved['functions'])} functions, {len(resolved['routes'])} routes, "
+            f"{len(resolved['alarms'])} alarms, topic, dashboard and outputs match the stage file")
+
+
+def check_destroyed(args, stage, resolved):
+    left = {
+        "functions": [f["FunctionName"] for f in paged(client("lambda", args), "list_functions", "Functions")],
+        "APIs": [a["Name"] for a in client("apigatewayv2", args).get_apis()["Items"]],
+        "alarms": [a["AlarmName"] for a in paged(client("cloudwatch", args), "describe_alarms", "MetricAlarms")],
+        "topics": [t["TopicArn"] for t in paged(client("sns", args), "list_topics", "Topics")],
+        "dashboards": [d["DashboardName"] for d in client("cloudwatch", args).list_dashboards()["DashboardEntries"]],
+        "log groups": [g["logGroupName"] for g in paged(client("logs", args), "describe_log_groups", "logGroups")],
+        "roles": [r["RoleName"] for r in paged(client("iam", args), "list_roles", "Roles")],
+    }
+    for kind, names in left.items():
+        expect(not names, f"{kind} left after destroy: {names}")
+    return "nothing of the stage is left"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["deployed", "destroyed"])
+    parser.add_argument("--endpoint", required=True, help="AWS API endpoint (the moto server)")
+    parser.add_argument("--stage-file", required=True)
+    parser.add_argument("--resolved", required=True, help="output of `cargo run -p outage-config --example resolve`")
+    parser.add_argument("--outputs", help="terraform output -json of the root (deployed)")
+    parser.add_argument("--packages", help="directory of <code>/bootstrap.zip (deployed)")
+    args = parser.parse_args()
+    with open(args.stage_file) as f:
+        stage = json.load(f)
+    with open(args.resolved) as f:
+        resolved = json.load(f)
+    args.region = stage["aws_region"]
+    if args.mode == "deployed" and not (args.outputs and args.packages):
+        parser.error("deployed needs --outputs and --packages")
+
+    summary = (check_deployed if args.mode == "deployed" else check_destroyed)(args, stage, resolved)
+    if problems:
+        print(f"{stage['stage']}: {len(problems)} mismatches between the emulator and the stage file:", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        sys.exit(1)
+    print(f"{stage['stage']}: {summary}")
+
+
+if __name__ == "__main__":
+    main()
