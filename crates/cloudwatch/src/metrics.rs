@@ -196,6 +196,12 @@ pub(crate) fn from_epoch_secs(s: i64) -> SystemTime {
     }
 }
 
+/// Whether the bucket starting at `k` holds only samples older than `oldest` (epoch s). A key
+/// on a minute boundary may be a minute bucket, which holds samples up to `k + 59`.
+fn expired(k: i64, oldest: i64) -> bool {
+    k + 60 <= oldest || (k < oldest && k.rem_euclid(60) != 0)
+}
+
 /// Periods CloudWatch accepts for queries.
 pub fn valid_period(p: u32) -> bool {
     matches!(p, 1 | 5 | 10 | 20 | 30) || (p >= 60 && p % 60 == 0)
@@ -251,7 +257,7 @@ impl MetricStore {
                 let buckets = series.entry(id).or_default();
                 buckets.entry(bucket).or_insert_with(Aggregate::new).add(s.value);
                 // Keep a busy series trimmed without waiting for the sweep.
-                while buckets.first_key_value().is_some_and(|(&k, _)| k < oldest - 60) {
+                while buckets.first_key_value().is_some_and(|(&k, _)| expired(k, oldest)) {
                     buckets.pop_first();
                 }
             }
@@ -277,8 +283,7 @@ impl MetricStore {
         let oldest = epoch_secs(now.checked_sub(self.retention).unwrap_or(UNIX_EPOCH));
         let mut series = self.series.write().unwrap_or_else(|e| e.into_inner());
         series.retain(|_, buckets| {
-            // A minute bucket starting up to 59 s before the cutoff still holds retained samples.
-            *buckets = buckets.split_off(&(oldest - 59));
+            buckets.retain(|&k, _| !expired(k, oldest));
             !buckets.is_empty()
         });
     }
