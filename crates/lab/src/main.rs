@@ -1,0 +1,323 @@
+//! `outage-lab`: run a stage of outage-lab on this machine and look into a running lab.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use outage_lab::{Lab, LabConfig, LabInfo};
+
+/// Local lab for outage-lab: the real Lambda function binaries behind an emulated API Gateway
+/// HTTP API, with Lambda's runtime behaviour, CloudWatch logs, metrics and alarms, and an
+/// admin API.
+#[derive(Parser)]
+#[command(
+    name = "outage-lab",
+    version,
+    after_help = "Exit codes: 0 success; 1 failure (bad stage file, port in use, no running lab, admin API error); 2 bad command line or bad alarm-eval input."
+)]
+struct Cli {
+    /// More output on stderr: -v info, -vv debug, -vvv trace (RUST_LOG overrides).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct Where {
+    /// Stage to use: environments/<stage>/terraform.tfvars.json.
+    #[arg(long, default_value = "dev")]
+    stage: String,
+    /// Project root (the folder holding environments/); found by walking up from the current folder when omitted.
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve a stage on 127.0.0.1 until Ctrl-C. Prints `gateway: <url>` and `admin: <url>` once ready.
+    Up {
+        #[command(flatten)]
+        at: Where,
+        /// Gateway port (0 = any free port).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Admin API port (0 = any free port).
+        #[arg(long, default_value_t = 3001)]
+        admin_port: u16,
+        /// Folder with the function binaries (auth, product, payment); default: this executable's folder.
+        #[arg(long)]
+        bin_dir: Option<PathBuf>,
+    },
+    /// Evaluate CloudWatch alarm cases read as JSON from stdin; prints one JSON line per case.
+    AlarmEval,
+    /// Print a function's log events from the running lab, oldest first.
+    Logs {
+        /// Function key from the stage file, e.g. payment.
+        function: String,
+        /// Only events whose message contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Only events from this far back: 30s, 5m, 2h, 1d.
+        #[arg(long)]
+        since: Option<String>,
+        #[command(flatten)]
+        at: Where,
+    },
+    /// Show the running lab: URLs, functions with their environments, alarm states.
+    Status {
+        #[command(flatten)]
+        at: Where,
+    },
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn root_of(at: &Where) -> anyhow::Result<PathBuf> {
+    match &at.root {
+        Some(r) => Ok(r.clone()),
+        None => {
+            let cwd = std::env::current_dir().context("cannot read the current folder")?;
+            outage_lab::find_root(&cwd).with_context(|| {
+                format!(
+                    "no environments/ folder in {} or above: run inside the project or pass --root",
+                    cwd.display()
+                )
+            })
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let result = match cli.command {
+        Command::Up {
+            at,
+            port,
+            admin_port,
+            bin_dir,
+        } => up(at, port, admin_port, bin_dir).await,
+        Command::AlarmEval => return alarm_eval(),
+        Command::Logs {
+            function,
+            filter,
+            since,
+            at,
+        } => logs(at, &function, filter, since).await,
+        Command::Status { at } => status(at).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn up(at: Where, port: u16, admin_port: u16, bin_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let root = root_of(&at)?;
+    let bin_dir = match bin_dir {
+        Some(d) => d,
+        None => outage_lab::default_bin_dir().context("cannot find this executable's folder")?,
+    };
+    let config = LabConfig {
+        root,
+        stage: at.stage.clone(),
+        port,
+        admin_port,
+        bin_dir,
+        run_dir: None,
+        console: true,
+    };
+    let lab = Lab::start(config)
+        .await
+        .with_context(|| format!("cannot start the lab for stage {}", at.stage))?;
+    let s = &lab.state;
+    println!("gateway: {}", lab.gateway_url);
+    println!("admin: {}", lab.admin_url);
+    println!("run folder: {}", lab.run_dir.display());
+    println!("admin token: {}", lab.token_file.display());
+    println!("logs: {}", lab.logs_dir().display());
+    println!("notifications: {}", lab.notifications_file().display());
+    println!(
+        "stage {}: {} functions, {} routes, {} alarms (topic {}); Ctrl-C stops",
+        s.stage.stage,
+        s.pools.len(),
+        s.stage.routes.len(),
+        s.alarms.alarms().len(),
+        s.stage.alarm_topic_name()
+    );
+    wait_for_stop().await;
+    eprintln!("stopping: shutting down function processes");
+    lab.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_stop() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+    }
+}
+
+fn alarm_eval() -> ExitCode {
+    let mut input = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        eprintln!("error: cannot read stdin: {e}");
+        return ExitCode::from(1);
+    }
+    match lab_cloudwatch::run_alarm_eval(&input) {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The running lab of a stage, from `.outage-lab/<stage>/current/lab.json`, and its token.
+fn running_lab(at: &Where) -> anyhow::Result<(LabInfo, String)> {
+    let root = root_of(at)?;
+    let path = root
+        .join(".outage-lab")
+        .join(&at.stage)
+        .join("current")
+        .join("lab.json");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "no running lab for stage {} ({} is missing): start one with `outage-lab up --stage {}`",
+            at.stage,
+            path.display(),
+            at.stage
+        )
+    })?;
+    let info: LabInfo = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a lab description", path.display()))?;
+    let token = std::fs::read_to_string(&info.token_file)
+        .with_context(|| format!("cannot read the admin token {}", info.token_file.display()))?;
+    Ok((info, token.trim().to_owned()))
+}
+
+async fn admin_get(info: &LabInfo, token: &str, path: &str) -> anyhow::Result<serde_json::Value> {
+    let url = format!("{}{path}", info.admin_url);
+    let auth = format!("Bearer {token}");
+    let resp = outage_lab::http::request("GET", &url, &[("authorization", &auth)], bytes::Bytes::new())
+        .await
+        .with_context(|| format!("the lab at {} does not answer (stopped?)", info.admin_url))?;
+    let body = resp.json().unwrap_or_default();
+    if resp.status != 200 {
+        let msg = body
+            .get("message")
+            .and_then(|m| m.as_str())
+            .unwrap_or("")
+            .to_owned();
+        bail!("admin API {path}: {} {msg}", resp.status);
+    }
+    Ok(body)
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn logs(
+    at: Where,
+    function: &str,
+    filter: Option<String>,
+    since: Option<String>,
+) -> anyhow::Result<()> {
+    let mut query = Vec::new();
+    if let Some(f) = &filter {
+        query.push(format!("filter={}", encode(f)));
+    }
+    if let Some(s) = &since {
+        let d = outage_lab::time_fmt::parse_duration(s)
+            .map_err(anyhow::Error::msg)
+            .context("--since")?;
+        query.push(format!("since={}", d.as_secs()));
+    }
+    let (info, token) = running_lab(&at)?;
+    let path = format!("/logs/{}?{}", encode(function), query.join("&"));
+    let events = admin_get(&info, &token, &path).await?;
+    for e in events.as_array().into_iter().flatten() {
+        let ts = e["timestamp"].as_i64().unwrap_or(0);
+        let when = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts) * 1_000_000)
+            .map(outage_lab::time_fmt::rfc3339)
+            .unwrap_or_default();
+        println!(
+            "{when} {} {}",
+            e["log_stream"].as_str().unwrap_or(""),
+            e["message"].as_str().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+async fn status(at: Where) -> anyhow::Result<()> {
+    let (info, token) = running_lab(&at)?;
+    let status = admin_get(&info, &token, "/status").await?;
+    let functions = admin_get(&info, &token, "/functions").await?;
+    let alarms = admin_get(&info, &token, "/alarms").await?;
+    println!(
+        "stage {} (pid {}), started {}",
+        info.stage, info.pid, info.started_at
+    );
+    println!("gateway: {}", info.gateway_url);
+    println!("admin: {}", info.admin_url);
+    println!("run folder: {}", Path::new(&info.run_dir).display());
+    println!("alarms: {}", status["alarms"]);
+    for f in functions.as_array().into_iter().flatten() {
+        let envs = f["environments"].as_array().cloned().unwrap_or_default();
+        let states: Vec<&str> = envs.iter().filter_map(|e| e["state"].as_str()).collect();
+        let vars = &f["Environment"]["Variables"];
+        println!(
+            "function {} ({}): {} environments {:?}, variables {}",
+            f["key"].as_str().unwrap_or(""),
+            f["FunctionName"].as_str().unwrap_or(""),
+            envs.len(),
+            states,
+            vars
+        );
+    }
+    for a in alarms.as_array().into_iter().flatten() {
+        println!(
+            "alarm {} {}: {}",
+            a["AlarmName"].as_str().unwrap_or(""),
+            a["StateValue"].as_str().unwrap_or(""),
+            a["StateReason"].as_str().unwrap_or("")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! The metrics AWS publishes for the lab's emulated services, written into the shared
+//! [`MetricStore`]: `AWS/Lambda` per function and `AWS/ApiGateway` per API and stage (standard
+//! resolution, 60 s), plus the functions' own Embedded Metric Format lines.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use lab_cloudwatch::{parse_emf_line, MetricStore, Sample};
+
+/// Standard resolution: what AWS/Lambda and AWS/ApiGateway publish.
+const STANDARD: u32 = 60;
+
+pub struct LabMetrics {
+    store: Arc<MetricStore>,
+    api_dimensions: BTreeMap<String, String>,
+    emf_rejected: AtomicU64,
+}
+
+fn sample(
+    namespace: &str,
+    metric: &str,
+    dims: &BTreeMap<String, String>,
+    unit: &str,
+    value: f64,
+    at: SystemTime,
+) -> Sample {
+    Sample {
+        namespace: namespace.to_owned(),
+        metric_name: metric.to_owned(),
+        dimensions: dims.clone(),
+        unit: unit.to_owned(),
+        value,
+        timestamp: at,
+        resolution_s: STANDARD,
+    }
+}
+
+impl LabMetrics {
+    pub fn new(store: Arc<MetricStore>, api_id: &str) -> LabMetrics {
+        let api_dimensions = BTreeMap::from([
+            ("ApiId".to_owned(), api_id.to_owned()),
+            (
+                "Stage".to_owned(),
+                outage_config::stage::API_STAGE_NAME.to_owned(),
+            ),
+        ]);
+        LabMetrics {
+            store,
+            api_dimensions,
+            emf_rejected: AtomicU64::new(0),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<MetricStore> {
+        &self.store
+    }
+
+    /// One invocation that reached an environment. `Errors` is published as 0 or 1 so that a
+    /// healthy function shows zeros rather than missing data, as Lambda does.
+    pub fn lambda_invocation(&self, function_name: &str, duration_ms: f64, error: bool, concurrent: usize) {
+        let dims = BTreeMap::from([("FunctionName".to_owned(), function_name.to_owned())]);
+        let now = SystemTime::now();
+        self.store.put_many([
+            sample("AWS/Lambda", "Invocations", &dims, "Count", 1.0, now),
+            sample(
+                "AWS/Lambda",
+                "Errors",
+                &dims,
+                "Count",
+                if error { 1.0 } else { 0.0 },
+                now,
+            ),
+            sample("AWS/Lambda", "Duration", &dims, "Milliseconds", duration_ms, now),
+            sample(
+                "AWS/Lambda",
+                "ConcurrentExecutions",
+                &dims,
+                "Count",
+                concurrent as f64,
+                now,
+            ),
+        ]);
+    }
+
+    /// A request refused at the reserved concurrency: a throttle, neither an invocation nor an error.
+    pub fn lambda_throttle(&self, function_name: &str) {
+        let dims = BTreeMap::from([("FunctionName".to_owned(), function_name.to_owned())]);
+        self.store.put(sample(
+            "AWS/Lambda",
+            "Throttles",
+            &dims,
+            "Count",
+            1.0,
+            SystemTime::now(),
+        ));
+    }
+
+    /// One request the gateway answered, whatever the answer: Count = 2xx + 4xx + 5xx.
+    pub fn api_request(&self, status: u16, latency_ms: f64, integration_ms: Option<f64>) {
+        let d = &self.api_dimensions;
+        let now = SystemTime::now();
+        let class = |c: u16| if status / 100 == c { 1.0 } else { 0.0 };
+        let mut samples = vec![
+            sample("AWS/ApiGateway", "Count", d, "Count", 1.0, now),
+            sample("AWS/ApiGateway", "4xx", d, "Count", class(4), now),
+            sample("AWS/ApiGateway", "5xx", d, "Count", class(5), now),
+            sample("AWS/ApiGateway", "Latency", d, "Milliseconds", latency_ms, now),
+        ];
+        if let Some(ms) = integration_ms {
+            samples.push(sample(
+                "AWS/ApiGateway",
+                "IntegrationLatency",
+                d,
+                "Milliseconds",
+                ms,
+                now,
+            ));
+        }
+        self.store.put_many(samples);
+    }
+
+    /// A line a function printed: Embedded Metric Format records become samples, other lines are
+    /// left alone, broken records are counted (and logged at debug level) as CloudWatch drops them.
+    pub fn emf_line(&self, line: &str, _epoch_ms: i64) {
+        if !line.starts_with('{') || !line.contains("\"_aws\"") {
+            return;
+        }
+        match parse_emf_line(line) {
+            Ok(Some(samples)) => self.store.put_many(samples),
+            Ok(None) => {}
+            Err(e) => {
+                self.emf_rejected.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!("dropped an EMF record: {e}");
+            }
+        }
+    }
+
+    pub fn emf_rejected(&self) -> u64 {
+        self.emf_rejected.load(Ordering::Relaxed)
+    }
+}

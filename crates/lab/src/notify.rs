@@ -1,0 +1,97 @@
+//! The notification outbox: what the stage's SNS topic would e-mail, as JSON lines in
+//! `<run_dir>/notifications.jsonl`, one console line each, and a list for the admin API.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use lab_cloudwatch::StateChange;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    pub timestamp: String,
+    pub topic: String,
+    pub subject: String,
+    pub alarm_name: String,
+    pub old_state: String,
+    pub new_state: String,
+    pub reason: String,
+}
+
+pub struct Outbox {
+    topic: String,
+    region_name: String,
+    path: PathBuf,
+    console: bool,
+    sent: Mutex<Vec<Notification>>,
+}
+
+/// The region names SNS alarm subjects use; other regions print their code.
+fn region_name(code: &str) -> String {
+    match code {
+        "us-east-1" => "US East (N. Virginia)",
+        "us-east-2" => "US East (Ohio)",
+        "us-west-2" => "US West (Oregon)",
+        "eu-west-1" => "EU (Ireland)",
+        "eu-west-2" => "EU (London)",
+        "eu-central-1" => "EU (Frankfurt)",
+        "ap-southeast-2" => "Asia Pacific (Sydney)",
+        other => other,
+    }
+    .to_owned()
+}
+
+impl Outbox {
+    pub fn new(topic: String, region: &str, run_dir: &Path, console: bool) -> Outbox {
+        Outbox {
+            topic,
+            region_name: region_name(region),
+            path: run_dir.join("notifications.jsonl"),
+            console,
+            sent: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Delivers one notification per state change (CloudWatch runs actions only on a change).
+    pub fn deliver(&self, change: &StateChange) {
+        let n = Notification {
+            timestamp: crate::time_fmt::rfc3339_system(change.timestamp),
+            topic: self.topic.clone(),
+            subject: format!(
+                "{}: \"{}\" in {}",
+                change.new_state, change.alarm_name, self.region_name
+            ),
+            alarm_name: change.alarm_name.clone(),
+            old_state: change.old_state.to_string(),
+            new_state: change.new_state.to_string(),
+            reason: change.reason.clone(),
+        };
+        let line = serde_json::to_string(&n).expect("a notification serialises");
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+        {
+            Ok(mut f) => {
+                let _ = writeln!(f, "{line}");
+            }
+            Err(e) => tracing::error!("cannot append to {}: {e}", self.path.display()),
+        }
+        if self.console {
+            println!(
+                "notification [{}] {} {} -> {}: {}",
+                n.topic, n.alarm_name, n.old_state, n.new_state, n.reason
+            );
+        }
+        self.sent.lock().expect("outbox lock").push(n);
+    }
+
+    pub fn all(&self) -> Vec<Notification> {
+        self.sent.lock().expect("outbox lock").clone()
+    }
+}
