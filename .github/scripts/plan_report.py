@@ -85,7 +85,7 @@ def render(stage: str, exit_code: int, plan: str, limit: int, where_full: str, c
     else:
         open_block, close_block = f"{fence}text\n", f"{fence}\n"
     # The note is sized for the worst case so that adding it never pushes the body over the limit.
-    note_template = "\n**Plan cut to fit: {n} lines not shown.** The full plan is in {where}.\n"
+    note_template = "\n**Plan cut to fit: {n} line(s) not shown.** The full plan is in {where}.\n"
     worst_note = note_template.format(n=10**9, where=where_full)
     budget = limit - len(head) - len(open_block) - len(close_block) - len(worst_note)
     if budget <= 0:

@@ -50,7 +50,7 @@ class CommentTest(unittest.TestCase):
         self.assertLessEqual(len(body), plan_report.COMMENT_LIMIT)
         self.assertIn("Plan cut to fit:", body)
         shown = body.count('+ resource "aws_cloudwatch_metric_alarm"')
-        self.assertIn(f"{5001 - shown} lines not shown", body)
+        self.assertIn(f"{5001 - shown} line(s) not shown", body)
         self.assertIn("The full plan is in the run.", body.splitlines()[-1])
         # Cut at a line boundary: every shown resource line is complete.
         for line in body.splitlines():
@@ -74,7 +74,7 @@ class CommentTest(unittest.TestCase):
         body = self.render_comment("x" * 200_000 + "\n")
         self.assertLessEqual(len(body), plan_report.COMMENT_LIMIT)
         self.assertGreater(body.count("x"), 60_000)
-        self.assertTrue("1 lines not shown" in body, "the note about the cut line is missing")
+        self.assertTrue("1 line(s) not shown" in body, "the note about the cut line is missing")
 
     def test_multibyte_characters_count_as_characters(self):
         body = self.render_comment("é€😀\n" * 40_000)
