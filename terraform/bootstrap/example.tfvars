@@ -1,5 +1,4 @@
-# An example of the inputs (copy to terraform.tfvars and change every value). Also the values
-# checkov evaluates the trust policies with.
+# An example of the inputs: copy to terraform.tfvars and change every value.
 github_repository   = "acme/outage-lab"
 state_bucket_name   = "acme-outage-lab-tfstate-123456789012"
 aws_region          = "eu-west-1"
