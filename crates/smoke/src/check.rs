@@ -40,7 +40,11 @@ impl JsonType {
 #[serde(tag = "shape", rename_all = "snake_case")]
 pub enum BodyShape {
     /// A healthy service answer: fixed `service` and `status` values and typed fields.
-    Service { service: String, fields: Vec<(String, JsonType)>, products: bool },
+    Service {
+        service: String,
+        fields: Vec<(String, JsonType)>,
+        products: bool,
+    },
     /// API Gateway's own answer: exactly `{"message": ...}`.
     Message { message: String },
     /// Anything (a fault's own status answer).
@@ -71,29 +75,46 @@ fn healthy_shape(code: &str) -> BodyShape {
         "payment" => ("payment-service", &[("message", JsonType::String)]),
         _ => return BodyShape::Any,
     };
-    let mut fields = vec![("service".to_owned(), JsonType::String), ("status".to_owned(), JsonType::String)];
+    let mut fields = vec![
+        ("service".to_owned(), JsonType::String),
+        ("status".to_owned(), JsonType::String),
+    ];
     fields.extend(extra.iter().map(|(n, t)| ((*n).to_owned(), *t)));
     fields.push(("timestamp".to_owned(), JsonType::Number));
-    BodyShape::Service { service: service.into(), fields, products: code == "product" }
+    BodyShape::Service {
+        service: service.into(),
+        fields,
+        products: code == "product",
+    }
 }
 
 fn internal_error() -> BodyShape {
-    BodyShape::Message { message: "Internal Server Error".into() }
+    BodyShape::Message {
+        message: "Internal Server Error".into(),
+    }
 }
 
 /// What every route of the stage should answer, from its function's code and configured fault.
 pub fn expectations(stage: &Stage) -> Vec<RouteExpectation> {
     let mut out = Vec::new();
     for (route, key) in &stage.routes {
-        let Some((method, path)) = route.split_once(' ') else { continue };
-        let Some(spec) = stage.functions.get(key) else { continue };
+        let Some((method, path)) = route.split_once(' ') else {
+            continue;
+        };
+        let Some(spec) = stage.functions.get(key) else {
+            continue;
+        };
         let fault = FaultConfig::from_vars(&stage.fault_vars(key)).ok();
         let healthy = healthy_shape(&spec.code);
         let (statuses, body) = match fault.as_ref().map(|f| (f.mode, f.rate)) {
             None | Some((FaultMode::None | FaultMode::Latency { .. }, _)) => (vec![200], healthy),
             // An unhandled error, a crash and a function timeout all reach the client as 500.
-            Some((FaultMode::Exception | FaultMode::Panic | FaultMode::Timeout, rate)) if rate >= 1.0 => (vec![500], internal_error()),
-            Some((FaultMode::Exception | FaultMode::Panic | FaultMode::Timeout, _)) => (vec![200, 500], BodyShape::Any),
+            Some((FaultMode::Exception | FaultMode::Panic | FaultMode::Timeout, rate)) if rate >= 1.0 => {
+                (vec![500], internal_error())
+            }
+            Some((FaultMode::Exception | FaultMode::Panic | FaultMode::Timeout, _)) => {
+                (vec![200, 500], BodyShape::Any)
+            }
             Some((FaultMode::Status { code }, rate)) if rate >= 1.0 => (vec![code], BodyShape::Any),
             Some((FaultMode::Status { code }, _)) => (vec![200, code], BodyShape::Any),
         };
@@ -113,7 +134,9 @@ pub fn expectations(stage: &Stage) -> Vec<RouteExpectation> {
         path: UNKNOWN_PATH.into(),
         function: None,
         statuses: vec![404],
-        body: BodyShape::Message { message: "Not Found".into() },
+        body: BodyShape::Message {
+            message: "Not Found".into(),
+        },
     });
     out
 }
@@ -182,7 +205,13 @@ async fn check_route(http: &HttpTraffic, expectation: RouteExpectation, budget: 
         }
     };
     let status = response.status().as_u16();
-    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     result.request_id = header("apigw-requestid").filter(|v| !v.is_empty());
     result.content_type = header("content-type");
     let body = response.text().await;
@@ -205,13 +234,23 @@ pub fn problems(result: &RouteResult, status: u16, body: Option<&str>, budget: D
     }
     let budget_ms = budget.as_secs_f64() * 1000.0;
     if result.latency_ms > budget_ms {
-        out.push(format!("latency {:.0} ms over the {:.0} ms budget", result.latency_ms, budget_ms));
+        out.push(format!(
+            "latency {:.0} ms over the {:.0} ms budget",
+            result.latency_ms, budget_ms
+        ));
     }
     if e.body == BodyShape::Any || !e.statuses.contains(&status) {
         return out;
     }
-    if !result.content_type.as_deref().is_some_and(|c| c.starts_with("application/json")) {
-        out.push(format!("content-type {:?}, expected application/json", result.content_type.as_deref().unwrap_or("")));
+    if !result
+        .content_type
+        .as_deref()
+        .is_some_and(|c| c.starts_with("application/json"))
+    {
+        out.push(format!(
+            "content-type {:?}, expected application/json",
+            result.content_type.as_deref().unwrap_or("")
+        ));
     }
     let json: Value = match body.map(serde_json::from_str) {
         Some(Ok(v)) => v,
@@ -227,18 +266,32 @@ pub fn problems(result: &RouteResult, status: u16, body: Option<&str>, budget: D
                 out.push(format!("body {json}, expected {{\"message\":\"{message}\"}}"));
             }
         }
-        BodyShape::Service { service, fields, products } => {
+        BodyShape::Service {
+            service,
+            fields,
+            products,
+        } => {
             for (name, ty) in fields {
                 match json.get(name) {
                     None => out.push(format!("field `{name}` missing")),
-                    Some(v) if !ty.matches(v) => out.push(format!("field `{name}` is {v}, expected a {ty:?}").to_lowercase()),
+                    Some(v) if !ty.matches(v) => {
+                        out.push(format!("field `{name}` is {v}, expected a {ty:?}").to_lowercase())
+                    }
                     Some(_) => {}
                 }
             }
-            if json.get("service").and_then(Value::as_str).is_some_and(|s| s != service) {
+            if json
+                .get("service")
+                .and_then(Value::as_str)
+                .is_some_and(|s| s != service)
+            {
                 out.push(format!("service {}, expected {service:?}", json["service"]));
             }
-            if json.get("status").and_then(Value::as_str).is_some_and(|s| s != "ok") {
+            if json
+                .get("status")
+                .and_then(Value::as_str)
+                .is_some_and(|s| s != "ok")
+            {
                 out.push(format!("status field {}, expected \"ok\"", json["status"]));
             }
             if *products {
@@ -251,7 +304,9 @@ pub fn problems(result: &RouteResult, status: u16, body: Option<&str>, budget: D
 
 fn product_problems(json: &Value) -> Vec<String> {
     let mut out = Vec::new();
-    let Some(items) = json.get("products").and_then(Value::as_array) else { return out };
+    let Some(items) = json.get("products").and_then(Value::as_array) else {
+        return out;
+    };
     if items.is_empty() {
         out.push("`products` is empty".into());
     }
@@ -266,7 +321,9 @@ fn product_problems(json: &Value) -> Vec<String> {
         for (name, ty) in fields {
             match item.get(name) {
                 None => out.push(format!("products[{i}].{name} missing")),
-                Some(v) if !ty.matches(v) => out.push(format!("products[{i}].{name} is {v}, expected a {ty:?}").to_lowercase()),
+                Some(v) if !ty.matches(v) => {
+                    out.push(format!("products[{i}].{name} is {v}, expected a {ty:?}").to_lowercase())
+                }
                 Some(_) => {}
             }
         }
@@ -275,15 +332,33 @@ fn product_problems(json: &Value) -> Vec<String> {
 }
 
 fn join(statuses: &[u16]) -> String {
-    statuses.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
+    statuses
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 /// A table for people: one line per route.
 pub fn render_table(report: &CheckReport) -> String {
-    let width = report.results.iter().map(|r| r.expectation.route.len()).max().unwrap_or(5).max(5);
+    let width = report
+        .results
+        .iter()
+        .map(|r| r.expectation.route.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     let mut out = String::new();
-    let _ = writeln!(out, "smoke-test check: stage {} on {} ({})", report.stage, report.target, report.base_url);
-    let _ = writeln!(out, "{:<width$}  {:>6}  {:>8}  {:>9}  {:<4}  detail", "route", "status", "expected", "latency", "ok");
+    let _ = writeln!(
+        out,
+        "smoke-test check: stage {} on {} ({})",
+        report.stage, report.target, report.base_url
+    );
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>6}  {:>8}  {:>9}  {:<4}  detail",
+        "route", "status", "expected", "latency", "ok"
+    );
     for r in &report.results {
         let _ = writeln!(
             out,
@@ -293,7 +368,14 @@ pub fn render_table(report: &CheckReport) -> String {
             join(&r.expectation.statuses),
             r.latency_ms,
             if r.passed { "PASS" } else { "FAIL" },
-            if r.passed { r.request_id.clone().map(|id| format!("apigw-requestid {id}")).unwrap_or_default() } else { r.problems.join("; ") }
+            if r.passed {
+                r.request_id
+                    .clone()
+                    .map(|id| format!("apigw-requestid {id}"))
+                    .unwrap_or_default()
+            } else {
+                r.problems.join("; ")
+            }
         );
     }
     let failed = report.results.iter().filter(|r| !r.passed).count();
@@ -331,7 +413,10 @@ mod tests {
     }
 
     fn expect(route: &str) -> RouteExpectation {
-        expectations(&dev()).into_iter().find(|e| e.route == route).unwrap()
+        expectations(&dev())
+            .into_iter()
+            .find(|e| e.route == route)
+            .unwrap()
     }
 
     #[test]
@@ -340,7 +425,9 @@ mod tests {
         assert_eq!(pay.statuses, vec![500]);
         assert_eq!(pay.body, internal_error());
         assert_eq!(expect("GET /pay-fixed").statuses, vec![200]);
-        assert!(expectations(&dev()).iter().any(|e| e.statuses == vec![404] && e.path == UNKNOWN_PATH));
+        assert!(expectations(&dev())
+            .iter()
+            .any(|e| e.statuses == vec![404] && e.path == UNKNOWN_PATH));
     }
 
     #[test]
@@ -350,11 +437,21 @@ mod tests {
         let r = result_for(expect("GET /product"), "application/json", 12.0);
         assert_eq!(problems(&r, 200, Some(good), budget), Vec::<String>::new());
 
-        let bad = r#"{"service":"auth-service","status":"degraded","products":[{"id":"p1","price_cents":"12"}]}"#;
+        let bad =
+            r#"{"service":"auth-service","status":"degraded","products":[{"id":"p1","price_cents":"12"}]}"#;
         let mut r = result_for(expect("GET /product"), "text/plain", 1500.0);
         r.request_id = None;
         let p = problems(&r, 200, Some(bad), budget);
-        for needle in ["apigw-requestid", "latency 1500 ms", "content-type", "`timestamp` missing", "product-service", "\"ok\"", "products[0].name missing", "products[0].price_cents"] {
+        for needle in [
+            "apigw-requestid",
+            "latency 1500 ms",
+            "content-type",
+            "`timestamp` missing",
+            "product-service",
+            "\"ok\"",
+            "products[0].name missing",
+            "products[0].price_cents",
+        ] {
             assert!(p.iter().any(|x| x.contains(needle)), "{needle} not in {p:?}");
         }
     }
@@ -362,7 +459,13 @@ mod tests {
     #[test]
     fn gateway_messages_must_match_exactly() {
         let r = result_for(expect("GET /pay"), "application/json", 5.0);
-        assert!(problems(&r, 500, Some(r#"{"message":"Internal Server Error"}"#), Duration::from_secs(1)).is_empty());
+        assert!(problems(
+            &r,
+            500,
+            Some(r#"{"message":"Internal Server Error"}"#),
+            Duration::from_secs(1)
+        )
+        .is_empty());
         let p = problems(&r, 500, Some(r#"{"message":"boom"}"#), Duration::from_secs(1));
         assert_eq!(p.len(), 1, "{p:?}");
         let p = problems(&r, 200, Some(r#"{}"#), Duration::from_secs(1));

@@ -175,7 +175,12 @@ impl DrillPlan {
                 let (method, path) = route.split_once(' ')?;
                 (target == key && (method == "GET" || method == "ANY")).then(|| path.to_owned())
             })
-            .ok_or_else(|| DrillError::Plan(format!("no GET route of stage {} is served by function {key:?}", stage.stage)))?;
+            .ok_or_else(|| {
+                DrillError::Plan(format!(
+                    "no GET route of stage {} is served by function {key:?}",
+                    stage.stage
+                ))
+            })?;
         let name = stage.alarm_name(&AlarmSubject::Function(key.clone()), settings.alarm.stage_key());
         let alarm = stage
             .alarm_definitions("")
@@ -187,7 +192,14 @@ impl DrillPlan {
         let traffic = maths::traffic_plan(&maths, &deadlines, settings.traffic_margin, 1.0);
         let mut fault_variables = Variables::new();
         fault_variables.insert("FAULT_MODE".into(), settings.mode.name().into());
-        fault_variables.insert("FAULT_MESSAGE".into(), format!("Drill: injected {} fault in {}", settings.mode, stage.function_name(key)));
+        fault_variables.insert(
+            "FAULT_MESSAGE".into(),
+            format!(
+                "Drill: injected {} fault in {}",
+                settings.mode,
+                stage.function_name(key)
+            ),
+        );
         // The fault outlives the worst case of the drill (update, detection, restore) with a
         // margin, and no more: a drill killed outright heals itself within minutes.
         let fault_ttl = settings.update_deadline * 2 + deadlines.alarm + Duration::from_secs(60);
@@ -210,7 +222,9 @@ impl DrillPlan {
 
     /// The variables the fault writes: the prior ones, plus the fault, plus its expiry.
     pub fn faulty_variables(&self, prior: &Variables, now: OffsetDateTime) -> (Variables, String) {
-        let expires = (now + self.fault_ttl).replace_nanosecond(0).unwrap_or(now + self.fault_ttl);
+        let expires = (now + self.fault_ttl)
+            .replace_nanosecond(0)
+            .unwrap_or(now + self.fault_ttl);
         let expires_at = expires.format(&Rfc3339).unwrap_or_default();
         let mut vars = prior.clone();
         vars.extend(self.fault_variables.clone());
@@ -256,16 +270,51 @@ pub struct DrillEvent {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum DrillEventKind {
-    StepStarted { step: Step },
-    StepFinished { step: Step, passed: bool, detail: String },
-    PriorConfiguration { function_name: String, revision_id: Option<String>, variables: usize },
-    FaultInjected { function_name: String, mode: String, expires_at: String },
-    AlarmState { alarm: String, state: AlarmState, reason: String },
-    Traffic { phase: Step, sent: u32, ok: u32, failed: u32, errors: u32 },
-    AlarmRaised { alarm: String, mttd_s: f64 },
-    Restored { function_name: String, revision_id: Option<String> },
-    AlarmCleared { alarm: String, mttr_s: f64 },
-    Warning { message: String },
+    StepStarted {
+        step: Step,
+    },
+    StepFinished {
+        step: Step,
+        passed: bool,
+        detail: String,
+    },
+    PriorConfiguration {
+        function_name: String,
+        revision_id: Option<String>,
+        variables: usize,
+    },
+    FaultInjected {
+        function_name: String,
+        mode: String,
+        expires_at: String,
+    },
+    AlarmState {
+        alarm: String,
+        state: AlarmState,
+        reason: String,
+    },
+    Traffic {
+        phase: Step,
+        sent: u32,
+        ok: u32,
+        failed: u32,
+        errors: u32,
+    },
+    AlarmRaised {
+        alarm: String,
+        mttd_s: f64,
+    },
+    Restored {
+        function_name: String,
+        revision_id: Option<String>,
+    },
+    AlarmCleared {
+        alarm: String,
+        mttr_s: f64,
+    },
+    Warning {
+        message: String,
+    },
     Interrupted,
 }
 
@@ -275,22 +324,51 @@ impl DrillEvent {
         match &self.kind {
             DrillEventKind::StepStarted { step } => format!("{}: started", step.as_str()),
             DrillEventKind::StepFinished { step, passed, detail } => {
-                format!("{}: {} ({detail})", step.as_str(), if *passed { "passed" } else { "FAILED" })
+                format!(
+                    "{}: {} ({detail})",
+                    step.as_str(),
+                    if *passed { "passed" } else { "FAILED" }
+                )
             }
-            DrillEventKind::PriorConfiguration { function_name, revision_id, variables } => format!(
+            DrillEventKind::PriorConfiguration {
+                function_name,
+                revision_id,
+                variables,
+            } => format!(
                 "prior configuration of {function_name}: {variables} variables, revision {}",
                 revision_id.as_deref().unwrap_or("-")
             ),
-            DrillEventKind::FaultInjected { function_name, mode, expires_at } => {
+            DrillEventKind::FaultInjected {
+                function_name,
+                mode,
+                expires_at,
+            } => {
                 format!("fault injected into {function_name}: FAULT_MODE={mode}, expires {expires_at}")
             }
-            DrillEventKind::AlarmState { alarm, state, reason } => format!("alarm {alarm} is {state}: {reason}"),
-            DrillEventKind::Traffic { phase, sent, ok, failed, errors } => {
-                format!("{} traffic: {sent} sent, {ok} ok, {failed} 5xx, {errors} unanswered", phase.as_str())
+            DrillEventKind::AlarmState { alarm, state, reason } => {
+                format!("alarm {alarm} is {state}: {reason}")
             }
-            DrillEventKind::AlarmRaised { alarm, mttd_s } => format!("alarm {alarm} in ALARM: MTTD {mttd_s:.1} s"),
-            DrillEventKind::Restored { function_name, .. } => format!("prior configuration of {function_name} restored"),
-            DrillEventKind::AlarmCleared { alarm, mttr_s } => format!("alarm {alarm} back to OK: MTTR {mttr_s:.1} s"),
+            DrillEventKind::Traffic {
+                phase,
+                sent,
+                ok,
+                failed,
+                errors,
+            } => {
+                format!(
+                    "{} traffic: {sent} sent, {ok} ok, {failed} 5xx, {errors} unanswered",
+                    phase.as_str()
+                )
+            }
+            DrillEventKind::AlarmRaised { alarm, mttd_s } => {
+                format!("alarm {alarm} in ALARM: MTTD {mttd_s:.1} s")
+            }
+            DrillEventKind::Restored { function_name, .. } => {
+                format!("prior configuration of {function_name} restored")
+            }
+            DrillEventKind::AlarmCleared { alarm, mttr_s } => {
+                format!("alarm {alarm} back to OK: MTTR {mttr_s:.1} s")
+            }
             DrillEventKind::Warning { message } => format!("warning: {message}"),
             DrillEventKind::Interrupted => "interrupted: restoring the prior configuration".into(),
         }
@@ -371,7 +449,11 @@ struct Recorder<'a> {
 
 impl Recorder<'_> {
     fn emit(&self, kind: DrillEventKind) {
-        let event = DrillEvent { at: OffsetDateTime::now_utc(), elapsed_s: self.started.elapsed().as_secs_f64(), kind };
+        let event = DrillEvent {
+            at: OffsetDateTime::now_utc(),
+            elapsed_s: self.started.elapsed().as_secs_f64(),
+            kind,
+        };
         (self.sink)(&event);
         self.events.lock().expect("event log poisoned").push(event);
     }
@@ -396,7 +478,11 @@ where
     A: AlarmSource,
     T: TrafficDriver + Clone + 'static,
 {
-    let rec = Recorder { started: Instant::now(), sink: on_event, events: Mutex::new(Vec::new()) };
+    let rec = Recorder {
+        started: Instant::now(),
+        sink: on_event,
+        events: Mutex::new(Vec::new()),
+    };
     let started_at = OffsetDateTime::now_utc();
     tokio::pin!(interrupt);
     let key = plan.function.as_str();
@@ -421,14 +507,22 @@ where
         Err(e) => return Err(DrillError::Precondition(format!("{}: {e}", prior.function_name))),
     }
     let before = alarms.alarm(alarm_name).await?;
-    rec.emit(DrillEventKind::AlarmState { alarm: before.name.clone(), state: before.state, reason: before.reason.clone() });
+    rec.emit(DrillEventKind::AlarmState {
+        alarm: before.name.clone(),
+        state: before.state,
+        reason: before.reason.clone(),
+    });
     if before.state == AlarmState::Alarm {
         return Err(DrillError::Precondition(format!(
             "alarm {alarm_name} is already in ALARM before the drill ({}); wait for it to clear",
             before.reason
         )));
     }
-    rec.emit(DrillEventKind::StepFinished { step: Step::Baseline, passed: true, detail: format!("{alarm_name} is {}", before.state) });
+    rec.emit(DrillEventKind::StepFinished {
+        step: Step::Baseline,
+        passed: true,
+        detail: format!("{alarm_name} is {}", before.state),
+    });
 
     let mut report = DrillReport {
         plan: plan.clone(),
@@ -458,7 +552,10 @@ where
     report.fault_expires_at = Some(expires_at.clone());
     let break_counts = Mutex::new(TrafficCounts::default());
     let broken = async {
-        match control.replace_variables(key, &faulty, prior.revision_id.as_deref()).await {
+        match control
+            .replace_variables(key, &faulty, prior.revision_id.as_deref())
+            .await
+        {
             // A refused update changed nothing; there is nothing to restore.
             Err(e @ (PortError::Rejected(_) | PortError::NotFound(_))) => return BreakResult::NotApplied(e),
             Err(e) => return BreakResult::Failed(format!("injecting the fault: {e}")),
@@ -473,7 +570,11 @@ where
             mode: plan.mode.clone(),
             expires_at: expires_at.clone(),
         });
-        rec.emit(DrillEventKind::StepFinished { step: Step::Break, passed: true, detail: format!("FAULT_MODE={}", plan.mode) });
+        rec.emit(DrillEventKind::StepFinished {
+            step: Step::Break,
+            passed: true,
+            detail: format!("FAULT_MODE={}", plan.mode),
+        });
         rec.emit(DrillEventKind::StepStarted { step: Step::Detect });
         let deadline = injected + plan.deadlines.alarm;
         let seen = tokio::select! {
@@ -481,8 +582,15 @@ where
             _ = drive_traffic(traffic, &plan.route_path, &plan.traffic, &break_counts) => unreachable!("traffic never ends by itself"),
         };
         match seen {
-            Ok(status) => BreakResult::Detected { injected, seen: Instant::now(), status },
-            Err(e) => BreakResult::DetectFailed { injected, reason: e.to_string() },
+            Ok(status) => BreakResult::Detected {
+                injected,
+                seen: Instant::now(),
+                status,
+            },
+            Err(e) => BreakResult::DetectFailed {
+                injected,
+                reason: e.to_string(),
+            },
         }
     };
     let result = tokio::select! {
@@ -492,32 +600,61 @@ where
     report.break_traffic = *break_counts.lock().expect("counts poisoned");
     if report.break_traffic.sent > 0 {
         let c = report.break_traffic;
-        rec.emit(DrillEventKind::Traffic { phase: Step::Break, sent: c.sent, ok: c.ok, failed: c.failed, errors: c.errors });
+        rec.emit(DrillEventKind::Traffic {
+            phase: Step::Break,
+            sent: c.sent,
+            ok: c.ok,
+            failed: c.failed,
+            errors: c.errors,
+        });
     }
 
     let mut interrupted = false;
     match result {
         BreakResult::NotApplied(e) => {
             report.failure = Some(format!("the fault was not applied: {e}"));
-            rec.emit(DrillEventKind::StepFinished { step: Step::Break, passed: false, detail: e.to_string() });
+            rec.emit(DrillEventKind::StepFinished {
+                step: Step::Break,
+                passed: false,
+                detail: e.to_string(),
+            });
             return Ok(finish(report, rec));
         }
         BreakResult::Failed(reason) => {
-            rec.emit(DrillEventKind::StepFinished { step: Step::Break, passed: false, detail: reason.clone() });
+            rec.emit(DrillEventKind::StepFinished {
+                step: Step::Break,
+                passed: false,
+                detail: reason.clone(),
+            });
             report.failure = Some(reason);
         }
-        BreakResult::Detected { injected, seen, status } => {
+        BreakResult::Detected {
+            injected,
+            seen,
+            status,
+        } => {
             let mttd = seen.duration_since(injected).as_secs_f64();
             report.injected_at = Some(at_instant(started_at, rec.started, injected));
             report.alarm_at = Some(at_instant(started_at, rec.started, seen));
             report.mttd_s = Some(mttd);
-            rec.emit(DrillEventKind::AlarmRaised { alarm: status.name.clone(), mttd_s: mttd });
-            rec.emit(DrillEventKind::StepFinished { step: Step::Detect, passed: true, detail: status.reason });
+            rec.emit(DrillEventKind::AlarmRaised {
+                alarm: status.name.clone(),
+                mttd_s: mttd,
+            });
+            rec.emit(DrillEventKind::StepFinished {
+                step: Step::Detect,
+                passed: true,
+                detail: status.reason,
+            });
         }
         BreakResult::DetectFailed { injected, reason } => {
             report.injected_at = Some(at_instant(started_at, rec.started, injected));
             let reason = format!("alarm {alarm_name} did not reach ALARM: {reason}");
-            rec.emit(DrillEventKind::StepFinished { step: Step::Detect, passed: false, detail: reason.clone() });
+            rec.emit(DrillEventKind::StepFinished {
+                step: Step::Detect,
+                passed: false,
+                detail: reason.clone(),
+            });
             report.failure = Some(reason);
         }
         BreakResult::Interrupted => {
@@ -534,10 +671,21 @@ where
             let restored = Instant::now();
             report.restored_at = Some(at_instant(started_at, rec.started, restored));
             report.restored_exactly = true;
-            rec.emit(DrillEventKind::Restored { function_name: config.function_name.clone(), revision_id: config.revision_id });
-            rec.emit(DrillEventKind::StepFinished { step: Step::Fix, passed: true, detail: "prior variables restored exactly".into() });
+            rec.emit(DrillEventKind::Restored {
+                function_name: config.function_name.clone(),
+                revision_id: config.revision_id,
+            });
+            rec.emit(DrillEventKind::StepFinished {
+                step: Step::Fix,
+                passed: true,
+                detail: "prior variables restored exactly".into(),
+            });
             if report.failure.is_some() {
-                report.outcome = if interrupted { DrillOutcome::Interrupted } else { DrillOutcome::Failed };
+                report.outcome = if interrupted {
+                    DrillOutcome::Interrupted
+                } else {
+                    DrillOutcome::Failed
+                };
                 return Ok(finish(report, rec));
             }
             // Validate: healthy traffic while the alarm clears.
@@ -551,17 +699,31 @@ where
             };
             let c = *recovery_counts.lock().expect("counts poisoned");
             report.recovery_traffic = c;
-            rec.emit(DrillEventKind::Traffic { phase: Step::Validate, sent: c.sent, ok: c.ok, failed: c.failed, errors: c.errors });
+            rec.emit(DrillEventKind::Traffic {
+                phase: Step::Validate,
+                sent: c.sent,
+                ok: c.ok,
+                failed: c.failed,
+                errors: c.errors,
+            });
             match cleared {
                 Some(Ok(status)) => {
                     let now = Instant::now();
                     let mttr = now.duration_since(restored).as_secs_f64();
                     report.ok_at = Some(at_instant(started_at, rec.started, now));
                     report.mttr_s = Some(mttr);
-                    rec.emit(DrillEventKind::AlarmCleared { alarm: status.name, mttr_s: mttr });
+                    rec.emit(DrillEventKind::AlarmCleared {
+                        alarm: status.name,
+                        mttr_s: mttr,
+                    });
                     if c.failed > 0 {
-                        let reason = format!("{} of {} requests still failed after the fix", c.failed, c.sent);
-                        rec.emit(DrillEventKind::StepFinished { step: Step::Validate, passed: false, detail: reason.clone() });
+                        let reason =
+                            format!("{} of {} requests still failed after the fix", c.failed, c.sent);
+                        rec.emit(DrillEventKind::StepFinished {
+                            step: Step::Validate,
+                            passed: false,
+                            detail: reason.clone(),
+                        });
                         report.failure = Some(reason);
                     } else {
                         rec.emit(DrillEventKind::StepFinished {
@@ -574,12 +736,17 @@ where
                 }
                 Some(Err(e)) => {
                     let reason = format!("alarm {alarm_name} did not return to OK: {e}");
-                    rec.emit(DrillEventKind::StepFinished { step: Step::Validate, passed: false, detail: reason.clone() });
+                    rec.emit(DrillEventKind::StepFinished {
+                        step: Step::Validate,
+                        passed: false,
+                        detail: reason.clone(),
+                    });
                     report.failure = Some(reason);
                 }
                 None => {
                     rec.emit(DrillEventKind::Interrupted);
-                    report.failure = Some("interrupted while waiting for OK (the fix was already applied)".into());
+                    report.failure =
+                        Some("interrupted while waiting for OK (the fix was already applied)".into());
                     report.outcome = DrillOutcome::Interrupted;
                 }
             }
@@ -590,7 +757,11 @@ where
                 prior.function_name,
                 report.fault_expires_at.as_deref().unwrap_or("?")
             );
-            rec.emit(DrillEventKind::StepFinished { step: Step::Fix, passed: false, detail: reason.clone() });
+            rec.emit(DrillEventKind::StepFinished {
+                step: Step::Fix,
+                passed: false,
+                detail: reason.clone(),
+            });
             report.failure = Some(match report.failure.take() {
                 Some(first) => format!("{first}; {reason}"),
                 None => reason,
@@ -604,8 +775,15 @@ where
 enum BreakResult {
     NotApplied(PortError),
     Failed(String),
-    Detected { injected: Instant, seen: Instant, status: AlarmStatus },
-    DetectFailed { injected: Instant, reason: String },
+    Detected {
+        injected: Instant,
+        seen: Instant,
+        status: AlarmStatus,
+    },
+    DetectFailed {
+        injected: Instant,
+        reason: String,
+    },
     Interrupted,
 }
 
@@ -640,7 +818,11 @@ async fn wait_for_state<A: AlarmSource>(
                 failures = 0;
                 if last != Some(status.state) {
                     last = Some(status.state);
-                    rec.emit(DrillEventKind::AlarmState { alarm: status.name.clone(), state: status.state, reason: status.reason.clone() });
+                    rec.emit(DrillEventKind::AlarmState {
+                        alarm: status.name.clone(),
+                        state: status.state,
+                        reason: status.reason.clone(),
+                    });
                 }
                 if status.state == wanted {
                     return Ok(status);
@@ -648,7 +830,9 @@ async fn wait_for_state<A: AlarmSource>(
             }
             Err(e) => {
                 failures += 1;
-                rec.emit(DrillEventKind::Warning { message: format!("reading alarm {name}: {e}") });
+                rec.emit(DrillEventKind::Warning {
+                    message: format!("reading alarm {name}: {e}"),
+                });
                 if failures >= ALARM_READ_RETRIES {
                     return Err(e);
                 }
@@ -668,7 +852,12 @@ async fn wait_for_state<A: AlarmSource>(
 /// Sends GETs at the plan's rate (without waiting for answers, so a slow fault such as a
 /// timeout does not slow the traffic down) until `max_requests`, then waits forever: the caller
 /// stops it by dropping it, which also aborts requests still in flight.
-async fn drive_traffic<T: TrafficDriver + Clone + 'static>(traffic: &T, path: &str, plan: &TrafficPlan, counts: &Mutex<TrafficCounts>) {
+async fn drive_traffic<T: TrafficDriver + Clone + 'static>(
+    traffic: &T,
+    path: &str,
+    plan: &TrafficPlan,
+    counts: &Mutex<TrafficCounts>,
+) {
     let mut in_flight: JoinSet<Result<u16, PortError>> = JoinSet::new();
     let tally = |r: Result<Result<u16, PortError>, tokio::task::JoinError>| {
         let mut c = counts.lock().expect("counts poisoned");
@@ -715,7 +904,9 @@ async fn restore<C: ControlPlane>(
     let mut last_error = PortError::Transport("no attempt made".into());
     for attempt in 1..=RESTORE_ATTEMPTS {
         if attempt > 1 {
-            rec.emit(DrillEventKind::Warning { message: format!("restore attempt {} failed: {last_error}; retrying", attempt - 1) });
+            rec.emit(DrillEventKind::Warning {
+                message: format!("restore attempt {} failed: {last_error}; retrying", attempt - 1),
+            });
             sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(16));
             // Let an update still in progress (the fault's, or an earlier attempt's) settle.
@@ -765,5 +956,7 @@ fn as_seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Erro
 pub fn collecting_sink() -> (Arc<Mutex<Vec<DrillEvent>>>, impl Fn(&DrillEvent) + Send + Sync) {
     let log = Arc::new(Mutex::new(Vec::new()));
     let sink_log = Arc::clone(&log);
-    (log, move |e: &DrillEvent| sink_log.lock().expect("event log poisoned").push(e.clone()))
+    (log, move |e: &DrillEvent| {
+        sink_log.lock().expect("event log poisoned").push(e.clone())
+    })
 }

@@ -52,7 +52,12 @@ impl Suite {
             }
             out.push_str(">\n");
             if let Some(message) = &case.failure {
-                let _ = writeln!(out, "      <failure message=\"{}\">{}</failure>", escape(message), escape(message));
+                let _ = writeln!(
+                    out,
+                    "      <failure message=\"{}\">{}</failure>",
+                    escape(message),
+                    escape(message)
+                );
             }
             if let Some(text) = &case.output {
                 let _ = writeln!(out, "      <system-out>{}</system-out>", escape(text));
@@ -91,7 +96,13 @@ mod tests {
         let suite = Suite {
             name: "smoke-test drill dev".into(),
             cases: vec![
-                Case { name: "detect".into(), classname: "drill.dev".into(), time_s: 12.5, failure: None, output: None },
+                Case {
+                    name: "detect".into(),
+                    classname: "drill.dev".into(),
+                    time_s: 12.5,
+                    failure: None,
+                    output: None,
+                },
                 Case {
                     name: "validate <OK>".into(),
                     classname: "drill.dev".into(),
@@ -108,11 +119,17 @@ mod tests {
         assert_eq!(root.attribute("tests"), Some("2"));
         assert_eq!(root.attribute("failures"), Some("1"));
         let suite_el = root.children().find(|n| n.has_tag_name("testsuite")).unwrap();
-        let cases: Vec<_> = suite_el.children().filter(|n| n.has_tag_name("testcase")).collect();
+        let cases: Vec<_> = suite_el
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
         assert_eq!(cases.len(), 2);
         assert_eq!(cases[1].attribute("name"), Some("validate <OK>"));
         let failure = cases[1].children().find(|n| n.has_tag_name("failure")).unwrap();
-        assert_eq!(failure.attribute("message"), Some("alarm \"x\" stayed in ALARM &  more"));
+        assert_eq!(
+            failure.attribute("message"),
+            Some("alarm \"x\" stayed in ALARM &  more")
+        );
         assert!(cases[0].children().all(|n| !n.has_tag_name("failure")));
     }
 }

@@ -155,10 +155,16 @@ fn main() -> ExitCode {
         _ => "debug",
     };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into()),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("smoke-test: cannot start the async runtime: {e}");
@@ -167,11 +173,41 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Check { target, latency_budget_ms, json, json_out, junit_out } => {
-                run_check(&target, Duration::from_millis(latency_budget_ms), json, json_out, junit_out).await
+            Command::Check {
+                target,
+                latency_budget_ms,
+                json,
+                json_out,
+                junit_out,
+            } => {
+                run_check(
+                    &target,
+                    Duration::from_millis(latency_budget_ms),
+                    json,
+                    json_out,
+                    junit_out,
+                )
+                .await
             }
-            Command::Drill { target, function, mode, alarm, json, json_out, junit_out, allow_prod } => {
-                let options = DrillArgs { function, mode, alarm, json, json_out, junit_out, allow_prod };
+            Command::Drill {
+                target,
+                function,
+                mode,
+                alarm,
+                json,
+                json_out,
+                junit_out,
+                allow_prod,
+            } => {
+                let options = DrillArgs {
+                    function,
+                    mode,
+                    alarm,
+                    json,
+                    json_out,
+                    junit_out,
+                    allow_prod,
+                };
                 run_drill_command(&target, options).await
             }
         }
@@ -207,7 +243,12 @@ fn aws_stage(args: &TargetArgs, stage: &Stage) -> Result<AwsStage, UsageError> {
     if let Some(path) = &args.tf_output {
         let tf = TfOutputs::load(path)?;
         if tf.stage != stage.stage {
-            return Err(UsageError(format!("{} describes stage {:?}, not {:?}", path.display(), tf.stage, stage.stage)));
+            return Err(UsageError(format!(
+                "{} describes stage {:?}, not {:?}",
+                path.display(),
+                tf.stage,
+                stage.stage
+            )));
         }
         return Ok(AwsStage {
             api_url: args.api_url.clone().unwrap_or(tf.api_endpoint),
@@ -216,14 +257,17 @@ fn aws_stage(args: &TargetArgs, stage: &Stage) -> Result<AwsStage, UsageError> {
             alarm_names: tf.alarm_names,
         });
     }
-    let api_url = args
-        .api_url
-        .clone()
-        .ok_or_else(|| UsageError("--target aws needs --tf-output FILE (terraform output -json) or --api-url URL".into()))?;
+    let api_url = args.api_url.clone().ok_or_else(|| {
+        UsageError("--target aws needs --tf-output FILE (terraform output -json) or --api-url URL".into())
+    })?;
     Ok(AwsStage {
         api_url,
         region: stage.aws_region.clone(),
-        function_names: stage.functions.keys().map(|k| (k.clone(), stage.function_name(k))).collect(),
+        function_names: stage
+            .functions
+            .keys()
+            .map(|k| (k.clone(), stage.function_name(k)))
+            .collect(),
         alarm_names: Vec::new(),
     })
 }
@@ -235,7 +279,12 @@ async fn lab_target(args: &TargetArgs) -> Result<LabTarget, UsageError> {
         _ => LabTarget::discover(&args.root, &args.stage)?,
     };
     if !lab.info().stage.is_empty() && lab.info().stage != args.stage {
-        return Err(UsageError(format!("the lab at {} serves stage {:?}, not {:?}", lab.admin_url(), lab.info().stage, args.stage)));
+        return Err(UsageError(format!(
+            "the lab at {} serves stage {:?}, not {:?}",
+            lab.admin_url(),
+            lab.info().stage,
+            args.stage
+        )));
     }
     Ok(lab)
 }
@@ -246,7 +295,8 @@ fn load_stage(args: &TargetArgs) -> Result<Stage, UsageError> {
 
 fn write_file(path: &Path, text: &str) -> Result<(), UsageError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| UsageError(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| UsageError(format!("cannot create {}: {e}", dir.display())))?;
     }
     std::fs::write(path, text).map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))
 }
@@ -298,7 +348,13 @@ fn check_junit(report: &CheckReport) -> junit::Suite {
                 classname: format!("smoke.check.{}", report.stage),
                 time_s: r.latency_ms / 1000.0,
                 failure: (!r.passed).then(|| r.problems.join("; ")),
-                output: Some(format!("{} -> {}", r.url, r.status.map(|s| s.to_string()).unwrap_or_else(|| "no answer".into()))),
+                output: Some(format!(
+                    "{} -> {}",
+                    r.url,
+                    r.status
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "no answer".into())
+                )),
             })
             .collect(),
     }
@@ -368,7 +424,12 @@ async fn run_drill_command(args: &TargetArgs, options: DrillArgs) -> Result<u8, 
     })
 }
 
-async fn execute<C: ControlPlane, A: AlarmSource>(control: &C, alarms: &A, http: &HttpTraffic, plan: &DrillPlan) -> Result<DrillReport, UsageError> {
+async fn execute<C: ControlPlane, A: AlarmSource>(
+    control: &C,
+    alarms: &A,
+    http: &HttpTraffic,
+    plan: &DrillPlan,
+) -> Result<DrillReport, UsageError> {
     eprintln!(
         "drill: {} FAULT_MODE={} on {} via {}, alarm {} ({} s period, {} of {}), deadlines: ALARM {:.0} s, OK {:.0} s",
         plan.stage,
@@ -385,8 +446,14 @@ async fn execute<C: ControlPlane, A: AlarmSource>(control: &C, alarms: &A, http:
     let progress = |e: &drill::DrillEvent| eprintln!("[{:>6.1} s] {}", e.elapsed_s, e.text());
     let report = drill::run_drill(control, alarms, http, plan, interrupted(), &progress).await?;
     if report.outcome == DrillOutcome::RestoreFailed {
-        eprintln!("\n!!! RESTORE FAILED: {} !!!", report.failure.as_deref().unwrap_or(""));
-        eprintln!("!!! restore these variables by hand (prior revision {}) !!!\n", report.prior_revision_id.as_deref().unwrap_or("-"));
+        eprintln!(
+            "\n!!! RESTORE FAILED: {} !!!",
+            report.failure.as_deref().unwrap_or("")
+        );
+        eprintln!(
+            "!!! restore these variables by hand (prior revision {}) !!!\n",
+            report.prior_revision_id.as_deref().unwrap_or("-")
+        );
     }
     Ok(report)
 }
@@ -420,16 +487,35 @@ fn seconds(v: Option<f64>) -> String {
 fn summary(report: &DrillReport) -> String {
     let p = &report.plan;
     let mut out = String::new();
-    out.push_str(&format!("drill {}: {} ({})\n", p.stage, report.function_name, p.route_path));
+    out.push_str(&format!(
+        "drill {}: {} ({})\n",
+        p.stage, report.function_name, p.route_path
+    ));
     out.push_str(&format!("alarm:   {}\n", p.alarm.name));
-    out.push_str(&format!("MTTD:    {} (fault injected -> ALARM)\n", seconds(report.mttd_s)));
-    out.push_str(&format!("MTTR:    {} (fix applied -> OK)\n", seconds(report.mttr_s)));
+    out.push_str(&format!(
+        "MTTD:    {} (fault injected -> ALARM)\n",
+        seconds(report.mttd_s)
+    ));
+    out.push_str(&format!(
+        "MTTR:    {} (fix applied -> OK)\n",
+        seconds(report.mttr_s)
+    ));
     out.push_str(&format!("total:   {:.1} s\n", report.total_s));
     out.push_str(&format!(
         "traffic: break {} sent / {} 5xx; validate {} sent / {} ok\n",
-        report.break_traffic.sent, report.break_traffic.failed, report.recovery_traffic.sent, report.recovery_traffic.ok
+        report.break_traffic.sent,
+        report.break_traffic.failed,
+        report.recovery_traffic.sent,
+        report.recovery_traffic.ok
     ));
-    out.push_str(&format!("restore: {}\n", if report.restored_exactly { "prior variables restored exactly" } else { "NOT VERIFIED" }));
+    out.push_str(&format!(
+        "restore: {}\n",
+        if report.restored_exactly {
+            "prior variables restored exactly"
+        } else {
+            "NOT VERIFIED"
+        }
+    ));
     let outcome = match report.outcome {
         DrillOutcome::Passed => "PASSED".to_owned(),
         DrillOutcome::Failed => format!("FAILED: {}", report.failure.as_deref().unwrap_or("")),
@@ -445,14 +531,24 @@ fn drill_junit(report: &DrillReport) -> junit::Suite {
     use drill::{DrillEventKind, Step};
     let classname = format!("smoke.drill.{}", report.plan.stage);
     let mut cases = Vec::new();
-    for step in [Step::Baseline, Step::Break, Step::Detect, Step::Fix, Step::Validate] {
+    for step in [
+        Step::Baseline,
+        Step::Break,
+        Step::Detect,
+        Step::Fix,
+        Step::Validate,
+    ] {
         let started = report.events.iter().find_map(|e| match &e.kind {
             DrillEventKind::StepStarted { step: s } if *s == step => Some(e.elapsed_s),
             _ => None,
         });
         let Some(started) = started else { continue };
         let finished = report.events.iter().find_map(|e| match &e.kind {
-            DrillEventKind::StepFinished { step: s, passed, detail } if *s == step => Some((e.elapsed_s, *passed, detail.clone())),
+            DrillEventKind::StepFinished {
+                step: s,
+                passed,
+                detail,
+            } if *s == step => Some((e.elapsed_s, *passed, detail.clone())),
             _ => None,
         });
         let (time_s, failure, output) = match finished {
@@ -460,16 +556,34 @@ fn drill_junit(report: &DrillReport) -> junit::Suite {
             Some((at, false, detail)) => (at - started, Some(detail), None),
             None => (report.total_s - started, Some("did not finish".to_owned()), None),
         };
-        cases.push(junit::Case { name: step.as_str().to_owned(), classname: classname.clone(), time_s, failure, output });
+        cases.push(junit::Case {
+            name: step.as_str().to_owned(),
+            classname: classname.clone(),
+            time_s,
+            failure,
+            output,
+        });
     }
     cases.push(junit::Case {
         name: format!("{} fires and clears", report.plan.alarm.name),
         classname,
         time_s: report.total_s,
-        failure: (!report.passed()).then(|| report.failure.clone().unwrap_or_else(|| format!("{:?}", report.outcome))),
-        output: Some(format!("MTTD {} MTTR {}", seconds(report.mttd_s), seconds(report.mttr_s))),
+        failure: (!report.passed()).then(|| {
+            report
+                .failure
+                .clone()
+                .unwrap_or_else(|| format!("{:?}", report.outcome))
+        }),
+        output: Some(format!(
+            "MTTD {} MTTR {}",
+            seconds(report.mttd_s),
+            seconds(report.mttr_s)
+        )),
     });
-    junit::Suite { name: format!("smoke-test drill {}", report.plan.stage), cases }
+    junit::Suite {
+        name: format!("smoke-test drill {}", report.plan.stage),
+        cases,
+    }
 }
 
 #[cfg(test)]

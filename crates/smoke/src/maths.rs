@@ -76,13 +76,21 @@ pub struct Deadlines {
 /// Traffic that breaches every period with `margin` times the threshold. `fault_rate` is the
 /// share of requests the fault affects (FAULT_RATE): fewer affected means more requests.
 pub fn traffic_plan(maths: &AlarmMaths, deadlines: &Deadlines, margin: f64, fault_rate: f64) -> TrafficPlan {
-    let rate = if fault_rate > 0.0 && fault_rate <= 1.0 { fault_rate } else { 1.0 };
+    let rate = if fault_rate > 0.0 && fault_rate <= 1.0 {
+        fault_rate
+    } else {
+        1.0
+    };
     let wanted = (maths.threshold * margin.max(1.0) / rate).ceil();
     let per_period = (wanted as u32).max(MIN_REQUESTS_PER_PERIOD);
     let interval = (maths.period / per_period).max(MIN_INTERVAL);
     let longest = deadlines.alarm.max(deadlines.ok);
     let max_requests = (longest.as_secs_f64() / interval.as_secs_f64()).ceil() as u32 + 1;
-    TrafficPlan { per_period, interval, max_requests }
+    TrafficPlan {
+        per_period,
+        interval,
+        max_requests,
+    }
 }
 
 /// Deadlines from the alarm maths. `metric_delay` is how late a datapoint becomes visible to
@@ -109,7 +117,12 @@ mod tests {
     use super::*;
 
     fn maths(period_s: u64, n: u32, m: u32, threshold: f64) -> AlarmMaths {
-        AlarmMaths { period: Duration::from_secs(period_s), evaluation_periods: n, datapoints_to_alarm: m, threshold }
+        AlarmMaths {
+            period: Duration::from_secs(period_s),
+            evaluation_periods: n,
+            datapoints_to_alarm: m,
+            threshold,
+        }
     }
 
     #[test]
@@ -117,7 +130,10 @@ mod tests {
         assert_eq!(maths(10, 1, 1, 1.0).evaluation_cadence(), Duration::from_secs(10));
         assert_eq!(maths(30, 1, 1, 1.0).evaluation_cadence(), Duration::from_secs(10));
         assert_eq!(maths(60, 1, 1, 1.0).evaluation_cadence(), Duration::from_secs(60));
-        assert_eq!(maths(300, 1, 1, 1.0).evaluation_cadence(), Duration::from_secs(60));
+        assert_eq!(
+            maths(300, 1, 1, 1.0).evaluation_cadence(),
+            Duration::from_secs(60)
+        );
     }
 
     #[test]

@@ -34,7 +34,10 @@ pub struct FunctionConfiguration {
 /// Lambda's configuration API, reduced to what the drill needs.
 pub trait ControlPlane: Send + Sync {
     /// The function's current configuration (Lambda `GetFunctionConfiguration`).
-    fn configuration(&self, function: &str) -> impl Future<Output = Result<FunctionConfiguration, PortError>> + Send;
+    fn configuration(
+        &self,
+        function: &str,
+    ) -> impl Future<Output = Result<FunctionConfiguration, PortError>> + Send;
 
     /// Replaces the function's environment variables as a whole (Lambda
     /// `UpdateFunctionConfiguration`). With `revision_id`, the update is refused when the

@@ -21,7 +21,10 @@ impl HttpTraffic {
             .user_agent(concat!("smoke-test/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| PortError::Transport(format!("building the HTTP client: {e}")))?;
-        Ok(HttpTraffic { base_url: base_url.trim_end_matches('/').to_owned(), client })
+        Ok(HttpTraffic {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            client,
+        })
     }
 
     pub fn base_url(&self) -> &str {
@@ -45,7 +48,11 @@ impl TrafficDriver for HttpTraffic {
             .send()
             .await
             .map_err(|e| PortError::Transport(format!("GET {}: {e}", self.url(path))))?;
-        let request_id = response.headers().get("apigw-requestid").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let request_id = response
+            .headers()
+            .get("apigw-requestid")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let status = response.status().as_u16();
         // Read the body so the connection can be reused.
         let _ = response.bytes().await;

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_sdk_cloudwatch::types::AlarmType;
-use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationError;
+use aws_sdk_lambda::operation::update_function_configuration::UpdateFunctionConfigurationError;
 use aws_sdk_lambda::types::{Environment, LastUpdateStatus};
 use time::OffsetDateTime;
 use tokio::time::{sleep, Instant};
@@ -27,51 +29,93 @@ pub struct AwsTarget {
 }
 
 impl AwsTarget {
-    pub fn new(lambda: aws_sdk_lambda::Client, cloudwatch: aws_sdk_cloudwatch::Client, function_names: BTreeMap<String, String>) -> AwsTarget {
-        AwsTarget { lambda, cloudwatch, function_names }
+    pub fn new(
+        lambda: aws_sdk_lambda::Client,
+        cloudwatch: aws_sdk_cloudwatch::Client,
+        function_names: BTreeMap<String, String>,
+    ) -> AwsTarget {
+        AwsTarget {
+            lambda,
+            cloudwatch,
+            function_names,
+        }
     }
 
     /// Clients from the standard credential chain (environment, profile, web identity for
     /// GitHub OIDC, instance role) in `region`, over rustls with ring.
     pub async fn from_environment(region: &str, function_names: BTreeMap<String, String>) -> AwsTarget {
         use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-        let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(region.to_owned()))
             .http_client(http)
             .load()
             .await;
-        AwsTarget::new(aws_sdk_lambda::Client::new(&config), aws_sdk_cloudwatch::Client::new(&config), function_names)
+        AwsTarget::new(
+            aws_sdk_lambda::Client::new(&config),
+            aws_sdk_cloudwatch::Client::new(&config),
+            function_names,
+        )
     }
 
     fn name_of(&self, key: &str) -> Result<&str, PortError> {
-        self.function_names
-            .get(key)
-            .map(String::as_str)
-            .ok_or_else(|| PortError::NotFound(format!("function {key:?} has no deployed name (terraform output `function_names`)")))
+        self.function_names.get(key).map(String::as_str).ok_or_else(|| {
+            PortError::NotFound(format!(
+                "function {key:?} has no deployed name (terraform output `function_names`)"
+            ))
+        })
     }
 }
 
-/// Maps an SDK error onto the port's error kinds. `Rejected` means the call changed nothing.
-fn port_error<E, R>(action: &str, e: aws_sdk_lambda::error::SdkError<E, R>) -> PortError
+/// Maps an SDK error onto the port's error kinds. `Rejected` means Lambda refused the call and
+/// changed nothing (stale revision, an update already in progress, bad input, no permission,
+/// throttled); anything else may or may not have been applied.
+fn port_error<E, R>(
+    action: &str,
+    e: SdkError<E, R>,
+    refused: impl Fn(&E) -> bool,
+    not_found: impl Fn(&E) -> bool,
+) -> PortError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    let code = e.code().unwrap_or_default().to_owned();
     let text = format!("{action}: {}", DisplayErrorContext(&e));
-    match code.as_str() {
-        "ResourceNotFoundException" | "ResourceNotFound" => PortError::NotFound(text),
-        "ResourceConflictException"
-        | "PreconditionFailedException"
-        | "InvalidParameterValueException"
-        | "AccessDeniedException"
-        | "AccessDenied"
-        | "TooManyRequestsException"
-        | "Throttling"
-        | "ValidationError" => PortError::Rejected(text),
+    match e.as_service_error() {
+        Some(se) if not_found(se) => PortError::NotFound(text),
+        Some(se) if refused(se) || matches!(se.code(), Some("AccessDeniedException" | "AccessDenied")) => {
+            PortError::Rejected(text)
+        }
         _ => PortError::Transport(text),
     }
+}
+
+fn get_error<R: std::fmt::Debug>(name: &str, e: SdkError<GetFunctionConfigurationError, R>) -> PortError {
+    port_error(
+        &format!("GetFunctionConfiguration {name}"),
+        e,
+        |se| se.is_too_many_requests_exception() || se.is_invalid_parameter_value_exception(),
+        |se| se.is_resource_not_found_exception(),
+    )
+}
+
+fn update_error<R: std::fmt::Debug>(
+    name: &str,
+    e: SdkError<UpdateFunctionConfigurationError, R>,
+) -> PortError {
+    port_error(
+        &format!("UpdateFunctionConfiguration {name}"),
+        e,
+        |se| {
+            se.is_precondition_failed_exception()
+                || se.is_resource_conflict_exception()
+                || se.is_invalid_parameter_value_exception()
+                || se.is_too_many_requests_exception()
+        },
+        |se| se.is_resource_not_found_exception(),
+    )
 }
 
 fn from_lambda(
@@ -83,7 +127,10 @@ fn from_lambda(
 ) -> FunctionConfiguration {
     FunctionConfiguration {
         function_name: name.unwrap_or_default().to_owned(),
-        variables: env.and_then(|e| e.variables()).map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
+        variables: env
+            .and_then(|e| e.variables())
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
         revision_id: revision.map(str::to_owned),
         last_update_status: status.map(|s| s.as_str().to_owned()),
         last_update_status_reason: reason.map(str::to_owned),
@@ -99,7 +146,7 @@ impl ControlPlane for AwsTarget {
             .function_name(name)
             .send()
             .await
-            .map_err(|e| port_error(&format!("GetFunctionConfiguration {name}"), e))?;
+            .map_err(|e| get_error(name, e))?;
         Ok(from_lambda(
             out.function_name().or(Some(name)),
             out.environment(),
@@ -109,7 +156,12 @@ impl ControlPlane for AwsTarget {
         ))
     }
 
-    async fn replace_variables(&self, function: &str, variables: &Variables, revision_id: Option<&str>) -> Result<FunctionConfiguration, PortError> {
+    async fn replace_variables(
+        &self,
+        function: &str,
+        variables: &Variables,
+        revision_id: Option<&str>,
+    ) -> Result<FunctionConfiguration, PortError> {
         let name = self.name_of(function)?;
         let map: HashMap<String, String> = variables.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let out = self
@@ -120,7 +172,7 @@ impl ControlPlane for AwsTarget {
             .set_revision_id(revision_id.map(str::to_owned))
             .send()
             .await
-            .map_err(|e| port_error(&format!("UpdateFunctionConfiguration {name}"), e))?;
+            .map_err(|e| update_error(name, e))?;
         Ok(from_lambda(
             out.function_name().or(Some(name)),
             out.environment(),
@@ -130,7 +182,11 @@ impl ControlPlane for AwsTarget {
         ))
     }
 
-    async fn wait_until_applied(&self, function: &str, deadline: Duration) -> Result<FunctionConfiguration, PortError> {
+    async fn wait_until_applied(
+        &self,
+        function: &str,
+        deadline: Duration,
+    ) -> Result<FunctionConfiguration, PortError> {
         let until = Instant::now() + deadline;
         let mut pause = FIRST_POLL;
         loop {
@@ -141,7 +197,10 @@ impl ControlPlane for AwsTarget {
                     return Err(PortError::UpdateFailed(format!(
                         "{}: {}",
                         config.function_name,
-                        config.last_update_status_reason.as_deref().unwrap_or("no reason given")
+                        config
+                            .last_update_status_reason
+                            .as_deref()
+                            .unwrap_or("no reason given")
                     )))
                 }
                 Some(status) => {
@@ -172,19 +231,33 @@ impl AlarmSource for AwsTarget {
             .await
             .map_err(|e| {
                 let code = e.code().unwrap_or_default().to_owned();
-                let text = format!("DescribeAlarms {name}: {}", aws_sdk_cloudwatch::error::DisplayErrorContext(&e));
-                if code == "Throttling" || code == "AccessDenied" { PortError::Rejected(text) } else { PortError::Transport(text) }
+                let text = format!(
+                    "DescribeAlarms {name}: {}",
+                    aws_sdk_cloudwatch::error::DisplayErrorContext(&e)
+                );
+                if code == "Throttling" || code == "AccessDenied" {
+                    PortError::Rejected(text)
+                } else {
+                    PortError::Transport(text)
+                }
             })?;
         let alarm = out
             .metric_alarms()
             .iter()
             .find(|a| a.alarm_name() == Some(name))
-            .ok_or_else(|| PortError::NotFound(format!("alarm {name} does not exist (DescribeAlarms found none)")))?;
+            .ok_or_else(|| {
+                PortError::NotFound(format!("alarm {name} does not exist (DescribeAlarms found none)"))
+            })?;
         let state = AlarmState::parse(alarm.state_value().map(|s| s.as_str()).unwrap_or_default())?;
         let updated_at = alarm
             .state_updated_timestamp()
             .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()).ok())
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        Ok(AlarmStatus { name: name.to_owned(), state, reason: alarm.state_reason().unwrap_or_default().to_owned(), updated_at })
+        Ok(AlarmStatus {
+            name: name.to_owned(),
+            state,
+            reason: alarm.state_reason().unwrap_or_default().to_owned(),
+            updated_at,
+        })
     }
 }

@@ -68,7 +68,11 @@ impl LabTarget {
             info.token_file = dir.join(&info.token_file);
         }
         let token = read_token(&info.token_file)?;
-        Ok(LabTarget { info, token, client: http_client()? })
+        Ok(LabTarget {
+            info,
+            token,
+            client: http_client()?,
+        })
     }
 
     /// The lab at `admin_url`, with the token in `token_file`; asks `GET /status` for the rest.
@@ -119,15 +123,26 @@ impl LabTarget {
         Ok(())
     }
 
-    async fn request<R: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&serde_json::Value>) -> Result<R, PortError> {
+    async fn request<R: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<R, PortError> {
         let url = format!("{}{path}", self.info.admin_url.trim_end_matches('/'));
         let mut req = self.client.request(method.clone(), &url).bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(b);
         }
-        let response = req.send().await.map_err(|e| PortError::Transport(format!("{method} {url}: {e}")))?;
+        let response = req
+            .send()
+            .await
+            .map_err(|e| PortError::Transport(format!("{method} {url}: {e}")))?;
         let status = response.status();
-        let text = response.text().await.map_err(|e| PortError::Transport(format!("{method} {url}: {e}")))?;
+        let text = response
+            .text()
+            .await
+            .map_err(|e| PortError::Transport(format!("{method} {url}: {e}")))?;
         if !status.is_success() {
             let message = serde_json::from_str::<serde_json::Value>(&text)
                 .ok()
@@ -136,12 +151,15 @@ impl LabTarget {
             let what = format!("{method} {path}: {status}: {message}");
             return Err(match status {
                 StatusCode::NOT_FOUND => PortError::NotFound(what),
-                StatusCode::UNAUTHORIZED => PortError::Rejected(format!("{what} (is the token file the running lab's?)")),
+                StatusCode::UNAUTHORIZED => {
+                    PortError::Rejected(format!("{what} (is the token file the running lab's?)"))
+                }
                 s if s.is_client_error() => PortError::Rejected(what),
                 _ => PortError::Transport(what),
             });
         }
-        serde_json::from_str(&text).map_err(|e| PortError::Transport(format!("{method} {path}: unreadable answer: {e}")))
+        serde_json::from_str(&text)
+            .map_err(|e| PortError::Transport(format!("{method} {path}: unreadable answer: {e}")))
     }
 }
 
@@ -150,7 +168,10 @@ fn read_token(path: &Path) -> Result<String, PortError> {
         .map_err(|e| PortError::NotFound(format!("cannot read the admin token {}: {e}", path.display())))?;
     let token = token.trim().to_owned();
     if token.is_empty() {
-        return Err(PortError::Rejected(format!("the admin token file {} is empty", path.display())));
+        return Err(PortError::Rejected(format!(
+            "the admin token file {} is empty",
+            path.display()
+        )));
     }
     Ok(token)
 }
@@ -200,11 +221,18 @@ impl From<ConfigurationView> for FunctionConfiguration {
 
 impl ControlPlane for LabTarget {
     async fn configuration(&self, function: &str) -> Result<FunctionConfiguration, PortError> {
-        let view: ConfigurationView = self.request(Method::GET, &format!("/functions/{function}/configuration"), None).await?;
+        let view: ConfigurationView = self
+            .request(Method::GET, &format!("/functions/{function}/configuration"), None)
+            .await?;
         Ok(view.into())
     }
 
-    async fn replace_variables(&self, function: &str, variables: &Variables, revision_id: Option<&str>) -> Result<FunctionConfiguration, PortError> {
+    async fn replace_variables(
+        &self,
+        function: &str,
+        variables: &Variables,
+        revision_id: Option<&str>,
+    ) -> Result<FunctionConfiguration, PortError> {
         // The admin API has no revision guard: compare first (the lab has one operator at a time).
         if let Some(expected) = revision_id {
             let now = self.configuration(function).await?;
@@ -216,21 +244,37 @@ impl ControlPlane for LabTarget {
             }
         }
         let body = json!({ "Variables": variables });
-        let view: ConfigurationView = self.request(Method::PUT, &format!("/functions/{function}/configuration"), Some(&body)).await?;
+        let view: ConfigurationView = self
+            .request(
+                Method::PUT,
+                &format!("/functions/{function}/configuration"),
+                Some(&body),
+            )
+            .await?;
         Ok(view.into())
     }
 
-    async fn wait_until_applied(&self, function: &str, deadline: Duration) -> Result<FunctionConfiguration, PortError> {
+    async fn wait_until_applied(
+        &self,
+        function: &str,
+        deadline: Duration,
+    ) -> Result<FunctionConfiguration, PortError> {
         let until = tokio::time::Instant::now() + deadline;
         loop {
             let config = self.configuration(function).await?;
             match config.last_update_status.as_deref() {
                 None | Some("Successful") => return Ok(config),
                 Some("Failed") => {
-                    return Err(PortError::UpdateFailed(config.last_update_status_reason.unwrap_or_else(|| "no reason given".into())))
+                    return Err(PortError::UpdateFailed(
+                        config
+                            .last_update_status_reason
+                            .unwrap_or_else(|| "no reason given".into()),
+                    ))
                 }
                 Some(_) if tokio::time::Instant::now() >= until => {
-                    return Err(PortError::Timeout(format!("{function}: update still in progress after {deadline:?}")))
+                    return Err(PortError::Timeout(format!(
+                        "{function}: update still in progress after {deadline:?}"
+                    )))
                 }
                 Some(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
@@ -251,7 +295,9 @@ struct AlarmView {
 
 impl AlarmSource for LabTarget {
     async fn alarm(&self, name: &str) -> Result<AlarmStatus, PortError> {
-        let view: AlarmView = self.request(Method::GET, &format!("/alarms/{name}"), None).await?;
+        let view: AlarmView = self
+            .request(Method::GET, &format!("/alarms/{name}"), None)
+            .await?;
         Ok(AlarmStatus {
             name: view.alarm_name,
             state: AlarmState::parse(&view.state_value)?,

@@ -38,18 +38,33 @@ impl TfOutputs {
     }
 
     pub fn parse(text: &str, source_name: &str) -> Result<TfOutputs, TfOutputError> {
-        let err = |message: String| TfOutputError { source_name: source_name.to_owned(), message };
+        let err = |message: String| TfOutputError {
+            source_name: source_name.to_owned(),
+            message,
+        };
         let doc: Value = serde_json::from_str(text).map_err(|e| err(format!("not JSON: {e}")))?;
         let value = |name: &str| -> Result<&Value, TfOutputError> {
             doc.get(name)
                 .ok_or_else(|| err(format!("output `{name}` is missing")))?
                 .get("value")
-                .ok_or_else(|| err(format!("output `{name}` has no `value` (is this `terraform output -json`?)")))
+                .ok_or_else(|| {
+                    err(format!(
+                        "output `{name}` has no `value` (is this `terraform output -json`?)"
+                    ))
+                })
         };
         let string = |name: &str| -> Result<String, TfOutputError> {
-            value(name)?.as_str().map(str::to_owned).ok_or_else(|| err(format!("output `{name}` must be a string")))
+            value(name)?
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| err(format!("output `{name}` must be a string")))
         };
-        let optional = |name: &str| doc.get(name).and_then(|o| o.get("value")).and_then(Value::as_str).map(str::to_owned);
+        let optional = |name: &str| {
+            doc.get(name)
+                .and_then(|o| o.get("value"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
         let function_names = value("function_names")?
             .as_object()
             .ok_or_else(|| err("output `function_names` must be a map of function key to name".into()))?
@@ -67,7 +82,9 @@ impl TfOutputs {
         };
         let api_endpoint = string("api_endpoint")?;
         if !api_endpoint.starts_with("https://") && !api_endpoint.starts_with("http://") {
-            return Err(err(format!("output `api_endpoint` {api_endpoint:?} is not a URL")));
+            return Err(err(format!(
+                "output `api_endpoint` {api_endpoint:?} is not a URL"
+            )));
         }
         Ok(TfOutputs {
             api_endpoint,
@@ -83,7 +100,9 @@ impl TfOutputs {
     /// The API id in `https://<id>.execute-api.<region>.amazonaws.com`, if it has that shape.
     pub fn api_id(&self) -> Option<&str> {
         let host = self.api_endpoint.split("://").nth(1)?.split('/').next()?;
-        host.contains(".execute-api.").then(|| host.split('.').next()).flatten()
+        host.contains(".execute-api.")
+            .then(|| host.split('.').next())
+            .flatten()
     }
 }
 
