@@ -317,7 +317,11 @@ impl Pool {
                 init.as_secs_f64() * 1000.0
             ));
             env.log(super::report::start_line(request_id));
-            env.log(format!("RequestId: {request_id} Error: {detail}\n{error_type}"));
+            if error_type == "Runtime.ExitError" {
+                env.log(exit_line(request_id, detail));
+            } else {
+                env.log(format!("RequestId: {request_id} Error: {detail}\n{error_type}"));
+            }
         }
         match outcome {
             Outcome::Timeout => env.log(timeout_line(request_id, self.identity.timeout)),

@@ -1,0 +1,256 @@
+//! The `outage-lab` command line, run as a process with a cleared environment.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::json;
+
+fn outage_lab() -> Command {
+    let mut cmd = Command::cargo_bin("outage-lab").unwrap();
+    cmd.env_clear();
+    cmd
+}
+
+#[test]
+fn alarm_eval_prints_one_line_per_case() {
+    let cases = json!([
+        { "id": "breach", "period": 60, "evaluation_periods": 1, "datapoints_to_alarm": 1, "threshold": 1.0,
+          "comparison_operator": "GreaterThanOrEqualToThreshold", "treat_missing_data": "missing", "datapoints": [null, null, 3.0] },
+        { "id": "quiet", "period": 60, "evaluation_periods": 1, "datapoints_to_alarm": 1, "threshold": 1.0,
+          "comparison_operator": "GreaterThanOrEqualToThreshold", "treat_missing_data": "missing", "datapoints": [null, null, null] }
+    ]);
+    let out = outage_lab()
+        .arg("alarm-eval")
+        .write_stdin(cases.to_string())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        (lines[0]["id"].as_str(), lines[0]["state"].as_str()),
+        (Some("breach"), Some("ALARM"))
+    );
+    assert!(lines[0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("Threshold Crossed: 1 datapoint [3.0 ("));
+    assert_eq!(
+        (lines[1]["id"].as_str(), lines[1]["state"].as_str()),
+        (Some("quiet"), Some("INSUFFICIENT_DATA"))
+    );
+}
+
+#[test]
+fn alarm_eval_refuses_bad_input_with_exit_code_2() {
+    let out = outage_lab()
+        .arg("alarm-eval")
+        .write_stdin("{not json")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8(out).unwrap().starts_with("error: "));
+}
+
+#[test]
+fn a_malformed_stage_file_is_refused_naming_the_field() {
+    let root = common::stage_root(|v| v["functions"]["auth"]["timeout_s"] = "three".into());
+    let out = outage_lab()
+        .args(["up", "--port", "0", "--admin-port", "0", "--root"])
+        .arg(root.path())
+        .arg("--bin-dir")
+        .arg(common::bin_dir())
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(err.contains("field `functions.auth.timeout_s`"), "{err}");
+
+    let root = common::stage_root(|v| v["routes"]["GET /x"] = "billing".into());
+    let out = outage_lab()
+        .args(["up", "--port", "0", "--admin-port", "0", "--root"])
+        .arg(root.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8(out).unwrap().contains("field `routes.GET /x`"));
+}
+
+#[test]
+fn commands_that_need_a_running_lab_say_so() {
+    let root = common::stage_root(|_| {});
+    let out = outage_lab()
+        .args(["logs", "auth", "--root"])
+        .arg(root.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(
+        err.contains("no running lab for stage dev") && err.contains("outage-lab up --stage dev"),
+        "{err}"
+    );
+    outage_lab()
+        .args(["logs", "auth", "--since", "5 weeks", "--root"])
+        .arg(root.path())
+        .assert()
+        .code(1);
+}
+
+fn alive(pid: u64) -> bool {
+    // A reaped process has no /proc entry; a zombie (not yet reaped by anyone) counts as gone.
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+}
+
+/// `up` prints where everything is, `status` and `logs` read the running lab, and stopping it
+/// (SIGTERM, as Ctrl-C or a supervisor would) leaves no function process behind.
+#[test]
+fn up_serves_until_stopped_and_leaves_no_process_behind() {
+    let root = common::stage_root(|_| {});
+    let bin = assert_cmd::cargo::cargo_bin("outage-lab");
+    let mut child = std::process::Command::new(&bin)
+        .env_clear()
+        .args(["up", "--port", "0", "--admin-port", "0", "--root"])
+        .arg(root.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    while printed.len() < 7 {
+        printed.push(lines.next().expect("up prints its addresses").unwrap());
+    }
+    assert!(
+        printed[0].starts_with("gateway: http://127.0.0.1:"),
+        "{printed:?}"
+    );
+    assert!(printed[1].starts_with("admin: http://127.0.0.1:"), "{printed:?}");
+    for (i, label) in ["run folder: ", "admin token: ", "logs: ", "notifications: "]
+        .iter()
+        .enumerate()
+    {
+        assert!(printed[i + 2].starts_with(label), "{printed:?}");
+    }
+    let gateway = printed[0].trim_start_matches("gateway: ").to_owned();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let auth = rt
+        .block_on(outage_lab::http::request(
+            "GET",
+            &format!("{gateway}/auth"),
+            &[],
+            bytes::Bytes::new(),
+        ))
+        .unwrap();
+    assert_eq!(auth.status, 200);
+    assert_eq!(
+        rt.block_on(outage_lab::http::request(
+            "GET",
+            &format!("{gateway}/pay"),
+            &[],
+            bytes::Bytes::new()
+        ))
+        .unwrap()
+        .status,
+        500
+    );
+
+    let status = outage_lab()
+        .args(["status", "--root"])
+        .arg(root.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let status = String::from_utf8(status).unwrap();
+    assert!(status.contains(&format!("gateway: {gateway}")), "{status}");
+    assert!(
+        status.contains("function auth (dev-auth): 1 environments [\"warm\"]"),
+        "{status}"
+    );
+    assert!(status.contains("alarm dev-api-5xx "), "{status}");
+
+    let logs = outage_lab()
+        .args(["logs", "payment", "--filter", "REPORT", "--since", "5m", "--root"])
+        .arg(root.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let logs = String::from_utf8(logs).unwrap();
+    assert_eq!(logs.lines().count(), 1, "{logs}");
+    assert!(
+        logs.contains("/[$LATEST]") && logs.contains("REPORT RequestId: "),
+        "{logs}"
+    );
+
+    // The function processes the lab started, from its lab.json and admin API.
+    let info: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.path().join(".outage-lab/dev/current/lab.json")).unwrap(),
+    )
+    .unwrap();
+    let token = std::fs::read_to_string(info["token_file"].as_str().unwrap()).unwrap();
+    let functions = rt
+        .block_on(outage_lab::http::request(
+            "GET",
+            &format!("{}/functions", info["admin_url"].as_str().unwrap()),
+            &[("authorization", &format!("Bearer {token}"))],
+            bytes::Bytes::new(),
+        ))
+        .unwrap()
+        .json()
+        .unwrap();
+    let pids: Vec<u64> = functions
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            f["environments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|e| e["pid"].as_u64())
+        })
+        .collect();
+    assert_eq!(pids.len(), 2, "{functions}");
+    assert!(pids.iter().all(|p| alive(*p)));
+
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "outage-lab did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(code.success(), "{code:?}");
+    assert!(
+        pids.iter().all(|p| !alive(*p)),
+        "function processes outlived the lab: {pids:?}"
+    );
+}

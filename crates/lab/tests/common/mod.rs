@@ -1,0 +1,180 @@
+//! Shared by the end-to-end tests: a lab on a temporary copy of the dev stage, running the real
+//! function binaries from the build folder, and small HTTP helpers.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytes::Bytes;
+use outage_lab::http::{request, ClientResponse};
+use outage_lab::{Lab, LabConfig, LabHandle};
+use serde_json::Value;
+
+/// The folder cargo built `outage-lab` into; `cargo build --workspace --bins` puts the
+/// function binaries beside it.
+pub fn bin_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_BIN_EXE_outage-lab"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    for code in outage_config::KNOWN_CODES {
+        assert!(
+            dir.join(code).is_file(),
+            "function binary {} is missing: run `cargo build --workspace --bins` before these tests",
+            dir.join(code).display()
+        );
+    }
+    dir
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A project root in a temporary folder holding `environments/dev/terraform.tfvars.json`,
+/// the committed dev stage after `edit`.
+pub fn stage_root(edit: impl FnOnce(&mut Value)) -> tempfile::TempDir {
+    let text = std::fs::read_to_string(repo_root().join("environments/dev/terraform.tfvars.json")).unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    edit(&mut v);
+    let dir = tempfile::tempdir().unwrap();
+    let stage_dir = dir.path().join("environments/dev");
+    std::fs::create_dir_all(&stage_dir).unwrap();
+    std::fs::write(
+        stage_dir.join("terraform.tfvars.json"),
+        serde_json::to_string_pretty(&v).unwrap(),
+    )
+    .unwrap();
+    dir
+}
+
+pub struct TestLab {
+    pub lab: LabHandle,
+    pub root: tempfile::TempDir,
+}
+
+pub async fn start(edit: impl FnOnce(&mut Value)) -> TestLab {
+    let root = stage_root(edit);
+    let config = LabConfig {
+        root: root.path().to_path_buf(),
+        stage: "dev".into(),
+        port: 0,
+        admin_port: 0,
+        bin_dir: bin_dir(),
+        run_dir: None,
+        console: false,
+    };
+    let lab = Lab::start(config).await.expect("the lab starts");
+    TestLab { lab, root }
+}
+
+impl TestLab {
+    pub async fn get(&self, path: &str) -> ClientResponse {
+        request(
+            "GET",
+            &format!("{}{path}", self.lab.gateway_url),
+            &[],
+            Bytes::new(),
+        )
+        .await
+        .unwrap()
+    }
+
+    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> ClientResponse {
+        let auth = format!("Bearer {}", self.lab.token);
+        let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+        request(
+            method,
+            &format!("{}{path}", self.lab.admin_url),
+            &[("authorization", &auth)],
+            body,
+        )
+        .await
+        .unwrap()
+    }
+
+    pub async fn admin_json(&self, path: &str) -> Value {
+        let r = self.admin("GET", path, None).await;
+        assert_eq!(r.status, 200, "GET {path}: {}", r.text());
+        r.json().unwrap()
+    }
+
+    /// Replaces a function's variables through the admin API, as UpdateFunctionConfiguration would.
+    pub async fn set_variables(&self, key: &str, vars: Value) -> Value {
+        let r = self
+            .admin(
+                "PUT",
+                &format!("/functions/{key}/configuration"),
+                Some(serde_json::json!({ "Variables": vars })),
+            )
+            .await;
+        assert_eq!(r.status, 200, "PUT configuration: {}", r.text());
+        r.json().unwrap()
+    }
+
+    /// The Sum of a metric over the last hour (every datapoint added up).
+    pub async fn metric_sum(&self, namespace: &str, metric: &str, dims: &[(&str, &str)]) -> f64 {
+        self.metric(namespace, metric, dims, "Sum").await.iter().sum()
+    }
+
+    pub async fn metric(&self, namespace: &str, metric: &str, dims: &[(&str, &str)], stat: &str) -> Vec<f64> {
+        let mut path = format!(
+            "/metrics?namespace={}&metric={metric}&period=60&stat={stat}",
+            namespace.replace('/', "%2F")
+        );
+        for (k, v) in dims {
+            path.push_str(&format!("&dim.{k}={}", v.replace('$', "%24")));
+        }
+        let v = self.admin_json(&path).await;
+        v["datapoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["value"].as_f64().unwrap())
+            .collect()
+    }
+
+    pub fn api_dims(&self) -> [(&str, &str); 2] {
+        [("ApiId", self.lab.api_id.as_str()), ("Stage", "$default")]
+    }
+
+    /// A function's log messages (the admin API's `/logs/{key}`).
+    pub async fn log_messages(&self, key: &str) -> Vec<Value> {
+        self.admin_json(&format!("/logs/{key}"))
+            .await
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    pub async fn stop(self) {
+        self.lab.shutdown().await;
+    }
+}
+
+pub fn messages(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Polls `check` every 200 ms until it returns `Some`, or fails after `limit`.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
