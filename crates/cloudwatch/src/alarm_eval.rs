@@ -29,7 +29,11 @@ pub enum AlarmEvalError {
     #[error("input must be a case object or an array of case objects, not {0}")]
     Shape(&'static str),
     #[error("case {case}: field `{field}`: {message}")]
-    Case { case: String, field: String, message: String },
+    Case {
+        case: String,
+        field: String,
+        message: String,
+    },
 }
 
 /// One JSON line `{"id","state","reason"}` per case; the newest period of a case without
@@ -89,11 +93,22 @@ fn case_label(case: &Value, index: usize) -> String {
 
 impl Case {
     fn parse(v: &Value, label: &str, now: SystemTime) -> Result<Case, AlarmEvalError> {
-        let err = |field: &str, message: String| AlarmEvalError::Case { case: label.to_owned(), field: field.to_owned(), message };
-        let Value::Object(obj) = v else {
-            return Err(err("(case)", format!("a case must be an object, not {}", json_kind(v))));
+        let err = |field: &str, message: String| AlarmEvalError::Case {
+            case: label.to_owned(),
+            field: field.to_owned(),
+            message,
         };
-        let required = |field: &str| obj.get(field).filter(|v| !v.is_null()).ok_or_else(|| err(field, "is required".into()));
+        let Value::Object(obj) = v else {
+            return Err(err(
+                "(case)",
+                format!("a case must be an object, not {}", json_kind(v)),
+            ));
+        };
+        let required = |field: &str| {
+            obj.get(field)
+                .filter(|v| !v.is_null())
+                .ok_or_else(|| err(field, "is required".into()))
+        };
         let uint = |field: &str| -> Result<u32, AlarmEvalError> {
             let v = required(field)?;
             v.as_u64()
@@ -102,7 +117,8 @@ impl Case {
         };
         let text = |field: &str| -> Result<&str, AlarmEvalError> {
             let v = required(field)?;
-            v.as_str().ok_or_else(|| err(field, format!("{v} is not a string")))
+            v.as_str()
+                .ok_or_else(|| err(field, format!("{v} is not a string")))
         };
 
         let id = match obj.get("id") {
@@ -114,7 +130,9 @@ impl Case {
         let evaluation_periods = uint("evaluation_periods")?;
         let datapoints_to_alarm = uint("datapoints_to_alarm")?;
         let threshold_value = required("threshold")?;
-        let threshold = threshold_value.as_f64().ok_or_else(|| err("threshold", format!("{threshold_value} is not a number")))?;
+        let threshold = threshold_value
+            .as_f64()
+            .ok_or_else(|| err("threshold", format!("{threshold_value} is not a number")))?;
         let operator = text("comparison_operator")?;
         let tmd_text = text("treat_missing_data")?;
         let treat_missing_data = match tmd_text {
@@ -123,43 +141,82 @@ impl Case {
             "breaching" => TreatMissingData::Breaching,
             "ignore" => TreatMissingData::Ignore,
             other => {
-                return Err(err("treat_missing_data", format!("{other:?} is not one of missing, notBreaching, breaching, ignore")))
+                return Err(err(
+                    "treat_missing_data",
+                    format!("{other:?} is not one of missing, notBreaching, breaching, ignore"),
+                ))
             }
         };
-        let spec = EvalSpec::new(label, period, evaluation_periods, datapoints_to_alarm, threshold, operator, treat_missing_data)
-            .map_err(|e| err(e.field, e.message))?;
+        let spec = EvalSpec::new(
+            label,
+            period,
+            evaluation_periods,
+            datapoints_to_alarm,
+            threshold,
+            operator,
+            treat_missing_data,
+        )
+        .map_err(|e| err(e.field, e.message))?;
 
         let Value::Array(raw) = required("datapoints")? else {
-            return Err(err("datapoints", "must be an array of numbers and nulls, oldest first".into()));
+            return Err(err(
+                "datapoints",
+                "must be an array of numbers and nulls, oldest first".into(),
+            ));
         };
         if raw.is_empty() || raw.len() > MAX_DATAPOINTS {
-            return Err(err("datapoints", format!("must hold 1 to {MAX_DATAPOINTS} entries, not {}", raw.len())));
+            return Err(err(
+                "datapoints",
+                format!("must hold 1 to {MAX_DATAPOINTS} entries, not {}", raw.len()),
+            ));
         }
         let datapoints = raw
             .iter()
             .enumerate()
             .map(|(i, v)| match v {
                 Value::Null => Ok(None),
-                v => v.as_f64().map(Some).ok_or_else(|| err(&format!("datapoints[{i}]"), format!("{v} is not a number or null"))),
+                v => v.as_f64().map(Some).ok_or_else(|| {
+                    err(
+                        &format!("datapoints[{i}]"),
+                        format!("{v} is not a number or null"),
+                    )
+                }),
             })
             .collect::<Result<Vec<_>, _>>()?;
 
         let initial_state = match obj.get("initial_state") {
             None | Some(Value::Null) => AlarmState::InsufficientData,
-            Some(Value::String(s)) => AlarmState::parse(s)
-                .ok_or_else(|| err("initial_state", format!("{s:?} is not one of OK, ALARM, INSUFFICIENT_DATA")))?,
+            Some(Value::String(s)) => AlarmState::parse(s).ok_or_else(|| {
+                err(
+                    "initial_state",
+                    format!("{s:?} is not one of OK, ALARM, INSUFFICIENT_DATA"),
+                )
+            })?,
             Some(v) => return Err(err("initial_state", format!("{v} is not a string"))),
         };
 
         let newest_start = match obj.get("newest_period_start") {
             None | Some(Value::Null) => last_complete_period_start(now, period),
-            Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339)
-                .map(SystemTime::from)
-                .map_err(|e| err("newest_period_start", format!("{s:?} is not an RFC 3339 time: {e}")))?,
+            Some(Value::String(s)) => {
+                OffsetDateTime::parse(s, &Rfc3339)
+                    .map(SystemTime::from)
+                    .map_err(|e| {
+                        err(
+                            "newest_period_start",
+                            format!("{s:?} is not an RFC 3339 time: {e}"),
+                        )
+                    })?
+            }
             Some(v) => return Err(err("newest_period_start", format!("{v} is not a string"))),
         };
         let starts = period_starts(newest_start, period, datapoints.len());
-        Ok(Case { id, spec, datapoints, starts, initial_state })
+        Ok(Case {
+            id,
+            spec,
+            datapoints,
+            starts,
+            initial_state,
+        })
     }
 }
 

@@ -131,15 +131,25 @@ impl EvalSpec {
         comparison_operator: &str,
         treat_missing_data: TreatMissingData,
     ) -> Result<EvalSpec, EvalSpecError> {
-        let err = |field: &'static str, message: String| EvalSpecError { alarm: alarm.to_owned(), field, message };
+        let err = |field: &'static str, message: String| EvalSpecError {
+            alarm: alarm.to_owned(),
+            field,
+            message,
+        };
         if !(matches!(period_s, 10 | 20 | 30) || (period_s >= 60 && period_s % 60 == 0)) {
-            return Err(err("period", format!("{period_s} is not an alarm period (10, 20, 30 or a multiple of 60)")));
+            return Err(err(
+                "period",
+                format!("{period_s} is not an alarm period (10, 20, 30 or a multiple of 60)"),
+            ));
         }
         if evaluation_periods == 0 {
             return Err(err("evaluation_periods", "must be at least 1".into()));
         }
         if u64::from(evaluation_periods) * u64::from(period_s) > 86_400 {
-            return Err(err("evaluation_periods", "evaluation_periods * period must not exceed one day (86400 s)".into()));
+            return Err(err(
+                "evaluation_periods",
+                "evaluation_periods * period must not exceed one day (86400 s)".into(),
+            ));
         }
         if datapoints_to_alarm == 0 || datapoints_to_alarm > evaluation_periods {
             return Err(err(
@@ -159,7 +169,14 @@ impl EvalSpec {
                 ),
             )
         })?;
-        Ok(EvalSpec { period_s, evaluation_periods, datapoints_to_alarm, threshold, comparison_operator, treat_missing_data })
+        Ok(EvalSpec {
+            period_s,
+            evaluation_periods,
+            datapoints_to_alarm,
+            threshold,
+            comparison_operator,
+            treat_missing_data,
+        })
     }
 
     /// The spec of a stage alarm.
@@ -205,7 +222,9 @@ pub fn period_starts(newest_start: SystemTime, period_s: u32, count: usize) -> V
         .rev()
         .map(|back| {
             let back = u32::try_from(back).unwrap_or(u32::MAX);
-            newest_start.checked_sub(period * back).unwrap_or(std::time::UNIX_EPOCH)
+            newest_start
+                .checked_sub(period * back)
+                .unwrap_or(std::time::UNIX_EPOCH)
         })
         .collect()
 }

@@ -28,10 +28,33 @@ pub const MAX_VALUES_PER_METRIC: usize = 100;
 
 /// CloudWatch's metric units.
 pub const UNITS: [&str; 27] = [
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits",
-    "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second",
-    "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second",
-    "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
 ];
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -45,7 +68,10 @@ pub enum EmfError {
 }
 
 fn rule(at: impl Into<String>, rule: impl Into<String>) -> EmfError {
-    EmfError::Rule { at: at.into(), rule: rule.into() }
+    EmfError::Rule {
+        at: at.into(),
+        rule: rule.into(),
+    }
 }
 
 /// `Ok(None)`: not an EMF line; `Err`: looks like EMF but breaks a rule (named in the error).
@@ -72,7 +98,12 @@ pub fn parse_emf_line(line: &str) -> Result<Option<Vec<Sample>>, EmfError> {
         .get("Timestamp")
         .ok_or_else(|| rule("_aws.Timestamp", "is required (epoch milliseconds)"))?
         .as_u64()
-        .ok_or_else(|| rule("_aws.Timestamp", "must be a non-negative whole number of epoch milliseconds"))?;
+        .ok_or_else(|| {
+            rule(
+                "_aws.Timestamp",
+                "must be a non-negative whole number of epoch milliseconds",
+            )
+        })?;
     let timestamp = UNIX_EPOCH + Duration::from_millis(timestamp_ms);
     let directives = aws
         .get("CloudWatchMetrics")
@@ -83,7 +114,9 @@ pub fn parse_emf_line(line: &str) -> Result<Option<Vec<Sample>>, EmfError> {
     let mut samples = Vec::new();
     for (d, directive) in directives.iter().enumerate() {
         let at = format!("_aws.CloudWatchMetrics[{d}]");
-        let directive = directive.as_object().ok_or_else(|| rule(&at, "a metric directive must be an object"))?;
+        let directive = directive
+            .as_object()
+            .ok_or_else(|| rule(&at, "a metric directive must be an object"))?;
         let namespace = bounded_string(directive.get("Namespace"), &format!("{at}.Namespace"), 255)?;
         let dimension_sets = dimension_sets(&root, directive.get("Dimensions"), &format!("{at}.Dimensions"))?;
         let metrics = directive
@@ -92,23 +125,41 @@ pub fn parse_emf_line(line: &str) -> Result<Option<Vec<Sample>>, EmfError> {
             .as_array()
             .ok_or_else(|| rule(format!("{at}.Metrics"), "must be an array of metric definitions"))?;
         if metrics.len() > MAX_METRICS_PER_DIRECTIVE {
-            return Err(rule(format!("{at}.Metrics"), format!("has {} metrics; at most {MAX_METRICS_PER_DIRECTIVE}", metrics.len())));
+            return Err(rule(
+                format!("{at}.Metrics"),
+                format!(
+                    "has {} metrics; at most {MAX_METRICS_PER_DIRECTIVE}",
+                    metrics.len()
+                ),
+            ));
         }
         for (m, metric) in metrics.iter().enumerate() {
             let at = format!("{at}.Metrics[{m}]");
-            let metric = metric.as_object().ok_or_else(|| rule(&at, "a metric definition must be an object"))?;
+            let metric = metric
+                .as_object()
+                .ok_or_else(|| rule(&at, "a metric definition must be an object"))?;
             let name = bounded_string(metric.get("Name"), &format!("{at}.Name"), 255)?;
             let unit = match metric.get("Unit") {
                 None | Some(Value::Null) => "None".to_owned(),
                 Some(Value::String(u)) if UNITS.contains(&u.as_str()) => u.clone(),
-                Some(u) => return Err(rule(format!("{at}.Unit"), format!("{u} is not a CloudWatch unit ({})", UNITS.join(", ")))),
+                Some(u) => {
+                    return Err(rule(
+                        format!("{at}.Unit"),
+                        format!("{u} is not a CloudWatch unit ({})", UNITS.join(", ")),
+                    ))
+                }
             };
             let resolution_s = match metric.get("StorageResolution") {
                 None | Some(Value::Null) => 60,
                 Some(v) => match v.as_u64() {
                     Some(1) => 1,
                     Some(60) => 60,
-                    _ => return Err(rule(format!("{at}.StorageResolution"), format!("{v} must be 1 (high resolution) or 60 (standard)"))),
+                    _ => {
+                        return Err(rule(
+                            format!("{at}.StorageResolution"),
+                            format!("{v} must be 1 (high resolution) or 60 (standard)"),
+                        ))
+                    }
                 },
             };
             let values = metric_values(&root, &name)?;
@@ -140,8 +191,15 @@ fn bounded_string(v: Option<&Value>, at: &str, max: usize) -> Result<String, Emf
 }
 
 /// The dimension sets of a directive, resolved against the root members.
-fn dimension_sets(root: &Map<String, Value>, v: Option<&Value>, at: &str) -> Result<Vec<BTreeMap<String, String>>, EmfError> {
-    let sets = v.ok_or_else(|| rule(at, "is required"))?.as_array().ok_or_else(|| rule(at, "must be an array of dimension sets"))?;
+fn dimension_sets(
+    root: &Map<String, Value>,
+    v: Option<&Value>,
+    at: &str,
+) -> Result<Vec<BTreeMap<String, String>>, EmfError> {
+    let sets = v
+        .ok_or_else(|| rule(at, "is required"))?
+        .as_array()
+        .ok_or_else(|| rule(at, "must be an array of dimension sets"))?;
     if sets.is_empty() {
         // No dimension set: the metric is published without dimensions.
         return Ok(vec![BTreeMap::new()]);
@@ -150,18 +208,32 @@ fn dimension_sets(root: &Map<String, Value>, v: Option<&Value>, at: &str) -> Res
         .enumerate()
         .map(|(s, set)| {
             let at = format!("{at}[{s}]");
-            let keys = set.as_array().ok_or_else(|| rule(&at, "a dimension set must be an array of member names"))?;
+            let keys = set
+                .as_array()
+                .ok_or_else(|| rule(&at, "a dimension set must be an array of member names"))?;
             if keys.len() > MAX_DIMENSIONS_PER_SET {
-                return Err(rule(&at, format!("has {} dimensions; at most {MAX_DIMENSIONS_PER_SET}", keys.len())));
+                return Err(rule(
+                    &at,
+                    format!("has {} dimensions; at most {MAX_DIMENSIONS_PER_SET}", keys.len()),
+                ));
             }
             let mut dims = BTreeMap::new();
             for (k, key) in keys.iter().enumerate() {
-                let key = key.as_str().ok_or_else(|| rule(format!("{at}[{k}]"), "a dimension name must be a string"))?;
+                let key = key
+                    .as_str()
+                    .ok_or_else(|| rule(format!("{at}[{k}]"), "a dimension name must be a string"))?;
                 let value = match root.get(key) {
                     Some(Value::String(v)) if !v.is_empty() && v.chars().count() <= 1024 => v.clone(),
-                    Some(Value::String(_)) => return Err(rule(key, "a dimension value must be 1 to 1024 characters")),
+                    Some(Value::String(_)) => {
+                        return Err(rule(key, "a dimension value must be 1 to 1024 characters"))
+                    }
                     Some(_) => return Err(rule(key, "a dimension's member must be a string")),
-                    None => return Err(rule(format!("{at}[{k}]"), format!("dimension {key:?} has no member of that name in the record"))),
+                    None => {
+                        return Err(rule(
+                            format!("{at}[{k}]"),
+                            format!("dimension {key:?} has no member of that name in the record"),
+                        ))
+                    }
                 };
                 dims.insert(key.to_owned(), value);
             }
@@ -174,13 +246,32 @@ fn dimension_sets(root: &Map<String, Value>, v: Option<&Value>, at: &str) -> Res
 fn metric_values(root: &Map<String, Value>, name: &str) -> Result<Vec<f64>, EmfError> {
     let number = |v: &Value| v.as_f64().filter(|f| f.is_finite());
     match root.get(name) {
-        None => Err(rule(name, "the metric names a member that the record does not have")),
+        None => Err(rule(
+            name,
+            "the metric names a member that the record does not have",
+        )),
         Some(Value::Array(values)) => {
             if values.is_empty() || values.len() > MAX_VALUES_PER_METRIC {
-                return Err(rule(name, format!("a metric's array must hold 1 to {MAX_VALUES_PER_METRIC} numbers, not {}", values.len())));
+                return Err(rule(
+                    name,
+                    format!(
+                        "a metric's array must hold 1 to {MAX_VALUES_PER_METRIC} numbers, not {}",
+                        values.len()
+                    ),
+                ));
             }
-            values.iter().map(|v| number(v).ok_or_else(|| rule(name, format!("{v} in the metric's array is not a number")))).collect()
+            values
+                .iter()
+                .map(|v| {
+                    number(v).ok_or_else(|| rule(name, format!("{v} in the metric's array is not a number")))
+                })
+                .collect()
         }
-        Some(v) => number(v).map(|f| vec![f]).ok_or_else(|| rule(name, format!("a metric's value must be a number or an array of numbers, not {v}"))),
+        Some(v) => number(v).map(|f| vec![f]).ok_or_else(|| {
+            rule(
+                name,
+                format!("a metric's value must be a number or an array of numbers, not {v}"),
+            )
+        }),
     }
 }

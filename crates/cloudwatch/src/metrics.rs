@@ -172,7 +172,10 @@ pub struct MetricStore {
 
 impl std::fmt::Debug for MetricStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MetricStore").field("retention", &self.retention).field("stats", &self.stats()).finish()
+        f.debug_struct("MetricStore")
+            .field("retention", &self.retention)
+            .field("stats", &self.stats())
+            .finish()
     }
 }
 
@@ -183,7 +186,11 @@ fn epoch_secs(t: SystemTime) -> i64 {
         Err(e) => {
             let d = e.duration();
             let whole = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
-            if d.subsec_nanos() > 0 { -whole - 1 } else { -whole }
+            if d.subsec_nanos() > 0 {
+                -whole - 1
+            } else {
+                -whole
+            }
         }
     }
 }
@@ -249,7 +256,11 @@ impl MetricStore {
                     dropped += 1;
                     continue;
                 }
-                let id = MetricId { namespace: s.namespace, metric_name: s.metric_name, dimensions: s.dimensions };
+                let id = MetricId {
+                    namespace: s.namespace,
+                    metric_name: s.metric_name,
+                    dimensions: s.dimensions,
+                };
                 if !series.contains_key(&id) && series.len() >= self.max_series {
                     dropped += 1;
                     continue;
@@ -257,7 +268,10 @@ impl MetricStore {
                 let buckets = series.entry(id).or_default();
                 buckets.entry(bucket).or_insert_with(Aggregate::new).add(s.value);
                 // Keep a busy series trimmed without waiting for the sweep.
-                while buckets.first_key_value().is_some_and(|(&k, _)| expired(k, oldest)) {
+                while buckets
+                    .first_key_value()
+                    .is_some_and(|(&k, _)| expired(k, oldest))
+                {
                     buckets.pop_first();
                 }
             }
@@ -301,9 +315,15 @@ impl MetricStore {
             return Err(QueryError::Range);
         }
         self.maybe_sweep(self.clock.now());
-        let id = MetricId { namespace: q.namespace.clone(), metric_name: q.metric_name.clone(), dimensions: q.dimensions.clone() };
+        let id = MetricId {
+            namespace: q.namespace.clone(),
+            metric_name: q.metric_name.clone(),
+            dimensions: q.dimensions.clone(),
+        };
         let series = self.series.read().unwrap_or_else(|e| e.into_inner());
-        let Some(buckets) = series.get(&id) else { return Ok(Vec::new()) };
+        let Some(buckets) = series.get(&id) else {
+            return Ok(Vec::new());
+        };
         let (start, end) = (epoch_secs(q.start), epoch_secs(q.end));
         // A bucket belongs to the query when its start lies in [start, end).
         let period = i64::from(q.period_s);
@@ -315,7 +335,11 @@ impl MetricStore {
         Ok(periods
             .into_iter()
             .filter_map(|(p, agg)| {
-                stat.of(&agg).map(|value| Datapoint { timestamp: from_epoch_secs(p), value, sample_count: agg.count })
+                stat.of(&agg).map(|value| Datapoint {
+                    timestamp: from_epoch_secs(p),
+                    value,
+                    sample_count: agg.count,
+                })
             })
             .collect())
     }
@@ -323,7 +347,11 @@ impl MetricStore {
     /// Every series that holds data, sorted.
     pub fn list_metrics(&self) -> Vec<MetricId> {
         let series = self.series.read().unwrap_or_else(|e| e.into_inner());
-        let mut ids: Vec<MetricId> = series.iter().filter(|(_, b)| !b.is_empty()).map(|(id, _)| id.clone()).collect();
+        let mut ids: Vec<MetricId> = series
+            .iter()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(id, _)| id.clone())
+            .collect();
         ids.sort();
         ids
     }
@@ -333,7 +361,11 @@ impl MetricStore {
         StoreStats {
             series: series.len(),
             buckets: series.values().map(BTreeMap::len).sum(),
-            stored_values: series.values().flat_map(|b| b.values()).map(Aggregate::stored_values).sum(),
+            stored_values: series
+                .values()
+                .flat_map(|b| b.values())
+                .map(Aggregate::stored_values)
+                .sum(),
             dropped_samples: *self.dropped.lock().unwrap_or_else(|e| e.into_inner()),
         }
     }

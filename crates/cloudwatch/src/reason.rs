@@ -29,16 +29,28 @@ pub(crate) fn java_double(v: f64) -> String {
         return "NaN".into();
     }
     if v.is_infinite() {
-        return if v > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if v > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     let magnitude = v.abs();
     if v == 0.0 || (1e-3..1e7).contains(&magnitude) {
         let s = format!("{v}");
-        if s.contains('.') { s } else { format!("{s}.0") }
+        if s.contains('.') {
+            s
+        } else {
+            format!("{s}.0")
+        }
     } else {
         let s = format!("{v:e}");
         let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
-        let mantissa = if mantissa.contains('.') { mantissa.to_owned() } else { format!("{mantissa}.0") };
+        let mantissa = if mantissa.contains('.') {
+            mantissa.to_owned()
+        } else {
+            format!("{mantissa}.0")
+        };
         format!("{mantissa}E{exponent}")
     }
 }
@@ -46,7 +58,9 @@ pub(crate) fn java_double(v: f64) -> String {
 /// A period start as AWS prints it in reasons: UTC `dd/MM/yy HH:mm:ss`.
 pub(crate) fn reason_time(t: SystemTime) -> String {
     let fmt = format_description!("[day]/[month]/[year repr:last_two] [hour]:[minute]:[second]");
-    OffsetDateTime::from(t).format(&fmt).unwrap_or_else(|_| "??/??/?? ??:??:??".into())
+    OffsetDateTime::from(t)
+        .format(&fmt)
+        .unwrap_or_else(|_| "??/??/?? ??:??:??".into())
 }
 
 /// RFC 3339 with milliseconds, as StateReasonData writes timestamps.
@@ -56,7 +70,11 @@ pub(crate) fn data_time(t: SystemTime) -> String {
 }
 
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
-    if n == 1 { one } else { many }
+    if n == 1 {
+        one
+    } else {
+        many
+    }
 }
 
 /// How the missing periods that filled the evaluation were counted.
@@ -99,19 +117,44 @@ pub(crate) fn threshold_crossed(c: &Crossing<'_>) -> String {
         let received = if c.received == 0 {
             "no datapoints were received".to_owned()
         } else {
-            format!("{} {} {} received", c.received, plural(c.received, "datapoint", "datapoints"), plural(c.received, "was", "were"))
+            format!(
+                "{} {} {} received",
+                c.received,
+                plural(c.received, "datapoint", "datapoints"),
+                plural(c.received, "was", "were")
+            )
         };
-        return format!("Threshold Crossed: {received} for {} {}{fill_clause}.", c.n, plural(c.n, "period", "periods"));
+        return format!(
+            "Threshold Crossed: {received} for {} {}{fill_clause}.",
+            c.n,
+            plural(c.n, "period", "periods")
+        );
     }
-    let list = c.listed.iter().map(|(v, t)| format!("{} ({})", java_double(*v), reason_time(*t))).collect::<Vec<_>>().join(", ");
+    let list = c
+        .listed
+        .iter()
+        .map(|(v, t)| format!("{} ({})", java_double(*v), reason_time(*t)))
+        .collect::<Vec<_>>()
+        .join(", ");
     let k = c.listed.len();
     let verb = plural(k, "was", "were");
     let not = if c.alarm { "" } else { "not " };
-    let comparison = format!("{verb} {not}{} the threshold ({})", c.phrase, java_double(c.threshold));
+    let comparison = format!(
+        "{verb} {not}{} the threshold ({})",
+        c.phrase,
+        java_double(c.threshold)
+    );
     if c.m == c.n {
-        format!("Threshold Crossed: {k} {} [{list}] {comparison}{fill_clause}.", plural(k, "datapoint", "datapoints"))
+        format!(
+            "Threshold Crossed: {k} {} [{list}] {comparison}{fill_clause}.",
+            plural(k, "datapoint", "datapoints")
+        )
     } else {
-        let (minimum, transition) = if c.alarm { (c.m, "OK -> ALARM") } else { (c.n - c.m + 1, "ALARM -> OK") };
+        let (minimum, transition) = if c.alarm {
+            (c.m, "OK -> ALARM")
+        } else {
+            (c.n - c.m + 1, "ALARM -> OK")
+        };
         format!(
             "Threshold Crossed: {k} out of the last {} datapoints [{list}] {comparison}{fill_clause} (minimum {minimum} {} for {transition} transition).",
             c.n,
@@ -121,7 +164,11 @@ pub(crate) fn threshold_crossed(c: &Crossing<'_>) -> String {
 }
 
 pub(crate) fn insufficient_data(n: usize) -> String {
-    format!("Insufficient Data: {n} {} {} unknown.", plural(n, "datapoint", "datapoints"), plural(n, "was", "were"))
+    format!(
+        "Insufficient Data: {n} {} {} unknown.",
+        plural(n, "datapoint", "datapoints"),
+        plural(n, "was", "were")
+    )
 }
 
 #[cfg(test)]

@@ -25,7 +25,14 @@ pub(crate) struct Aggregate {
 
 impl Aggregate {
     pub fn new() -> Self {
-        Aggregate { sum: 0.0, count: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY, values: Vec::new(), keep_upper: false }
+        Aggregate {
+            sum: 0.0,
+            count: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            values: Vec::new(),
+            keep_upper: false,
+        }
     }
 
     pub fn add(&mut self, value: f64) {

@@ -13,17 +13,25 @@ fn table() -> Value {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let shared = manifest.join("../../../shared/aws-semantics/alarm_doc_table.json");
     let local = manifest.join("tests/data/alarm_doc_table.json");
-    let path = [shared, local].into_iter().find(|p| p.exists()).unwrap_or_else(|| {
-        panic!("alarm_doc_table.json is neither in ../shared/aws-semantics nor in tests/data")
-    });
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let path = [shared, local]
+        .into_iter()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| {
+            panic!("alarm_doc_table.json is neither in ../shared/aws-semantics nor in tests/data")
+        });
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
 fn every_row_of_the_documentation_table_is_reproduced_from_every_starting_state() {
     let table = table();
     let cases = table["cases"].as_array().expect("cases array");
-    assert_eq!(cases.len(), 40, "two tables of five rows, four TreatMissingData options each");
+    assert_eq!(
+        cases.len(),
+        40,
+        "two tables of five rows, four TreatMissingData options each"
+    );
     let now = UNIX_EPOCH + Duration::from_secs(1_795_615_200);
     let mut failures = Vec::new();
     for initial in ["OK", "ALARM", "INSUFFICIENT_DATA"] {
@@ -35,7 +43,8 @@ fn every_row_of_the_documentation_table_is_reproduced_from_every_starting_state(
                 c
             })
             .collect();
-        let lines = run_alarm_eval_at(&Value::Array(with_initial).to_string(), now).expect("table cases are valid");
+        let lines =
+            run_alarm_eval_at(&Value::Array(with_initial).to_string(), now).expect("table cases are valid");
         assert_eq!(lines.len(), cases.len());
         for (case, line) in cases.iter().zip(&lines) {
             let out: Value = serde_json::from_str(line).unwrap();
@@ -45,11 +54,19 @@ fn every_row_of_the_documentation_table_is_reproduced_from_every_starting_state(
                 other => other,
             };
             if out["state"] != expected {
-                failures.push(format!("{} from {initial}: got {} ({}), want {expected}", case["id"], out["state"], out["reason"]));
+                failures.push(format!(
+                    "{} from {initial}: got {} ({}), want {expected}",
+                    case["id"], out["state"], out["reason"]
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -58,11 +75,18 @@ fn the_table_as_given_evaluates_from_insufficient_data() {
     let table = table();
     let now = UNIX_EPOCH + Duration::from_secs(1_795_615_200);
     let lines = run_alarm_eval_at(&table["cases"].to_string(), now).unwrap();
-    let retained: Vec<Value> = lines.iter().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect();
+    let retained: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .collect();
     for (case, out) in table["cases"].as_array().unwrap().iter().zip(&retained) {
         if case["expected_state"] == "RETAIN_CURRENT_STATE" {
             assert_eq!(out["state"], "INSUFFICIENT_DATA", "{}", case["id"]);
-            assert!(out["reason"].as_str().unwrap().starts_with("Unchanged: "), "{}", out["reason"]);
+            assert!(
+                out["reason"].as_str().unwrap().starts_with("Unchanged: "),
+                "{}",
+                out["reason"]
+            );
         } else {
             assert_eq!(out["state"], case["expected_state"], "{}", case["id"]);
         }

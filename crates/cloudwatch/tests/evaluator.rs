@@ -33,24 +33,42 @@ fn ge(n: u32, m: u32, tmd: TreatMissingData) -> EvalSpec {
 
 #[test]
 fn one_breaching_datapoint_reason_is_aws_wording() {
-    let e = eval_at(&ge(1, 1, TreatMissingData::NotBreaching), &[GAP, GAP, X], t0(), AlarmState::InsufficientData);
+    let e = eval_at(
+        &ge(1, 1, TreatMissingData::NotBreaching),
+        &[GAP, GAP, X],
+        t0(),
+        AlarmState::InsufficientData,
+    );
     assert_eq!(e.state, AlarmState::Alarm);
     assert_eq!(e.reason, "Threshold Crossed: 1 datapoint [5.0 (25/11/26 14:00:00)] was greater than or equal to the threshold (1.0).");
     let data = e.reason_data.unwrap();
     assert_eq!(data["recentDatapoints"], serde_json::json!([5.0]));
-    assert_eq!(data["evaluatedDatapoints"][0]["timestamp"], "2026-11-25T14:00:00.000+0000");
+    assert_eq!(
+        data["evaluatedDatapoints"][0]["timestamp"],
+        "2026-11-25T14:00:00.000+0000"
+    );
 }
 
 #[test]
 fn back_to_ok_reason_says_not() {
-    let e = eval_at(&ge(1, 1, TreatMissingData::NotBreaching), &[X, GAP, O], t0(), AlarmState::Alarm);
+    let e = eval_at(
+        &ge(1, 1, TreatMissingData::NotBreaching),
+        &[X, GAP, O],
+        t0(),
+        AlarmState::Alarm,
+    );
     assert_eq!(e.state, AlarmState::Ok);
     assert_eq!(e.reason, "Threshold Crossed: 1 datapoint [0.0 (25/11/26 14:00:00)] was not greater than or equal to the threshold (1.0).");
 }
 
 #[test]
 fn no_data_not_breaching_reason() {
-    let e = eval_at(&ge(1, 1, TreatMissingData::NotBreaching), &[GAP, GAP, GAP], t0(), AlarmState::Alarm);
+    let e = eval_at(
+        &ge(1, 1, TreatMissingData::NotBreaching),
+        &[GAP, GAP, GAP],
+        t0(),
+        AlarmState::Alarm,
+    );
     assert_eq!(e.state, AlarmState::Ok);
     assert_eq!(
         e.reason,
@@ -60,7 +78,12 @@ fn no_data_not_breaching_reason() {
 
 #[test]
 fn no_data_breaching_reason_is_plural() {
-    let e = eval_at(&ge(2, 2, TreatMissingData::Breaching), &[GAP; 4], t0(), AlarmState::Ok);
+    let e = eval_at(
+        &ge(2, 2, TreatMissingData::Breaching),
+        &[GAP; 4],
+        t0(),
+        AlarmState::Ok,
+    );
     assert_eq!(e.state, AlarmState::Alarm);
     assert_eq!(e.reason, "Threshold Crossed: no datapoints were received for 2 periods and 2 missing datapoints were treated as [Breaching].");
 }
@@ -69,21 +92,36 @@ fn no_data_breaching_reason_is_plural() {
 fn m_out_of_n_lists_breaching_datapoints_newest_first() {
     // Five periods, the newest starting at 14:02; 2 of 3.
     let newest = t0() + Duration::from_secs(120);
-    let e = eval_at(&ge(3, 2, TreatMissingData::Missing), &[O, O, O, X, X], newest, AlarmState::Ok);
+    let e = eval_at(
+        &ge(3, 2, TreatMissingData::Missing),
+        &[O, O, O, X, X],
+        newest,
+        AlarmState::Ok,
+    );
     assert_eq!(e.state, AlarmState::Alarm);
     assert_eq!(
         e.reason,
         "Threshold Crossed: 2 out of the last 3 datapoints [5.0 (25/11/26 14:02:00), 5.0 (25/11/26 14:01:00)] were greater than or equal to the threshold (1.0) (minimum 2 datapoints for OK -> ALARM transition)."
     );
     // Not consecutive: X 0 X is still 2 of 3.
-    let e = eval_at(&ge(3, 2, TreatMissingData::Missing), &[O, O, X, O, X], newest, AlarmState::Ok);
+    let e = eval_at(
+        &ge(3, 2, TreatMissingData::Missing),
+        &[O, O, X, O, X],
+        newest,
+        AlarmState::Ok,
+    );
     assert_eq!(e.state, AlarmState::Alarm);
 }
 
 #[test]
 fn m_out_of_n_ok_counts_the_good_datapoints_and_the_ok_minimum() {
     let newest = t0() + Duration::from_secs(120);
-    let e = eval_at(&ge(3, 2, TreatMissingData::Missing), &[X, X, X, O, O], newest, AlarmState::Alarm);
+    let e = eval_at(
+        &ge(3, 2, TreatMissingData::Missing),
+        &[X, X, X, O, O],
+        newest,
+        AlarmState::Alarm,
+    );
     assert_eq!(e.state, AlarmState::Ok);
     assert_eq!(
         e.reason,
@@ -94,7 +132,12 @@ fn m_out_of_n_ok_counts_the_good_datapoints_and_the_ok_minimum() {
 #[test]
 fn n_of_n_uses_the_short_form() {
     let newest = t0() + Duration::from_secs(120);
-    let e = eval_at(&ge(3, 3, TreatMissingData::Missing), &[O, O, X, X, X], newest, AlarmState::Ok);
+    let e = eval_at(
+        &ge(3, 3, TreatMissingData::Missing),
+        &[O, O, X, X, X],
+        newest,
+        AlarmState::Ok,
+    );
     assert_eq!(e.state, AlarmState::Alarm);
     assert_eq!(
         e.reason,
@@ -106,24 +149,44 @@ fn n_of_n_uses_the_short_form() {
 fn fills_are_named_after_the_listed_datapoints() {
     let newest = t0() + Duration::from_secs(120);
     // 3 of 3, breaching: one good real point and two breaching fills -> not enough -> OK.
-    let e = eval_at(&ge(3, 3, TreatMissingData::Breaching), &[GAP, GAP, O, GAP, GAP], newest, AlarmState::Alarm);
+    let e = eval_at(
+        &ge(3, 3, TreatMissingData::Breaching),
+        &[GAP, GAP, O, GAP, GAP],
+        newest,
+        AlarmState::Alarm,
+    );
     assert_eq!(e.state, AlarmState::Ok);
     assert_eq!(
         e.reason,
         "Threshold Crossed: 1 datapoint [0.0 (25/11/26 14:00:00)] was not greater than or equal to the threshold (1.0) and 2 missing datapoints were treated as [Breaching]."
     );
     // 2 of 3, breaching: the real point is good, the fills alone alarm.
-    let e = eval_at(&ge(3, 2, TreatMissingData::Breaching), &[GAP, GAP, GAP, GAP, O], newest, AlarmState::Ok);
+    let e = eval_at(
+        &ge(3, 2, TreatMissingData::Breaching),
+        &[GAP, GAP, GAP, GAP, O],
+        newest,
+        AlarmState::Ok,
+    );
     assert_eq!(e.state, AlarmState::Alarm);
     assert_eq!(e.reason, "Threshold Crossed: 1 datapoint was received for 3 periods and 2 missing datapoints were treated as [Breaching].");
 }
 
 #[test]
 fn missing_with_no_data_is_insufficient_data() {
-    let e = eval_at(&ge(1, 1, TreatMissingData::Missing), &[GAP; 3], t0(), AlarmState::Alarm);
+    let e = eval_at(
+        &ge(1, 1, TreatMissingData::Missing),
+        &[GAP; 3],
+        t0(),
+        AlarmState::Alarm,
+    );
     assert_eq!(e.state, AlarmState::InsufficientData);
     assert_eq!(e.reason, "Insufficient Data: 1 datapoint was unknown.");
-    let e = eval_at(&ge(3, 2, TreatMissingData::Missing), &[GAP; 5], t0(), AlarmState::Ok);
+    let e = eval_at(
+        &ge(3, 2, TreatMissingData::Missing),
+        &[GAP; 5],
+        t0(),
+        AlarmState::Ok,
+    );
     assert_eq!(e.reason, "Insufficient Data: 3 datapoints were unknown.");
 }
 
@@ -149,17 +212,34 @@ fn breaching_and_not_breaching_fill_gaps_the_other_options_do_not() {
 #[test]
 fn early_alarm_needs_the_breaching_point_to_be_m_periods_old() {
     let s = ge(3, 2, TreatMissingData::Missing);
-    assert_eq!(eval_at(&s, &[GAP, GAP, GAP, GAP, X], t0(), AlarmState::Ok).state, AlarmState::Ok);
-    assert_eq!(eval_at(&s, &[GAP, GAP, GAP, X, GAP], t0(), AlarmState::Ok).state, AlarmState::Alarm);
-    assert_eq!(eval_at(&s, &[GAP, GAP, GAP, X, X], t0(), AlarmState::Ok).state, AlarmState::Alarm); // 2 real breaching
-    // An older good datapoint in the range prevents it (the documentation's "0 - X - -" row).
-    assert_eq!(eval_at(&s, &[O, GAP, X, GAP, GAP], t0(), AlarmState::Alarm).state, AlarmState::Ok);
+    assert_eq!(
+        eval_at(&s, &[GAP, GAP, GAP, GAP, X], t0(), AlarmState::Ok).state,
+        AlarmState::Ok
+    );
+    assert_eq!(
+        eval_at(&s, &[GAP, GAP, GAP, X, GAP], t0(), AlarmState::Ok).state,
+        AlarmState::Alarm
+    );
+    assert_eq!(
+        eval_at(&s, &[GAP, GAP, GAP, X, X], t0(), AlarmState::Ok).state,
+        AlarmState::Alarm
+    ); // 2 real breaching
+       // An older good datapoint in the range prevents it (the documentation's "0 - X - -" row).
+    assert_eq!(
+        eval_at(&s, &[O, GAP, X, GAP, GAP], t0(), AlarmState::Alarm).state,
+        AlarmState::Ok
+    );
 }
 
 #[test]
 fn with_n_real_points_in_the_range_missing_data_does_not_matter() {
     let points = [X, GAP, X, GAP, O]; // newest 3 real: X X 0
-    for tmd in [TreatMissingData::Missing, TreatMissingData::NotBreaching, TreatMissingData::Breaching, TreatMissingData::Ignore] {
+    for tmd in [
+        TreatMissingData::Missing,
+        TreatMissingData::NotBreaching,
+        TreatMissingData::Breaching,
+        TreatMissingData::Ignore,
+    ] {
         let e = eval_at(&ge(3, 2, tmd), &points, t0(), AlarmState::Ok);
         assert_eq!(e.state, AlarmState::Alarm, "{tmd:?}");
         assert!(!e.reason.contains("missing"), "{}", e.reason);
@@ -181,19 +261,58 @@ fn the_four_operators() {
     assert!(!at("LessThanThreshold", 1.0).0);
     assert!(at("LessThanOrEqualToThreshold", 1.0).0);
     assert!(!at("LessThanOrEqualToThreshold", 1.5).0);
-    assert_eq!(at("LessThanThreshold", 2.0).1, "Threshold Crossed: 1 datapoint [2.0 (25/11/26 14:00:00)] was not less than the threshold (1.0).");
+    assert_eq!(
+        at("LessThanThreshold", 2.0).1,
+        "Threshold Crossed: 1 datapoint [2.0 (25/11/26 14:00:00)] was not less than the threshold (1.0)."
+    );
     assert_eq!(at("LessThanOrEqualToThreshold", 0.25).1, "Threshold Crossed: 1 datapoint [0.25 (25/11/26 14:00:00)] was less than or equal to the threshold (1.0).");
 }
 
 #[test]
 fn invalid_settings_are_refused_by_field() {
-    let e = EvalSpec::new("a", 45, 1, 1, 1.0, "GreaterThanThreshold", TreatMissingData::Missing).unwrap_err();
+    let e = EvalSpec::new(
+        "a",
+        45,
+        1,
+        1,
+        1.0,
+        "GreaterThanThreshold",
+        TreatMissingData::Missing,
+    )
+    .unwrap_err();
     assert_eq!(e.field, "period");
-    let e = EvalSpec::new("a", 60, 2, 3, 1.0, "GreaterThanThreshold", TreatMissingData::Missing).unwrap_err();
+    let e = EvalSpec::new(
+        "a",
+        60,
+        2,
+        3,
+        1.0,
+        "GreaterThanThreshold",
+        TreatMissingData::Missing,
+    )
+    .unwrap_err();
     assert_eq!(e.field, "datapoints_to_alarm");
-    let e = EvalSpec::new("a", 60, 0, 0, 1.0, "GreaterThanThreshold", TreatMissingData::Missing).unwrap_err();
+    let e = EvalSpec::new(
+        "a",
+        60,
+        0,
+        0,
+        1.0,
+        "GreaterThanThreshold",
+        TreatMissingData::Missing,
+    )
+    .unwrap_err();
     assert_eq!(e.field, "evaluation_periods");
-    let e = EvalSpec::new("a", 60, 1, 1, f64::NAN, "GreaterThanThreshold", TreatMissingData::Missing).unwrap_err();
+    let e = EvalSpec::new(
+        "a",
+        60,
+        1,
+        1,
+        f64::NAN,
+        "GreaterThanThreshold",
+        TreatMissingData::Missing,
+    )
+    .unwrap_err();
     assert_eq!(e.field, "threshold");
     let e = EvalSpec::new("a", 60, 1, 1, 1.0, "Above", TreatMissingData::Missing).unwrap_err();
     assert_eq!(e.field, "comparison_operator");
@@ -210,7 +329,11 @@ fn tmd_strategy() -> impl Strategy<Value = TreatMissingData> {
 }
 
 fn state_strategy() -> impl Strategy<Value = AlarmState> {
-    prop_oneof![Just(AlarmState::Ok), Just(AlarmState::Alarm), Just(AlarmState::InsufficientData)]
+    prop_oneof![
+        Just(AlarmState::Ok),
+        Just(AlarmState::Alarm),
+        Just(AlarmState::InsufficientData)
+    ]
 }
 
 fn op_strategy() -> impl Strategy<Value = &'static str> {

@@ -51,16 +51,28 @@ fn store_at(now: SystemTime) -> (Arc<ManualClock>, MetricStore) {
 }
 
 fn values(points: &[lab_cloudwatch::Datapoint]) -> Vec<(u64, f64)> {
-    points.iter().map(|d| (d.timestamp.duration_since(t0()).unwrap().as_secs(), d.value)).collect()
+    points
+        .iter()
+        .map(|d| (d.timestamp.duration_since(t0()).unwrap().as_secs(), d.value))
+        .collect()
 }
 
 #[test]
 fn every_statistic_over_one_period() {
     let (_clock, store) = store_at(t0() + secs(120));
     // 1..=100 in one minute, standard resolution.
-    store.put_many((1..=100u32).map(|i| sample("Latency", f64::from(i), t0() + Duration::from_millis(u64::from(i) * 500), 60)));
+    store.put_many((1..=100u32).map(|i| {
+        sample(
+            "Latency",
+            f64::from(i),
+            t0() + Duration::from_millis(u64::from(i) * 500),
+            60,
+        )
+    }));
     let one = |stat: &str| {
-        let points = store.query(&query("Latency", 60, stat, t0(), t0() + secs(60))).unwrap();
+        let points = store
+            .query(&query("Latency", 60, stat, t0(), t0() + secs(60)))
+            .unwrap();
         assert_eq!(points.len(), 1, "{stat}");
         assert_eq!(points[0].timestamp, t0());
         assert_eq!(points[0].sample_count, 100.0);
@@ -84,14 +96,24 @@ fn every_statistic_over_one_period() {
 fn bad_statistics_periods_and_ranges_are_refused_by_name() {
     let (_clock, store) = store_at(t0());
     for stat in ["sum", "p", "p101", "p-1", "p9x", "p99.", "p.5", "P99", "tm99", ""] {
-        let e = store.query(&query("Faults", 60, stat, t0(), t0() + secs(60))).unwrap_err();
+        let e = store
+            .query(&query("Faults", 60, stat, t0(), t0() + secs(60)))
+            .unwrap_err();
         assert_eq!(e, QueryError::Statistic(stat.to_owned()));
         assert!(e.to_string().contains("Sum, Average"), "{e}");
     }
     for period in [0, 7, 45, 90] {
-        assert_eq!(store.query(&query("Faults", period, "Sum", t0(), t0() + secs(60))).unwrap_err(), QueryError::Period(period));
+        assert_eq!(
+            store
+                .query(&query("Faults", period, "Sum", t0(), t0() + secs(60)))
+                .unwrap_err(),
+            QueryError::Period(period)
+        );
     }
-    assert_eq!(store.query(&query("Faults", 60, "Sum", t0(), t0())).unwrap_err(), QueryError::Range);
+    assert_eq!(
+        store.query(&query("Faults", 60, "Sum", t0(), t0())).unwrap_err(),
+        QueryError::Range
+    );
 }
 
 #[test]
@@ -100,7 +122,9 @@ fn only_periods_with_data_oldest_first_and_exact_dimension_match() {
     store.put(sample("Faults", 1.0, t0() + secs(130), 1));
     store.put(sample("Faults", 2.0, t0() + secs(5), 1));
     store.put(sample("Faults", 4.0, t0() + secs(7), 1));
-    let points = store.query(&query("Faults", 60, "Sum", t0(), t0() + secs(600))).unwrap();
+    let points = store
+        .query(&query("Faults", 60, "Sum", t0(), t0() + secs(600)))
+        .unwrap();
     assert_eq!(values(&points), vec![(0, 6.0), (120, 1.0)]);
 
     // A different (or partial) dimension set is a different metric.
@@ -111,7 +135,9 @@ fn only_periods_with_data_oldest_first_and_exact_dimension_match() {
     assert!(store.query(&q).unwrap().is_empty());
 
     // start inclusive, end exclusive.
-    let points = store.query(&query("Faults", 1, "Sum", t0() + secs(5), t0() + secs(7))).unwrap();
+    let points = store
+        .query(&query("Faults", 1, "Sum", t0() + secs(5), t0() + secs(7)))
+        .unwrap();
     assert_eq!(values(&points), vec![(5, 2.0)]);
 }
 
@@ -121,10 +147,17 @@ fn high_resolution_data_is_kept_per_second() {
     for s in [1, 3, 11, 12, 25] {
         store.put(sample("Faults", 1.0, t0() + secs(s), 1));
     }
-    let points = store.query(&query("Faults", 10, "Sum", t0(), t0() + secs(60))).unwrap();
+    let points = store
+        .query(&query("Faults", 10, "Sum", t0(), t0() + secs(60)))
+        .unwrap();
     assert_eq!(values(&points), vec![(0, 2.0), (10, 2.0), (20, 1.0)]);
-    let points = store.query(&query("Faults", 1, "SampleCount", t0(), t0() + secs(60))).unwrap();
-    assert_eq!(values(&points), vec![(1, 1.0), (3, 1.0), (11, 1.0), (12, 1.0), (25, 1.0)]);
+    let points = store
+        .query(&query("Faults", 1, "SampleCount", t0(), t0() + secs(60)))
+        .unwrap();
+    assert_eq!(
+        values(&points),
+        vec![(1, 1.0), (3, 1.0), (11, 1.0), (12, 1.0), (25, 1.0)]
+    );
 }
 
 #[test]
@@ -134,10 +167,14 @@ fn standard_resolution_data_is_a_per_minute_aggregate_even_for_shorter_periods()
         store.put(sample("Errors", 1.0, t0() + secs(s), 60));
     }
     // A 10 s query returns each minute's aggregate at the minute's start.
-    let points = store.query(&query("Errors", 10, "Sum", t0(), t0() + secs(300))).unwrap();
+    let points = store
+        .query(&query("Errors", 10, "Sum", t0(), t0() + secs(300)))
+        .unwrap();
     assert_eq!(values(&points), vec![(0, 5.0), (60, 1.0)]);
     // A 120 s period holds both minutes.
-    let points = store.query(&query("Errors", 120, "Sum", t0(), t0() + secs(300))).unwrap();
+    let points = store
+        .query(&query("Errors", 120, "Sum", t0(), t0() + secs(300)))
+        .unwrap();
     assert_eq!(values(&points), vec![(0, 6.0)]);
 }
 
@@ -162,7 +199,15 @@ fn retention_drops_old_samples_on_write_and_by_the_sweep() {
     store.put(sample("Faults", 1.0, clock.now(), 1));
     let stats = store.stats();
     assert_eq!((stats.series, stats.buckets), (1, 1));
-    let points = store.query(&query("Faults", 60, "Sum", t0() - secs(3600), clock.now() + secs(60))).unwrap();
+    let points = store
+        .query(&query(
+            "Faults",
+            60,
+            "Sum",
+            t0() - secs(3600),
+            clock.now() + secs(60),
+        ))
+        .unwrap();
     assert_eq!(points.len(), 1);
     assert_eq!(points[0].timestamp, t0() + secs(1200));
 }
@@ -200,7 +245,11 @@ fn the_series_cap_refuses_new_series_only() {
     store.put(again);
     let stats = store.stats();
     assert_eq!((stats.series, stats.dropped_samples), (2, 1));
-    let listed: Vec<String> = store.list_metrics().into_iter().map(|m| m.dimensions["Service"].clone()).collect();
+    let listed: Vec<String> = store
+        .list_metrics()
+        .into_iter()
+        .map(|m| m.dimensions["Service"].clone())
+        .collect();
     assert_eq!(listed, ["a", "b"]);
 }
 
@@ -221,6 +270,8 @@ fn the_store_is_shared_across_threads() {
     for h in handles {
         h.join().unwrap();
     }
-    let points = store.query(&query("Requests", 60, "Sum", t0(), t0() + secs(60))).unwrap();
+    let points = store
+        .query(&query("Requests", 60, "Sum", t0(), t0() + secs(60)))
+        .unwrap();
     assert_eq!(values(&points), vec![(0, 4000.0)]);
 }

@@ -83,12 +83,16 @@ pub struct AlarmEngine {
 
 impl std::fmt::Debug for AlarmEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AlarmEngine").field("alarms", &self.alarms().len()).finish()
+        f.debug_struct("AlarmEngine")
+            .field("alarms", &self.alarms().len())
+            .finish()
     }
 }
 
 fn epoch_secs(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 impl AlarmEngine {
@@ -103,7 +107,11 @@ impl AlarmEngine {
 
     /// As [`AlarmEngine::new`], refusing the first invalid definition with an error naming the
     /// alarm and the field.
-    pub fn try_new(defs: Vec<AlarmDefinition>, store: Arc<MetricStore>, clock: Arc<dyn Clock>) -> Result<Self, EvalSpecError> {
+    pub fn try_new(
+        defs: Vec<AlarmDefinition>,
+        store: Arc<MetricStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, EvalSpecError> {
         let now = clock.now();
         let slots = defs
             .into_iter()
@@ -123,7 +131,11 @@ impl AlarmEngine {
                 })
             })
             .collect::<Result<Vec<_>, EvalSpecError>>()?;
-        Ok(AlarmEngine { store, clock, slots: Mutex::new(slots) })
+        Ok(AlarmEngine {
+            store,
+            clock,
+            slots: Mutex::new(slots),
+        })
     }
 
     /// Evaluates the alarms that are due at `clock.now()` and returns the state changes, one per
@@ -148,7 +160,12 @@ impl AlarmEngine {
     }
 
     /// Evaluates one alarm for the cadence instant `instant` (epoch s).
-    fn evaluate_slot(store: &MetricStore, slot: &mut Slot, instant: i64, now: SystemTime) -> Option<StateChange> {
+    fn evaluate_slot(
+        store: &MetricStore,
+        slot: &mut Slot,
+        instant: i64,
+        now: SystemTime,
+    ) -> Option<StateChange> {
         let spec = &slot.spec;
         let period = i64::from(spec.period_s);
         let range = usize::try_from(spec.evaluation_range()).unwrap_or(usize::MAX);
@@ -167,8 +184,10 @@ impl AlarmEngine {
         };
         // The definition's statistic is Sum or pNN (outage-config), which the store accepts.
         let found = store.query(&query).ok()?;
-        let datapoints: Vec<Option<f64>> =
-            starts.iter().map(|s| found.iter().find(|d| d.timestamp == *s).map(|d| d.value)).collect();
+        let datapoints: Vec<Option<f64>> = starts
+            .iter()
+            .map(|s| found.iter().find(|d| d.timestamp == *s).map(|d| d.value))
+            .collect();
         let eval = evaluate(spec, &datapoints, &starts, slot.status.state);
         if eval.retained || eval.state == slot.status.state {
             return None;
@@ -181,16 +200,37 @@ impl AlarmEngine {
         if slot.history.len() == MAX_HISTORY {
             slot.history.pop_front();
         }
-        slot.history.push_back(HistoryItem { timestamp: now, old_state, new_state: eval.state, reason: eval.reason.clone() });
-        Some(StateChange { alarm_name: slot.status.name.clone(), old_state, new_state: eval.state, reason: eval.reason, timestamp: now })
+        slot.history.push_back(HistoryItem {
+            timestamp: now,
+            old_state,
+            new_state: eval.state,
+            reason: eval.reason.clone(),
+        });
+        Some(StateChange {
+            alarm_name: slot.status.name.clone(),
+            old_state,
+            new_state: eval.state,
+            reason: eval.reason,
+            timestamp: now,
+        })
     }
 
     pub fn alarms(&self) -> Vec<AlarmStatus> {
-        self.slots.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|s| s.status.clone()).collect()
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|s| s.status.clone())
+            .collect()
     }
 
     pub fn alarm(&self, name: &str) -> Option<AlarmStatus> {
-        self.slots.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|s| s.status.name == name).map(|s| s.status.clone())
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|s| s.status.name == name)
+            .map(|s| s.status.clone())
     }
 
     /// The alarm's state changes, oldest first.

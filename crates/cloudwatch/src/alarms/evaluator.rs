@@ -27,36 +27,69 @@ use crate::reason::{self, Crossing, FillKind};
 /// Evaluates one alarm over its whole evaluation range (`datapoints`, oldest first, `None` =
 /// missing; `period_starts[i]` is the start of `datapoints[i]`; a missing start prints as the
 /// epoch), given the state before. Never panics; a spec with M > N is treated as M = N.
-pub fn evaluate(spec: &EvalSpec, datapoints: &[Option<f64>], period_starts: &[SystemTime], current: AlarmState) -> Evaluation {
-    let n = usize::try_from(spec.evaluation_periods).unwrap_or(usize::MAX).max(1);
-    let m = usize::try_from(spec.datapoints_to_alarm).unwrap_or(usize::MAX).clamp(1, n);
+pub fn evaluate(
+    spec: &EvalSpec,
+    datapoints: &[Option<f64>],
+    period_starts: &[SystemTime],
+    current: AlarmState,
+) -> Evaluation {
+    let n = usize::try_from(spec.evaluation_periods)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    let m = usize::try_from(spec.datapoints_to_alarm)
+        .unwrap_or(usize::MAX)
+        .clamp(1, n);
     let len = datapoints.len();
     let start_of = |i: usize| period_starts.get(i).copied().unwrap_or(UNIX_EPOCH);
     let breaches = |v: f64| spec.comparison_operator.breaches(v, spec.threshold);
 
     // Real datapoints, oldest first: (index in the range, value).
-    let real: Vec<(usize, f64)> = datapoints.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))).collect();
-    let evaluated: &[(usize, f64)] = if real.len() >= n { &real[real.len() - n..] } else { &real };
+    let real: Vec<(usize, f64)> = datapoints
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (i, v)))
+        .collect();
+    let evaluated: &[(usize, f64)] = if real.len() >= n {
+        &real[real.len() - n..]
+    } else {
+        &real
+    };
     let k = evaluated.len();
     let breaching_real = evaluated.iter().filter(|(_, v)| breaches(*v)).count();
     let fills = n - k;
 
-    let early_alarm = || {
-        k > 0 && breaching_real == k && evaluated.first().is_some_and(|&(i, _)| len - i >= m)
-    };
+    let early_alarm =
+        || k > 0 && breaching_real == k && evaluated.first().is_some_and(|&(i, _)| len - i >= m);
     let tmd = spec.treat_missing_data;
 
     // Decide the state, and how fills are described.
     let (state, fill_kind) = if fills == 0 {
-        (if breaching_real >= m { AlarmState::Alarm } else { AlarmState::Ok }, None)
+        (
+            if breaching_real >= m {
+                AlarmState::Alarm
+            } else {
+                AlarmState::Ok
+            },
+            None,
+        )
     } else {
         match tmd {
-            TreatMissingData::Breaching => {
-                (if breaching_real + fills >= m { AlarmState::Alarm } else { AlarmState::Ok }, Some(FillKind::Breaching))
-            }
-            TreatMissingData::NotBreaching => {
-                (if breaching_real >= m { AlarmState::Alarm } else { AlarmState::Ok }, Some(FillKind::NonBreaching))
-            }
+            TreatMissingData::Breaching => (
+                if breaching_real + fills >= m {
+                    AlarmState::Alarm
+                } else {
+                    AlarmState::Ok
+                },
+                Some(FillKind::Breaching),
+            ),
+            TreatMissingData::NotBreaching => (
+                if breaching_real >= m {
+                    AlarmState::Alarm
+                } else {
+                    AlarmState::Ok
+                },
+                Some(FillKind::NonBreaching),
+            ),
             TreatMissingData::Missing => {
                 if k == 0 {
                     return Evaluation {
@@ -66,7 +99,14 @@ pub fn evaluate(spec: &EvalSpec, datapoints: &[Option<f64>], period_starts: &[Sy
                         retained: false,
                     };
                 }
-                (if breaching_real >= m || early_alarm() { AlarmState::Alarm } else { AlarmState::Ok }, None)
+                (
+                    if breaching_real >= m || early_alarm() {
+                        AlarmState::Alarm
+                    } else {
+                        AlarmState::Ok
+                    },
+                    None,
+                )
             }
             TreatMissingData::Ignore => {
                 if k == 0 || (breaching_real < m && early_alarm()) {
@@ -77,15 +117,26 @@ pub fn evaluate(spec: &EvalSpec, datapoints: &[Option<f64>], period_starts: &[Sy
                         retained: true,
                     };
                 }
-                (if breaching_real >= m { AlarmState::Alarm } else { AlarmState::Ok }, None)
+                (
+                    if breaching_real >= m {
+                        AlarmState::Alarm
+                    } else {
+                        AlarmState::Ok
+                    },
+                    None,
+                )
             }
         }
     };
 
     let alarm = state == AlarmState::Alarm;
     // The datapoints that decided the state, newest first.
-    let listed: Vec<(f64, SystemTime)> =
-        evaluated.iter().rev().filter(|(_, v)| breaches(*v) == alarm).map(|&(i, v)| (v, start_of(i))).collect();
+    let listed: Vec<(f64, SystemTime)> = evaluated
+        .iter()
+        .rev()
+        .filter(|(_, v)| breaches(*v) == alarm)
+        .map(|&(i, v)| (v, start_of(i)))
+        .collect();
     let reason = reason::threshold_crossed(&Crossing {
         alarm,
         n,
@@ -96,11 +147,20 @@ pub fn evaluate(spec: &EvalSpec, datapoints: &[Option<f64>], period_starts: &[Sy
         phrase: spec.comparison_operator.phrase(),
         threshold: spec.threshold,
     });
-    Evaluation { state, reason, reason_data: Some(reason_data(spec, evaluated, datapoints, &start_of, fills)), retained: false }
+    Evaluation {
+        state,
+        reason,
+        reason_data: Some(reason_data(spec, evaluated, datapoints, &start_of, fills)),
+        retained: false,
+    }
 }
 
 fn retained_reason(k: usize, n: usize, current: AlarmState) -> String {
-    let received = if k == 0 { "no datapoints were received".to_owned() } else { format!("only {k} of {n} datapoints were received") };
+    let received = if k == 0 {
+        "no datapoints were received".to_owned()
+    } else {
+        format!("only {k} of {n} datapoints were received")
+    };
     format!("Unchanged: {received} for the last {n} periods and missing data is ignored (TreatMissingData: ignore), so the alarm stays {current}.")
 }
 
@@ -114,9 +174,15 @@ fn reason_data(
     fills: usize,
 ) -> serde_json::Value {
     let mut periods: Vec<(usize, Option<f64>)> = evaluated.iter().map(|&(i, v)| (i, Some(v))).collect();
-    let gaps = datapoints.iter().enumerate().rev().filter(|(_, v)| v.is_none()).take(fills).map(|(i, _)| (i, None));
+    let gaps = datapoints
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, v)| v.is_none())
+        .take(fills)
+        .map(|(i, _)| (i, None));
     periods.extend(gaps);
-    periods.sort_by(|a, b| b.0.cmp(&a.0));
+    periods.sort_by_key(|p| std::cmp::Reverse(p.0));
     let evaluated_json: Vec<serde_json::Value> = periods
         .iter()
         .map(|&(i, v)| match v {
