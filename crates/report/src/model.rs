@@ -198,6 +198,36 @@ impl Series {
     }
 }
 
+/// One datapoint as the lab's `GET /metrics` answers it: the period start in epoch seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochDatapoint {
+    pub timestamp: i64,
+    pub value: f64,
+}
+
+impl Series {
+    /// A series from the `datapoints` of the lab's `GET /metrics` answer (or CloudWatch
+    /// `GetMetricData` timestamps converted to epoch seconds). Points outside the range a
+    /// timestamp can hold are dropped.
+    pub fn from_datapoints(name: impl Into<String>, datapoints: &[EpochDatapoint]) -> Self {
+        let points = datapoints
+            .iter()
+            .filter_map(|d| {
+                OffsetDateTime::from_unix_timestamp(d.timestamp)
+                    .ok()
+                    .map(|timestamp| Point {
+                        timestamp,
+                        value: d.value,
+                    })
+            })
+            .collect();
+        Self {
+            name: name.into(),
+            points,
+        }
+    }
+}
+
 /// The metrics around the spike, one series per function (or route for the API).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
@@ -251,7 +281,38 @@ pub struct AlarmTrack {
     pub transitions: Vec<AlarmTransition>,
 }
 
+/// One entry of the lab's `GET /alarms/{name}/history` (CloudWatch `DescribeAlarmHistory`
+/// state updates).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmHistoryItem {
+    #[serde(with = "time::serde::rfc3339")]
+    pub timestamp: OffsetDateTime,
+    pub old_state: AlarmState,
+    pub new_state: AlarmState,
+    #[serde(default)]
+    pub reason: String,
+}
+
 impl AlarmTrack {
+    /// The track of one alarm from its history, oldest first as the admin API returns it.
+    /// With no history the alarm has been in `current` all along.
+    pub fn from_history(name: impl Into<String>, history: &[AlarmHistoryItem], current: AlarmState) -> Self {
+        let mut history: Vec<&AlarmHistoryItem> = history.iter().collect();
+        history.sort_by_key(|h| h.timestamp);
+        Self {
+            name: name.into(),
+            initial_state: history.first().map_or(current, |h| h.old_state),
+            transitions: history
+                .iter()
+                .map(|h| AlarmTransition {
+                    timestamp: h.timestamp,
+                    state: h.new_state,
+                    reason: h.reason.clone(),
+                })
+                .collect(),
+        }
+    }
+
     /// The state intervals between `start` and `end`, in time order, with no gaps.
     pub fn intervals(
         &self,
@@ -484,6 +545,56 @@ mod tests {
                 (s(40), s(60), AlarmState::Ok),
             ]
         );
+    }
+
+    #[test]
+    fn admin_api_answers_deserialise_into_the_model() {
+        // Shapes from docs/lab-admin-api.md: GET /drill, GET /metrics, GET /alarms/{name}/history.
+        let drill: serde_json::Value = serde_json::from_str(
+            r#"{"running": true, "drill_id": "d1", "started_at": "2026-11-25T14:00:00Z",
+                "steps": [{"name": "baseline", "status": "passed", "started_at": "2026-11-25T14:00:00Z",
+                           "finished_at": "2026-11-25T14:00:15.5Z", "detail": "ok"},
+                          {"name": "break", "status": "running", "started_at": "2026-11-25T14:00:15.5Z",
+                           "finished_at": null, "detail": ""}],
+                "events": [{"timestamp": "2026-11-25T14:00:15.5Z", "text": "fault injected"}]}"#,
+        )
+        .unwrap();
+        let steps: Vec<Step> = serde_json::from_value(drill["steps"].clone()).unwrap();
+        assert_eq!(steps[0].status, StepStatus::Passed);
+        assert_eq!(steps[0].finished_at, Some(s(15) + Duration::milliseconds(500)));
+        assert_eq!(
+            (steps[1].status, steps[1].finished_at),
+            (StepStatus::Running, None)
+        );
+        let events: Vec<TimelineEvent> = serde_json::from_value(drill["events"].clone()).unwrap();
+        assert_eq!(events[0].kind, EventKind::Info);
+
+        let metrics: serde_json::Value = serde_json::from_str(
+            r#"{"label": "Invocations", "period": 10, "stat": "Sum",
+                "datapoints": [{"timestamp": 1795615200, "value": 25.0}, {"timestamp": 1795615210, "value": 3}]}"#,
+        )
+        .unwrap();
+        let points: Vec<EpochDatapoint> = serde_json::from_value(metrics["datapoints"].clone()).unwrap();
+        let series = Series::from_datapoints("auth", &points);
+        assert_eq!(series.points[1].timestamp, s(10));
+        assert_eq!(series.points[1].value, 3.0);
+
+        let history: Vec<AlarmHistoryItem> = serde_json::from_str(
+            r#"[{"timestamp": "2026-11-25T14:00:27Z", "old_state": "OK", "new_state": "ALARM", "reason": "Threshold Crossed"},
+                {"timestamp": "2026-11-25T14:00:50Z", "old_state": "ALARM", "new_state": "OK", "reason": ""}]"#,
+        )
+        .unwrap();
+        let track = AlarmTrack::from_history("a", &history, AlarmState::Ok);
+        assert_eq!(
+            track
+                .intervals(s(0), s(60))
+                .iter()
+                .map(|i| i.2)
+                .collect::<Vec<_>>(),
+            [AlarmState::Ok, AlarmState::Alarm, AlarmState::Ok]
+        );
+        let quiet = AlarmTrack::from_history("b", &[], AlarmState::InsufficientData);
+        assert_eq!(quiet.initial_state, AlarmState::InsufficientData);
     }
 
     #[test]
