@@ -30,4 +30,9 @@ module "stack" {
   alarms                 = var.alarms
   lambda_package_dir     = "${path.root}/../../target/lambda"
   enable_composite_alarm = var.enable_composite_alarm
+
+  lambda_permissions_boundary_arn = var.lambda_permissions_boundary ? "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/outage-lab-${var.stage}-lambda-boundary" : null
 }
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}

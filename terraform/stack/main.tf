@@ -35,7 +35,9 @@ module "function" {
   environment          = local.fault_env[each.key]
   log_retention_days   = var.log_retention_days
   tracing_enabled      = var.tracing_enabled
-  tags                 = var.tags
+
+  permissions_boundary_arn = var.lambda_permissions_boundary_arn
+  tags                     = var.tags
 }
 
 module "http_api" {

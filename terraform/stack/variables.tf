@@ -11,6 +11,12 @@ variable "enable_composite_alarm" {
   default     = true
 }
 
+variable "lambda_permissions_boundary_arn" {
+  description = "Permissions boundary of every function role (outage-lab-<stage>-lambda-boundary from terraform/bootstrap), or null."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Extra tags of every resource (the roots set stage, project and managed-by as provider default tags)."
   type        = map(string)

@@ -71,6 +71,12 @@ variable "tracing_enabled" {
   default     = false
 }
 
+variable "permissions_boundary_arn" {
+  description = "IAM policy set as the execution role's permissions boundary (the stage boundary terraform/bootstrap creates), or null for none."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags of every resource of the module (the provider's default tags come on top)."
   type        = map(string)
