@@ -1,6 +1,8 @@
 """The repository's workflows follow the pipeline's rules, and each rule catches a planted
 bad example (so none of these tests can pass by finding nothing)."""
 
+import os
+import re
 import subprocess
 import tempfile
 import textwrap
@@ -41,6 +43,18 @@ class RepositoryWorkflowsTest(unittest.TestCase):
         existing = {path.name for path in (ROOT / "scripts" / "checks").iterdir()}
         for check in checks:
             self.assertIn(check, existing, f"ci.yml names a check scripts/checks/{check} that does not exist")
+
+    def test_every_script_a_workflow_runs_exists_and_is_executable(self):
+        called = set()
+        for path in WORKFLOWS:
+            for job in (policy.load(path).get("jobs") or {}).values():
+                for step in job.get("steps", []) or []:
+                    called.update(re.findall(r"(?<![\w/.-])((?:scripts|\.github/scripts)/[\w./-]+)", step.get("run", "")))
+        self.assertIn("scripts/build-lambdas", called)
+        for script in sorted(called):
+            path = ROOT / script
+            self.assertTrue(path.is_file(), f"a workflow runs {script}, which does not exist")
+            self.assertTrue(os.access(path, os.X_OK), f"a workflow runs {script}, which is not executable")
 
     def test_every_stage_deploys_in_order_each_in_its_own_concurrency_group(self):
         jobs = workflow("deploy.yml")["jobs"]
