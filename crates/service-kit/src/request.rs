@@ -21,7 +21,11 @@ pub struct Rejection {
 
 impl Rejection {
     fn bad_request(message: impl Into<String>) -> Self {
-        Rejection { status: 400, message: message.into(), allow: None }
+        Rejection {
+            status: 400,
+            message: message.into(),
+            allow: None,
+        }
     }
 
     /// `{"message": "..."}` with the status, and `allow` for a 405.
@@ -69,11 +73,18 @@ pub fn parse_http_api_request(payload: Value) -> Result<ApiGatewayV2httpRequest,
         }
     }
     // The event types read an empty method as GET; an event without a real method is malformed.
-    let method = payload.pointer("/requestContext/http/method").and_then(Value::as_str).unwrap_or_default();
+    let method = payload
+        .pointer("/requestContext/http/method")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if method.trim().is_empty() {
-        return Err(Rejection::bad_request("the event has no requestContext.http.method"));
+        return Err(Rejection::bad_request(
+            "the event has no requestContext.http.method",
+        ));
     }
     serde_json::from_value(payload).map_err(|error| {
-        Rejection::bad_request(format!("the event is not a valid API Gateway HTTP API 2.0 request: {error}"))
+        Rejection::bad_request(format!(
+            "the event is not a valid API Gateway HTTP API 2.0 request: {error}"
+        ))
     })
 }

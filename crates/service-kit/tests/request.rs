@@ -19,7 +19,9 @@ fn every_http_api_fixture_is_accepted_for_get() {
 
 #[test]
 fn another_method_gets_405_naming_the_allowed_ones() {
-    let answer = accept(with_method(fixture(HTTP_API_GETS[1]), "POST"), &[Method::GET]).unwrap_err().into_response();
+    let answer = accept(with_method(fixture(HTTP_API_GETS[1]), "POST"), &[Method::GET])
+        .unwrap_err()
+        .into_response();
     assert_eq!(answer.status_code, 405);
     assert_eq!(answer.headers["allow"], "GET");
     assert_eq!(
@@ -72,10 +74,7 @@ fn a_missing_http_method_is_a_400_not_a_default_get() {
         .as_object_mut()
         .unwrap()
         .remove("method");
-    assert_eq!(
-        accept(event.clone(), &[Method::GET]).unwrap_err().status,
-        400
-    );
+    assert_eq!(accept(event.clone(), &[Method::GET]).unwrap_err().status, 400);
     event["requestContext"]["http"]["method"] = json!("");
     let answer = accept(event, &[Method::GET]).unwrap_err().into_response();
     assert_eq!(

@@ -3,6 +3,9 @@
 //! The fixtures are the example events that the `aws_lambda_events` crate ships, copied into
 //! `tests/fixtures`: the exact shapes API Gateway sends.
 
+pub mod process;
+pub mod runtime_api;
+
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_lambda_events::encodings::Body;
 use lambda_runtime::{Context, LambdaEvent};
@@ -11,19 +14,19 @@ use serde_json::{json, Map, Value};
 
 /// `GET /` with no authorizer, the simplest HTTP API event.
 pub const GET_NO_AUTHORIZER: &str =
-    include_str!("../tests/fixtures/example-apigw-v2-request-no-authorizer.json");
+    include_str!("../../tests/fixtures/example-apigw-v2-request-no-authorizer.json");
 /// `GET /my/path` with query parameters, cookies and an IAM authorizer.
-pub const GET_IAM: &str = include_str!("../tests/fixtures/example-apigw-v2-request-iam.json");
+pub const GET_IAM: &str = include_str!("../../tests/fixtures/example-apigw-v2-request-iam.json");
 /// `GET /my/path` with a JWT authorizer.
-pub const GET_JWT: &str = include_str!("../tests/fixtures/example-apigw-v2-request-jwt-authorizer.json");
+pub const GET_JWT: &str = include_str!("../../tests/fixtures/example-apigw-v2-request-jwt-authorizer.json");
 /// `GET /my/path` with a Lambda authorizer.
 pub const GET_LAMBDA_AUTHORIZER: &str =
-    include_str!("../tests/fixtures/example-apigw-v2-request-lambda-authorizer.json");
+    include_str!("../../tests/fixtures/example-apigw-v2-request-lambda-authorizer.json");
 /// `GET /my/path` with repeated query parameters.
 pub const GET_MULTI_VALUE: &str =
-    include_str!("../tests/fixtures/example-apigw-v2-request-multi-value-parameters.json");
+    include_str!("../../tests/fixtures/example-apigw-v2-request-multi-value-parameters.json");
 /// `GET /dump` as SAM local sends it.
-pub const GET_SAM: &str = include_str!("../tests/fixtures/example-apigw-sam-http-request.json");
+pub const GET_SAM: &str = include_str!("../../tests/fixtures/example-apigw-sam-http-request.json");
 /// Every HTTP API 2.0 `GET` fixture.
 pub const HTTP_API_GETS: [&str; 6] = [
     GET_NO_AUTHORIZER,
@@ -35,9 +38,9 @@ pub const HTTP_API_GETS: [&str; 6] = [
 ];
 
 /// A REST API (payload format 1.0) event: not what these functions are wired to.
-pub const REST_API_V1: &str = include_str!("../tests/fixtures/example-apigw-request.json");
+pub const REST_API_V1: &str = include_str!("../../tests/fixtures/example-apigw-request.json");
 /// An SQS event: not an HTTP request at all.
-pub const SQS: &str = include_str!("../tests/fixtures/example-sqs-event.json");
+pub const SQS: &str = include_str!("../../tests/fixtures/example-sqs-event.json");
 
 /// The request id the test events carry.
 pub const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
