@@ -1,4 +1,5 @@
-//! Renders an incident report and a PNG of its invocations chart for the README.
+//! Renders an incident report and PNGs of its errors, invocations and alarm-state charts for
+//! the README.
 //!
 //! ```text
 //! cargo run -p incident-report --example render_example [-- INCIDENT_JSON [OUT_DIR]]
@@ -42,7 +43,7 @@ fn main() -> ExitCode {
     for chart in &files.charts {
         if let Some(name) = chart.file_name().and_then(|n| n.to_str()) {
             let png = out.join(name.replace(".svg", ".png"));
-            if name == "invocations.svg" || name == "alarm-state.svg" {
+            if ["errors.svg", "invocations.svg", "alarm-state.svg"].contains(&name) {
                 match screenshot(chart, &png) {
                     Ok(()) => println!("png: {}", png.display()),
                     Err(e) => eprintln!("skipping {}: {e}", png.display()),
