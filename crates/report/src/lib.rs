@@ -50,6 +50,10 @@ struct IncidentDocument<'a> {
 
 pub const SCHEMA: &str = "outage-lab.incident/1";
 
+/// The lab's live dashboard page (one self-contained HTML file), for `outage-lab up` to serve at
+/// `/` on its admin port.
+pub const DASHBOARD_HTML: &str = include_str!("../assets/dashboard.html");
+
 /// Checks the few facts every renderer relies on, with a message naming the field.
 pub fn validate(incident: &Incident) -> Result<(), ReportError> {
     let invalid = |m: String| Err(ReportError::Invalid(m));
