@@ -14,6 +14,7 @@ pub mod junit;
 pub mod maths;
 pub mod ports;
 pub mod targets;
+pub mod timeline;
 pub mod traffic;
 
 pub use error::PortError;

@@ -17,6 +17,7 @@ use smoke_test::ports::{AlarmSource, ControlPlane};
 use smoke_test::targets::aws::AwsTarget;
 use smoke_test::targets::lab::LabTarget;
 use smoke_test::targets::tf_output::TfOutputs;
+use smoke_test::timeline::Timeline;
 use smoke_test::traffic::HttpTraffic;
 
 const EXIT_FAILED: u8 = 1;
@@ -391,7 +392,7 @@ async fn run_drill_command(args: &TargetArgs, options: DrillArgs) -> Result<u8, 
         Target::Lab => {
             let lab = lab_target(args).await?;
             let http = HttpTraffic::new(lab.gateway_url(), Duration::from_secs(30))?;
-            execute(&lab, &lab, &http, &plan).await?
+            execute(&lab, &lab, &http, &plan, Some(&lab)).await?
         }
         Target::Aws => {
             let deployed = aws_stage(args, &stage)?;
@@ -403,7 +404,7 @@ async fn run_drill_command(args: &TargetArgs, options: DrillArgs) -> Result<u8, 
             }
             let aws = AwsTarget::from_environment(&deployed.region, deployed.function_names).await;
             let http = HttpTraffic::new(&deployed.api_url, Duration::from_secs(35))?;
-            execute(&aws, &aws, &http, &plan).await?
+            execute(&aws, &aws, &http, &plan, None).await?
         }
     };
     if options.json {
@@ -429,6 +430,7 @@ async fn execute<C: ControlPlane, A: AlarmSource>(
     alarms: &A,
     http: &HttpTraffic,
     plan: &DrillPlan,
+    lab: Option<&LabTarget>,
 ) -> Result<DrillReport, UsageError> {
     eprintln!(
         "drill: {} FAULT_MODE={} on {} via {}, alarm {} ({} s period, {} of {}), deadlines: ALARM {:.0} s, OK {:.0} s",
@@ -443,15 +445,62 @@ async fn execute<C: ControlPlane, A: AlarmSource>(
         plan.deadlines.alarm.as_secs_f64(),
         plan.deadlines.ok.as_secs_f64()
     );
-    let progress = |e: &drill::DrillEvent| eprintln!("[{:>6.1} s] {}", e.elapsed_s, e.text());
-    let report = drill::run_drill(control, alarms, http, plan, interrupted(), &progress).await?;
+    // On the lab, the timeline also goes to the admin API (`PUT /drill`) for the live dashboard.
+    // One publisher task sends the newest document, so a slow PUT never holds the drill up.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();
+    let publisher = lab.cloned().map(|lab| {
+        tokio::spawn(async move {
+            let mut warned = false;
+            while let Some(mut doc) = rx.recv().await {
+                while let Ok(newer) = rx.try_recv() {
+                    doc = newer;
+                }
+                if let Err(e) = lab.publish_drill(&doc).await {
+                    if !warned {
+                        tracing::warn!("the lab did not take the drill timeline (PUT /drill): {e}");
+                        warned = true;
+                    }
+                }
+            }
+        })
+    });
+    let drill_id = format!("smoke-{}", time::OffsetDateTime::now_utc().unix_timestamp());
+    let timeline = std::sync::Mutex::new(Timeline::new(&drill_id));
+    let publishing = publisher.is_some();
+    let progress = |e: &drill::DrillEvent| {
+        eprintln!("[{:>6.1} s] {}", e.elapsed_s, e.text());
+        if publishing {
+            let mut t = timeline.lock().expect("timeline poisoned");
+            t.record(e);
+            let _ = tx.send(t.to_json());
+        }
+    };
+    let result = drill::run_drill(control, alarms, http, plan, interrupted(), &progress).await;
+    {
+        let mut t = timeline.lock().expect("timeline poisoned");
+        t.finish();
+        let _ = tx.send(t.to_json());
+    }
+    drop(tx);
+    if let Some(task) = publisher {
+        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+    }
+    let report = result?;
     if report.outcome == DrillOutcome::RestoreFailed {
         eprintln!(
             "\n!!! RESTORE FAILED: {} !!!",
             report.failure.as_deref().unwrap_or("")
         );
+        let added: Vec<&str> = plan
+            .fault_variables
+            .keys()
+            .map(String::as_str)
+            .chain(["FAULT_EXPIRES_AT"])
+            .collect();
         eprintln!(
-            "!!! restore these variables by hand (prior revision {}) !!!\n",
+            "!!! remove {} from {} by hand (the drill added only these; prior revision {}) !!!\n",
+            added.join(", "),
+            report.function_name,
             report.prior_revision_id.as_deref().unwrap_or("-")
         );
     }
