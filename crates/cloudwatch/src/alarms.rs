@@ -197,7 +197,7 @@ impl EvalSpec {
     /// uses N + 2 for every N (so 3 periods for N = 1), which reproduces the table and lets a
     /// lone late or missing period fall back on an older real datapoint, as CloudWatch does.
     pub fn evaluation_range(&self) -> u32 {
-        self.evaluation_periods + 2
+        self.evaluation_periods.saturating_add(2)
     }
 }
 

@@ -141,3 +141,78 @@ fn input_that_is_not_cases_is_refused() {
     assert_eq!((label.as_str(), field.as_str()), ("#1", "(case)"));
     assert_eq!(run_alarm_eval("[]").unwrap(), Vec::<String>::new());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null)),
+            "[a-zA-Z_]{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z_]{1,8}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Each field either valid or arbitrary JSON.
+    fn field(valid: Value) -> impl Strategy<Value = Value> {
+        prop_oneof![3 => Just(valid), 1 => any_json()]
+    }
+
+    fn case_strategy() -> impl Strategy<Value = Value> {
+        (
+            field(json!(60)),
+            field(json!(3)),
+            field(json!(2)),
+            field(json!(1.0)),
+            field(json!("GreaterThanThreshold")),
+            field(json!("missing")),
+            prop_oneof![
+                prop::collection::vec(prop::option::of(-10.0f64..10.0), 0..12).prop_map(|v| json!(v)),
+                any_json()
+            ],
+            field(json!("OK")),
+        )
+            .prop_map(|(p, n, m, t, op, tmd, dps, init)| {
+                json!({"period": p, "evaluation_periods": n, "datapoints_to_alarm": m, "threshold": t,
+                       "comparison_operator": op, "treat_missing_data": tmd, "datapoints": dps, "initial_state": init})
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_gives_lines_or_an_error_never_a_panic(text in ".{0,200}") {
+            let _ = run_alarm_eval(&text);
+        }
+
+        #[test]
+        fn any_case_gives_one_line_or_a_case_error(cases in prop::collection::vec(case_strategy(), 1..4)) {
+            match run_alarm_eval(&Value::Array(cases.clone()).to_string()) {
+                Ok(lines) => {
+                    prop_assert_eq!(lines.len(), cases.len());
+                    for line in lines {
+                        let v: Value = serde_json::from_str(&line).unwrap();
+                        prop_assert!(["OK", "ALARM", "INSUFFICIENT_DATA"].contains(&v["state"].as_str().unwrap()));
+                        prop_assert!(!v["reason"].as_str().unwrap().is_empty());
+                    }
+                }
+                Err(AlarmEvalError::Case { case, field, message }) => {
+                    prop_assert!(case.starts_with('#'));
+                    prop_assert!(!field.is_empty() && !message.is_empty());
+                }
+                Err(other) => prop_assert!(false, "unexpected {other}"),
+            }
+        }
+    }
+}
