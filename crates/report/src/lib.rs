@@ -13,6 +13,7 @@ mod error;
 mod html;
 mod markdown;
 mod model;
+mod postmortem;
 pub mod sample;
 mod svg;
 mod text;

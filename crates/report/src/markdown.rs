@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::charts::RenderedChart;
 use crate::model::{Incident, Measure};
 use crate::text::{
-    code_fence, code_span, date_time, escape, hms, hms_millis, markdown_cell, offset, seconds,
+    code_fence, code_span, date_time, hms, hms_millis, markdown_cell, markdown_text, offset, seconds,
     without_controls,
 };
 
@@ -31,7 +31,7 @@ fn measure_row(o: &mut String, name: &str, m: Measure) {
 /// Prose sections: HTML-escaped so that text from the drill cannot smuggle markup into a
 /// Markdown renderer that allows raw HTML.
 fn prose(o: &mut String, title: &str, text: &str) {
-    let _ = writeln!(o, "### {title}\n\n{}\n", escape(text.trim()));
+    let _ = writeln!(o, "### {title}\n\n{}\n", markdown_text(text.trim()));
 }
 
 pub fn render(incident: &Incident, charts: &[RenderedChart]) -> String {
@@ -172,7 +172,7 @@ pub fn render(incident: &Incident, charts: &[RenderedChart]) -> String {
         code_span(&c.standard_alarm),
         c.standard_period_s,
         standard,
-        escape(c.note.trim()),
+        markdown_text(c.note.trim()),
     );
     o
 }

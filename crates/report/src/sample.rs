@@ -117,7 +117,7 @@ pub fn incident(start: OffsetDateTime) -> Incident {
         detail: detail.into(),
     };
 
-    Incident {
+    let mut incident = Incident {
         stage: "dev".into(),
         drill_id: "sample-20261125T140205Z".into(),
         title: "payment-fixed failing with an unhandled exception (FAULT_MODE=exception)".into(),
@@ -218,25 +218,23 @@ pub fn incident(start: OffsetDateTime) -> Incident {
             RouteImpact { route: "GET /pay".into(), function: "payment".into(), requests: 32, errors_5xx: 32, degraded: true },
             RouteImpact { route: "GET /pay-fixed".into(), function: "payment-fixed".into(), requests: 80, errors_5xx: 80, degraded: true },
         ],
+        // Written below from the facts, as a drill does.
         postmortem: Postmortem {
-            summary: "For 16 seconds every request to GET /pay-fixed failed with HTTP 500 because dev-payment-fixed returned an unhandled error. The fast error alarm fired 12.2 s after the fault and returned to OK 18.6 s after the fix.".into(),
-            impact: "80 of 80 requests to GET /pay-fixed and all 32 requests to GET /pay failed during the fault window. GET /auth and GET /product stayed healthy (160 requests, no 5xx).".into(),
-            root_cause: "FAULT_MODE=exception in the environment of dev-payment-fixed made the handler return payment::PaymentError (\"Simulated payment service failure\") on every invocation; Lambda reported it as an unhandled error and API Gateway answered 500. GET /pay fails the same way by design (the seed's broken route).".into(),
-            detection: "dev-payment-fixed-fast-errors (OutageLab Faults, 10 s period, 1 of 1 datapoints >= 1) went to ALARM 12.2 s after injection and notified dev-alarms. The one-minute dev-payment-fixed-errors alarm had not fired by the time of the fix.".into(),
-            resolution: "The prior configuration of dev-payment-fixed was restored through the control plane; new execution environments started without the fault and the alarm returned to OK on the first period without faults.".into(),
-            action_items: vec![
-                ActionItem { text: "Keep the 10 s fast_errors alarm on every function that serves customer traffic.".into(), owner: "platform".into() },
-                ActionItem { text: "Route GET /pay traffic to payment-fixed and retire the broken deployment.".into(), owner: "payments".into() },
-                ActionItem { text: "Page on dev-api-5xx only after two periods to avoid duplicate pages for one fault.".into(), owner: String::new() },
-            ],
+            summary: String::new(),
+            impact: String::new(),
+            root_cause: String::new(),
+            detection: String::new(),
+            resolution: String::new(),
+            action_items: vec![],
         },
-        alarm_path_comparison: AlarmPathComparison {
-            fast_alarm: "dev-payment-fixed-fast-errors".into(),
-            fast_period_s: 10,
-            standard_alarm: "dev-payment-fixed-errors".into(),
-            standard_period_s: 60,
-            standard_alarm_at: None,
-            note: "The standard AWS/Lambda Errors alarm evaluates one-minute datapoints, which CloudWatch can only evaluate after the minute has closed: detection takes 60 to 120 s after the first error, so the 20 s MTTD target is out of reach, and recovery waits for a full error-free minute, beyond the 30 s MTTR target. The high-resolution OutageLab Faults metric with a 10 s period detects within one to two periods.".into(),
-        },
-    }
+        alarm_path_comparison: AlarmPathComparison::new(
+            "dev-payment-fixed-fast-errors",
+            10,
+            "dev-payment-fixed-errors",
+            60,
+            None,
+        ),
+    };
+    incident.postmortem = incident.draft_postmortem();
+    incident
 }

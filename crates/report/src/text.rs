@@ -27,10 +27,15 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Text for a Markdown table cell: HTML-escaped (Markdown renders raw HTML), pipes escaped,
-/// line breaks flattened.
+/// Text for Markdown prose: `&`, `<` and `>` become entities, since Markdown renders raw HTML;
+/// quotes stay readable, as they cannot start markup outside a tag.
+pub fn markdown_text(text: &str) -> String {
+    escape(text).replace("&quot;", "\"").replace("&#39;", "'")
+}
+
+/// Text for a Markdown table cell: as [`markdown_text`], pipes escaped, line breaks flattened.
 pub fn markdown_cell(text: &str) -> String {
-    escape(text)
+    markdown_text(text)
         .replace('|', "\\|")
         .replace("\r\n", " ")
         .replace(['\n', '\r'], " ")
@@ -145,6 +150,7 @@ mod tests {
     #[test]
     fn markdown_cell_escapes_pipes_and_newlines() {
         assert_eq!(markdown_cell("a|b\nc <b>"), "a\\|b c &lt;b&gt;");
+        assert_eq!(markdown_text("\"it's\" <i>"), "\"it's\" &lt;i&gt;");
     }
 
     #[test]

@@ -336,3 +336,63 @@ fn unreadable_incident_json_names_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn drafted_postmortem_agrees_with_the_measurements() {
+    let incident = sample::incident(START);
+    let p = incident.draft_postmortem();
+    assert!(p.summary.contains("GET /pay-fixed"), "{}", p.summary);
+    assert!(
+        p.summary.contains("(80 of 80 requests answered 5xx)"),
+        "{}",
+        p.summary
+    );
+    assert!(
+        p.summary.contains("went to ALARM 12.2 s after the fault"),
+        "{}",
+        p.summary
+    );
+    assert!(
+        p.summary.contains("returned to OK 18.6 s after the fix"),
+        "{}",
+        p.summary
+    );
+    assert!(
+        p.impact
+            .contains("Healthy: GET /auth (80 requests, 0 5xx) and GET /product"),
+        "{}",
+        p.impact
+    );
+    assert!(p
+        .root_cause
+        .contains("FAULT_MODE=exception in the environment of dev-payment-fixed"));
+    assert!(
+        p.root_cause.contains("first at 14:02:20.342 UTC"),
+        "{}",
+        p.root_cause
+    );
+    assert!(
+        p.detection.contains("target \u{2264} 20.0 s: met"),
+        "{}",
+        p.detection
+    );
+    assert!(p.detection.contains("dev-payment-fixed-errors had not fired"));
+    // /pay fails without the injected fault: that earns its own action item.
+    assert!(p
+        .action_items
+        .iter()
+        .any(|a| a.text.starts_with("GET /pay also degraded (32 5xx)")));
+    assert!(!p
+        .action_items
+        .iter()
+        .any(|a| a.text.contains("detection took longer")));
+
+    let mut slow = incident.clone();
+    slow.detection.alarm_at = None;
+    let p = slow.draft_postmortem();
+    assert!(p.summary.contains("never went to ALARM"), "{}", p.summary);
+    assert!(p
+        .action_items
+        .iter()
+        .any(|a| a.text.contains("detection took longer than 20.0 s")));
+}
