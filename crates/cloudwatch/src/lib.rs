@@ -4,6 +4,22 @@
 //! engine that runs it on CloudWatch's cadence.
 //!
 //! Everything that evaluates over time takes a [`Clock`], so tests run on a [`ManualClock`].
+//!
+//! Where AWS documents a behaviour only loosely, this crate makes one choice and says so next to
+//! the code:
+//!
+//! - evaluation range: N + 2 periods (the documentation's table uses 5 for N = 3), see
+//!   [`EvalSpec::evaluation_range`];
+//! - early ALARM under `missing`: every real datapoint in the range breaches and the oldest is at
+//!   least M periods old (this reproduces every row of the documentation's table), see
+//!   [`alarms::evaluate`];
+//! - reasons: `K datapoints [...]` when M = N, `K out of the last N datapoints [...] ... (minimum
+//!   ...)` when M < N (see `reason.rs` for the real reasons they follow);
+//! - cadence and window: evaluation every 10 s (period < 60 s) or every minute, of the periods up
+//!   to the last one complete at the cadence instant, see [`AlarmEngine`];
+//! - statistics: percentiles are nearest-rank, exact up to 512 samples in a period and
+//!   within 1 % in rank beyond; periods aligned to the epoch; standard-resolution data stays one
+//!   aggregate per minute whatever the query period, see [`metrics`].
 
 pub mod alarm_eval;
 pub mod alarms;

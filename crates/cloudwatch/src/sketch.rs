@@ -5,7 +5,8 @@
 //! stand for `2^i` samples (the compactor scheme of the KLL quantile sketch). When a level holds
 //! more than [`LEVEL_CAPACITY`] values it is sorted and every other value (alternating which
 //! half, so there is no bias up or down) moves up one level with twice the weight. Up to
-//! [`LEVEL_CAPACITY`] samples per bucket percentiles are exact nearest-rank; beyond, the rank
+//! [`LEVEL_CAPACITY`] samples (in a bucket, or in the buckets a query merges into one period)
+//! percentiles are exact nearest-rank; beyond, the rank
 //! error stays a small fraction of the sample count, and memory grows with the logarithm of the
 //! count only.
 
