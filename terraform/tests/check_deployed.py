@@ -67,9 +67,11 @@ def check_functions(args, stage, resolved):
         same(f"{at} environment", conf.get("Environment", {}).get("Variables", {}), spec["fault_vars"])
         same(f"{at} code (sha256 of {spec['code']}/bootstrap.zip)", conf["CodeSha256"], package_sha256(args, spec["code"]))
         same(f"{at} tracing", conf.get("TracingConfig", {}).get("Mode"), "Active" if stage.get("tracing_enabled") else "PassThrough")
-        if "LoggingConfig" in conf:
-            same(f"{at} log format", conf["LoggingConfig"].get("LogFormat"), "JSON")
-            same(f"{at} log group", conf["LoggingConfig"].get("LogGroup"), spec["log_group"])
+        # moto accepts LoggingConfig but does not return it (so the state after apply lacks it
+        # too); then the plan that was applied must hold it.
+        logging = conf.get("LoggingConfig") or planned_logging_config(args, name)
+        same(f"{at} log format", logging.get("LogFormat"), "JSON")
+        same(f"{at} log group", logging.get("LogGroup"), spec["log_group"])
         concurrency = lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
         same(f"{at} reserved concurrency", concurrency, spec["reserved_concurrency"])
 
@@ -77,6 +79,25 @@ def check_functions(args, stage, resolved):
         if expect(group is not None, f"{at}: log group {spec['log_group']} is missing"):
             same(f"log group {spec['log_group']} retention", group.get("retentionInDays"), stage["log_retention_days"])
             check_role(iam, conf["Role"].split("/")[-1], group["arn"], stage.get("tracing_enabled"), at)
+
+
+def planned_resources(args):
+    """Every resource of the applied plan (`terraform show -json <plan>`), child modules included."""
+    with open(args.plan) as f:
+        plan = json.load(f)
+    modules = [plan.get("planned_values", {}).get("root_module", {})]
+    while modules:
+        module = modules.pop()
+        yield from module.get("resources", [])
+        modules.extend(module.get("child_modules", []))
+
+
+def planned_logging_config(args, function_name):
+    for r in planned_resources(args):
+        if r["type"] == "aws_lambda_function" and r["values"]["function_name"] == function_name:
+            config = (r["values"].get("logging_config") or [{}])[0]
+            return {"LogFormat": config.get("log_format"), "LogGroup": config.get("log_group")}
+    return {}
 
 
 def check_role(iam, role, group_arn, tracing, at):
@@ -286,14 +307,15 @@ def main():
     parser.add_argument("--resolved", required=True, help="output of `cargo run -p outage-config --example resolve`")
     parser.add_argument("--outputs", help="terraform output -json of the root (deployed)")
     parser.add_argument("--packages", help="directory of <code>/bootstrap.zip (deployed)")
+    parser.add_argument("--plan", help="terraform show -json of the plan that was applied (deployed)")
     args = parser.parse_args()
     with open(args.stage_file) as f:
         stage = json.load(f)
     with open(args.resolved) as f:
         resolved = json.load(f)
     args.region = stage["aws_region"]
-    if args.mode == "deployed" and not (args.outputs and args.packages):
-        parser.error("deployed needs --outputs and --packages")
+    if args.mode == "deployed" and not (args.outputs and args.packages and args.plan):
+        parser.error("deployed needs --outputs, --packages and --plan")
 
     summary = (check_deployed if args.mode == "deployed" else check_destroyed)(args, stage, resolved)
     if problems:
