@@ -1,0 +1,170 @@
+//! The command line: usage and configuration errors exit 2 with a message that names the
+//! problem, before anything is changed.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn smoke_test() -> Command {
+    let mut cmd = Command::cargo_bin("smoke-test").unwrap();
+    cmd.env_clear();
+    cmd
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stderr_of(cmd: &mut Command, code: i32) -> String {
+    let out = cmd.assert().code(code).get_output().clone();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn prod_is_refused_without_allow_prod() {
+    let err = stderr_of(
+        smoke_test().args(["drill", "--target", "aws", "--stage", "prod"]),
+        2,
+    );
+    assert!(
+        err.contains("refusing to drill the prod stage") && err.contains("--allow-prod"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_stage_file_is_named() {
+    let err = stderr_of(
+        smoke_test()
+            .args(["check", "--target", "lab", "--stage", "qa", "--root"])
+            .arg(root()),
+        2,
+    );
+    assert!(err.contains("environments/qa/terraform.tfvars.json"), "{err}");
+}
+
+#[test]
+fn no_running_lab_says_how_to_start_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("environments/dev")).unwrap();
+    std::fs::copy(
+        root().join("environments/dev/terraform.tfvars.json"),
+        dir.path().join("environments/dev/terraform.tfvars.json"),
+    )
+    .unwrap();
+    let err = stderr_of(
+        smoke_test()
+            .args(["drill", "--target", "lab", "--stage", "dev", "--root"])
+            .arg(dir.path()),
+        2,
+    );
+    assert!(err.contains("outage-lab up --stage dev"), "{err}");
+}
+
+#[test]
+fn aws_needs_terraform_outputs_or_an_url() {
+    let err = stderr_of(
+        smoke_test()
+            .args(["check", "--target", "aws", "--stage", "dev", "--root"])
+            .arg(root()),
+        2,
+    );
+    assert!(err.contains("--tf-output"), "{err}");
+}
+
+#[test]
+fn terraform_outputs_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let tf = dir.path().join("tf.json");
+    std::fs::write(
+        &tf,
+        r#"{"api_endpoint": {"value": "https://x.execute-api.eu-west-1.amazonaws.com"}}"#,
+    )
+    .unwrap();
+    let err = stderr_of(
+        smoke_test()
+            .args(["drill", "--target", "aws", "--stage", "dev", "--root"])
+            .arg(root())
+            .arg("--tf-output")
+            .arg(&tf),
+        2,
+    );
+    assert!(err.contains("`function_names` is missing"), "{err}");
+
+    let other_stage = r#"{"api_endpoint": {"value": "https://x.execute-api.eu-west-1.amazonaws.com"},
+        "function_names": {"value": {"payment-fixed": "staging-payment-fixed"}}, "alarm_names": {"value": {}},
+        "region": {"value": "eu-west-1"}, "stage": {"value": "staging"}}"#;
+    std::fs::write(&tf, other_stage).unwrap();
+    let err = stderr_of(
+        smoke_test()
+            .args(["drill", "--target", "aws", "--stage", "dev", "--root"])
+            .arg(root())
+            .arg("--tf-output")
+            .arg(&tf),
+        2,
+    );
+    assert!(err.contains("describes stage \"staging\", not \"dev\""), "{err}");
+
+    let wrong_alarm = r#"{"api_endpoint": {"value": "https://x.execute-api.eu-west-1.amazonaws.com"},
+        "function_names": {"value": {"payment-fixed": "dev-payment-fixed"}}, "alarm_names": {"value": {"a": "dev-other"}},
+        "region": {"value": "eu-west-1"}, "stage": {"value": "dev"}}"#;
+    std::fs::write(&tf, wrong_alarm).unwrap();
+    let err = stderr_of(
+        smoke_test()
+            .args(["drill", "--target", "aws", "--stage", "dev", "--root"])
+            .arg(root())
+            .arg("--tf-output")
+            .arg(&tf),
+        2,
+    );
+    assert!(err.contains("has no dev-payment-fixed-fast-errors"), "{err}");
+}
+
+#[test]
+fn a_fault_the_alarm_cannot_see_is_refused() {
+    let err = stderr_of(
+        smoke_test()
+            .args([
+                "drill", "--target", "lab", "--stage", "dev", "--mode", "timeout", "--root",
+            ])
+            .arg(root()),
+        2,
+    );
+    assert!(err.contains("does not move the fast_errors alarm"), "{err}");
+    let err = stderr_of(
+        smoke_test()
+            .args([
+                "drill",
+                "--target",
+                "lab",
+                "--stage",
+                "dev",
+                "--function",
+                "billing",
+                "--root",
+            ])
+            .arg(root()),
+        2,
+    );
+    assert!(err.contains("function \"billing\" is not in stage dev"), "{err}");
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = smoke_test()
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8_lossy(&out);
+    for needle in [
+        "0 passed",
+        "1 a check or the drill failed",
+        "2 usage",
+        "3 the prior configuration could NOT be restored",
+    ] {
+        assert!(help.contains(needle), "{needle} missing from:\n{help}");
+    }
+}
