@@ -280,3 +280,27 @@ fn the_dev_stage_alarms_all_evaluate() {
     assert_eq!(lab.engine.alarms().len(), defs.len());
     assert_eq!(lab.clock.now(), t0() + secs(121));
 }
+
+#[test]
+fn the_functions_emf_lines_drive_the_fast_alarm() {
+    let lab = lab(vec![fast_errors()], t0() + secs(1));
+    lab.engine.tick();
+    let line = |ms: u64, faults: u32| {
+        format!(
+            r#"{{"_aws":{{"Timestamp":{ms},"CloudWatchMetrics":[{{"Namespace":"OutageLab","Dimensions":[["Service"]],"Metrics":[{{"Name":"Requests","Unit":"Count","StorageResolution":1}},{{"Name":"Faults","Unit":"Count","StorageResolution":1}}]}}]}},"Service":"dev-payment","requestId":"r","Requests":1,"Faults":{faults}}}"#
+        )
+    };
+    let start_ms = 1_795_615_200_000u64;
+    for (offset_ms, faults) in [(2_000, 0), (4_500, 1), (7_250, 1)] {
+        let samples = lab_cloudwatch::parse_emf_line(&line(start_ms + offset_ms, faults))
+            .unwrap()
+            .unwrap();
+        lab.store.put_many(samples);
+    }
+    let changes = lab.run(9); // to 14:00:10
+    assert_eq!(transitions(&changes), [(AlarmState::Ok, AlarmState::Alarm)]);
+    assert_eq!(
+        changes[0].reason,
+        "Threshold Crossed: 1 datapoint [2.0 (25/11/26 14:00:00)] was greater than or equal to the threshold (1.0)."
+    );
+}
