@@ -107,7 +107,7 @@ pub fn render_charts(incident: &Incident) -> Vec<RenderedChart> {
     let colours = Colours::new(incident);
     let period = incident.metrics.period_s;
     let alarm = primary_alarm(incident);
-    let metric = |file: &str, title: &str, source: &str, stat: &str, y_label: String, series| {
+    let metric = |file: &str, title: &str, source: &String, stat: &str, y_label: String, series| {
         let chart = MetricChart {
             title: title.to_string(),
             subtitle: format!("{source} \u{b7} {stat} per {period} s \u{b7} band: {}", {
@@ -132,7 +132,7 @@ pub fn render_charts(incident: &Incident) -> Vec<RenderedChart> {
         charts.push(metric(
             "invocations.svg",
             "Invocations per function",
-            "AWS/Lambda Invocations",
+            &m.sources.invocations,
             "Sum",
             format!("invocations / {period} s"),
             &m.invocations,
@@ -142,7 +142,7 @@ pub fn render_charts(incident: &Incident) -> Vec<RenderedChart> {
         charts.push(metric(
             "errors.svg",
             "Errors per function",
-            "AWS/Lambda Errors",
+            &m.sources.errors,
             "Sum",
             format!("errors / {period} s"),
             &m.errors,
@@ -152,7 +152,7 @@ pub fn render_charts(incident: &Incident) -> Vec<RenderedChart> {
         charts.push(metric(
             "api-5xx.svg",
             "API Gateway 5xx responses per route",
-            "AWS/ApiGateway 5xx",
+            &m.sources.api_5xx,
             "Sum",
             format!("5xx responses / {period} s"),
             &m.api_5xx,
@@ -162,7 +162,7 @@ pub fn render_charts(incident: &Incident) -> Vec<RenderedChart> {
         charts.push(metric(
             "duration-p99.svg",
             "Duration p99 per function",
-            "AWS/Lambda Duration",
+            &m.sources.duration_p99_ms,
             "p99",
             "milliseconds".to_string(),
             &m.duration_p99_ms,

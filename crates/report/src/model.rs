@@ -242,6 +242,31 @@ pub struct Metrics {
     /// `AWS/Lambda Duration` p99 in milliseconds per function; optional.
     #[serde(default)]
     pub duration_p99_ms: Vec<Series>,
+    /// Where each chart's numbers come from, shown under its title.
+    #[serde(default)]
+    pub sources: MetricSources,
+}
+
+/// The metric behind each chart, as the chart's subtitle names it. The defaults are the AWS
+/// metrics; a drill that charts finer data (the high-resolution `OutageLab` metrics, or its own
+/// client-side counts per route) says so here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricSources {
+    pub invocations: String,
+    pub errors: String,
+    pub api_5xx: String,
+    pub duration_p99_ms: String,
+}
+
+impl Default for MetricSources {
+    fn default() -> Self {
+        Self {
+            invocations: "AWS/Lambda Invocations".into(),
+            errors: "AWS/Lambda Errors".into(),
+            api_5xx: "AWS/ApiGateway 5xx".into(),
+            duration_p99_ms: "AWS/Lambda Duration".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -179,6 +179,7 @@ pub fn incident(start: OffsetDateTime) -> Incident {
                 series("GET /pay-fixed", start, periods, failed_fixed),
             ],
             duration_p99_ms: vec![],
+            sources: MetricSources::default(),
         },
         alarms: vec![
             AlarmTrack {

@@ -396,3 +396,16 @@ fn drafted_postmortem_agrees_with_the_measurements() {
         .iter()
         .any(|a| a.text.contains("detection took longer than 20.0 s")));
 }
+
+#[test]
+fn chart_subtitles_name_the_metric_source() {
+    let mut incident = sample::incident(START);
+    incident.metrics.sources.invocations = "OutageLab Requests (high resolution)".into();
+    let (_dir, files) = render(&incident);
+    let svg = read(&files.dir.join("invocations.svg"));
+    assert!(
+        svg.contains(">OutageLab Requests (high resolution) \u{b7} Sum per 5 s"),
+        "{svg}"
+    );
+    assert!(read(&files.dir.join("errors.svg")).contains(">AWS/Lambda Errors \u{b7} Sum per 5 s"));
+}
