@@ -97,13 +97,16 @@ pub fn parse_emf_line(line: &str) -> Result<Option<Vec<Sample>>, EmfError> {
     let timestamp_ms = aws
         .get("Timestamp")
         .ok_or_else(|| rule("_aws.Timestamp", "is required (epoch milliseconds)"))?
-        .as_u64()
+        .as_f64()
+        .filter(|ms| ms.is_finite() && *ms >= 0.0 && *ms < 1e15)
         .ok_or_else(|| {
             rule(
                 "_aws.Timestamp",
-                "must be a non-negative whole number of epoch milliseconds",
+                "must be a non-negative number of epoch milliseconds",
             )
         })?;
+    // Whole milliseconds (a writer may print 1795615205123.0).
+    let timestamp_ms = timestamp_ms.trunc() as u64;
     let timestamp = UNIX_EPOCH + Duration::from_millis(timestamp_ms);
     let directives = aws
         .get("CloudWatchMetrics")

@@ -76,6 +76,10 @@ fn the_functions_record_gives_four_high_resolution_samples() {
             .len(),
         4
     );
+    // A timestamp printed as a float is the same instant.
+    let mut r = function_record();
+    r["_aws"]["Timestamp"] = json!(1_795_615_205_123.0);
+    assert_eq!(parse(&r).unwrap().unwrap()[0].timestamp, samples[0].timestamp);
 }
 
 #[test]
