@@ -7,6 +7,20 @@
 //! - `report.html`: self-contained (inline CSS and SVG, no scripts, nothing fetched);
 //! - `incident.json`: the incident itself plus the derived outcome, for tools;
 //! - `*.svg`: each chart as a standalone file.
+//!
+//! ```
+//! use time::macros::datetime;
+//!
+//! // A drill fills an Incident from what it saw; the sample is one such incident.
+//! let mut incident = incident_report::sample::incident(datetime!(2026-11-25 14:02:05 UTC));
+//! // Prose that cannot disagree with the numbers.
+//! incident.postmortem = incident.draft_postmortem();
+//! let dir = tempfile::tempdir()?;
+//! let files = incident_report::write_report(&incident, dir.path().join("drill-1"))?;
+//! assert!(files.html.ends_with("report.html"));
+//! assert_eq!(incident.outcome().mttd.seconds, Some(12.2));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod charts;
 mod error;
