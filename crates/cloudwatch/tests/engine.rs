@@ -304,3 +304,32 @@ fn the_functions_emf_lines_drive_the_fast_alarm() {
         "Threshold Crossed: 1 datapoint [2.0 (25/11/26 14:00:00)] was greater than or equal to the threshold (1.0)."
     );
 }
+
+#[test]
+fn a_missing_data_alarm_goes_insufficient_data_alarm_ok_and_back() {
+    let def = AlarmDefinition {
+        treat_missing_data: TreatMissingData::Missing,
+        ..fast_errors()
+    };
+    let lab = lab(vec![def], t0());
+    // No data: INSUFFICIENT_DATA already, so no change and no notification.
+    assert!(lab.run(30).is_empty()); // to 14:00:30
+    lab.store.put(faults(1.0, t0() + secs(31)));
+    let changes = lab.run(10); // 14:00:40
+    assert_eq!(
+        transitions(&changes),
+        [(AlarmState::InsufficientData, AlarmState::Alarm)]
+    );
+    lab.store.put(faults(0.0, t0() + secs(45)));
+    let changes = lab.run(10); // 14:00:50
+    assert_eq!(transitions(&changes), [(AlarmState::Alarm, AlarmState::Ok)]);
+    // Silence: OK while the 14:00:40 datapoint is in the range, then INSUFFICIENT_DATA.
+    assert!(lab.run(20).is_empty()); // 14:01:00, 14:01:10
+    let changes = lab.run(10); // 14:01:20: range 14:00:50..14:01:20 is empty
+    assert_eq!(
+        transitions(&changes),
+        [(AlarmState::Ok, AlarmState::InsufficientData)]
+    );
+    assert_eq!(changes[0].reason, "Insufficient Data: 1 datapoint was unknown.");
+    assert_eq!(lab.engine.history("dev-payment-fast-errors").unwrap().len(), 3);
+}
