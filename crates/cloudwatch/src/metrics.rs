@@ -10,8 +10,8 @@
 //!
 //! Memory is bounded three ways: samples older than the retention are dropped (on write and by a
 //! sweep at most every [`SWEEP_EVERY`]), the number of series is capped (new series beyond the
-//! cap are refused and counted), and each bucket keeps at most a fixed number of values for
-//! percentiles (see `sketch`).
+//! cap are refused and counted), and each bucket keeps at most a few thousand values for
+//! percentiles, growing with the logarithm of its sample count (see `sketch`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
