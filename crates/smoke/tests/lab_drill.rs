@@ -115,13 +115,21 @@ impl Lab {
     }
 
     fn admin_get(&self, path: &str) -> Value {
-        let out = Command::new("curl")
-            .args(["-sf", "-H", &format!("Authorization: Bearer {}", self.token)])
-            .arg(format!("{}{path}", self.admin_url))
-            .output()
-            .expect("curl runs");
-        assert!(out.status.success(), "GET {path} failed");
-        serde_json::from_slice(&out.stdout).unwrap()
+        let url = format!("{}{path}", self.admin_url);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let response = reqwest::Client::new()
+                .get(&url)
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success(), "GET {url}: {}", response.status());
+            response.json::<Value>().await.unwrap()
+        })
     }
 
     /// `smoke-test <args> --root <the lab's root>`, with a cleared environment.
@@ -173,7 +181,27 @@ fn check_and_drill_against_a_real_lab() {
         "{routes:?}"
     );
 
+    // A wrong token is refused with a message that says what to check.
     let dir = tempfile::tempdir().unwrap();
+    let wrong_token = dir.path().join("token");
+    std::fs::write(&wrong_token, "0".repeat(64)).unwrap();
+    let token_arg = wrong_token.to_str().unwrap();
+    let args = [
+        "check",
+        "--target",
+        "lab",
+        "--stage",
+        "dev",
+        "--admin-url",
+        &lab.admin_url,
+        "--token-file",
+        token_arg,
+    ];
+    let out = lab.smoke_test(&args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("401") && stderr.contains("token"), "{stderr}");
+
     let (json_out, junit_out) = (dir.path().join("drill.json"), dir.path().join("junit.xml"));
     let out = lab
         .smoke_test(&[
