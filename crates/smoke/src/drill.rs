@@ -490,7 +490,9 @@ where
 
     // Baseline: read what is there and refuse to drill a function that is already broken.
     rec.emit(DrillEventKind::StepStarted { step: Step::Baseline });
-    let prior = control.configuration(key).await?;
+    // Waiting first also covers a function still settling from a deploy: Lambda refuses an
+    // update while another is in progress.
+    let prior = control.wait_until_applied(key, plan.update_deadline).await?;
     rec.emit(DrillEventKind::PriorConfiguration {
         function_name: prior.function_name.clone(),
         revision_id: prior.revision_id.clone(),

@@ -533,3 +533,21 @@ async fn an_alarm_already_in_alarm_is_not_drilled() {
     assert!(e.to_string().contains("already in ALARM"), "{e}");
     assert!(state.lock().unwrap().updates.is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_function_still_updating_from_a_deploy_is_waited_for_before_the_injection() {
+    let (target, state) = aws(Script {
+        alarm_after_reads: Some(1),
+        ..Script::default()
+    });
+    {
+        let mut l = state.lock().unwrap();
+        l.status = LastUpdateStatus::InProgress;
+        l.pending_polls = 3;
+    }
+    let report = drill(&target, None).await.unwrap();
+    assert_eq!(report.outcome, DrillOutcome::Passed, "{:?}", report.failure);
+    let l = state.lock().unwrap();
+    assert_eq!(l.updates.len(), 2, "no update was refused as `in progress`");
+    assert_restored(&l);
+}
