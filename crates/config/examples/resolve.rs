@@ -40,5 +40,8 @@ fn main() {
         "routes": stage.routes,
         "alarms": stage.alarm_definitions(&api_id),
     });
-    println!("{}", serde_json::to_string_pretty(&out).expect("JSON values serialise"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&out).expect("JSON values serialise")
+    );
 }

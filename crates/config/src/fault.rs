@@ -70,7 +70,11 @@ pub struct FaultConfigError {
 }
 
 fn invalid(variable: &'static str, value: &str, reason: impl Into<String>) -> FaultConfigError {
-    FaultConfigError { variable, value: value.to_owned(), reason: reason.into() }
+    FaultConfigError {
+        variable,
+        value: value.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 /// The parsed fault configuration of one function.
@@ -89,7 +93,13 @@ pub struct FaultConfig {
 
 impl Default for FaultConfig {
     fn default() -> Self {
-        FaultConfig { mode: FaultMode::None, rate: 1.0, message: None, expires_at: None, seed: None }
+        FaultConfig {
+            mode: FaultMode::None,
+            rate: 1.0,
+            message: None,
+            expires_at: None,
+            seed: None,
+        }
     }
 }
 
@@ -119,7 +129,11 @@ impl FaultConfig {
         let status = get("FAULT_STATUS")
             .map(|v| match v.trim().parse::<u16>() {
                 Ok(code) if (400..=599).contains(&code) => Ok(code),
-                _ => Err(invalid("FAULT_STATUS", &v, "expected an HTTP error status from 400 to 599")),
+                _ => Err(invalid(
+                    "FAULT_STATUS",
+                    &v,
+                    "expected an HTTP error status from 400 to 599",
+                )),
             })
             .transpose()?;
 
@@ -131,12 +145,20 @@ impl FaultConfig {
             "timeout" => FaultMode::Timeout,
             "latency" => FaultMode::Latency {
                 ms: latency_ms.ok_or_else(|| {
-                    invalid("FAULT_LATENCY_MS", "", "FAULT_MODE=latency needs FAULT_LATENCY_MS (milliseconds to add)")
+                    invalid(
+                        "FAULT_LATENCY_MS",
+                        "",
+                        "FAULT_MODE=latency needs FAULT_LATENCY_MS (milliseconds to add)",
+                    )
                 })?,
             },
             "status" => FaultMode::Status {
                 code: status.ok_or_else(|| {
-                    invalid("FAULT_STATUS", "", "FAULT_MODE=status needs FAULT_STATUS (for example 503)")
+                    invalid(
+                        "FAULT_STATUS",
+                        "",
+                        "FAULT_MODE=status needs FAULT_STATUS (for example 503)",
+                    )
                 })?,
             },
             _ => {
@@ -174,16 +196,30 @@ impl FaultConfig {
         let expires_at = get("FAULT_EXPIRES_AT")
             .map(|v| {
                 OffsetDateTime::parse(v.trim(), &Rfc3339).map_err(|_| {
-                    invalid("FAULT_EXPIRES_AT", &v, "expected an RFC 3339 instant such as 2026-11-25T14:00:00Z")
+                    invalid(
+                        "FAULT_EXPIRES_AT",
+                        &v,
+                        "expected an RFC 3339 instant such as 2026-11-25T14:00:00Z",
+                    )
                 })
             })
             .transpose()?;
         let seed = get("FAULT_SEED")
-            .map(|v| v.trim().parse::<u64>().map_err(|_| invalid("FAULT_SEED", &v, "expected a whole number")))
+            .map(|v| {
+                v.trim()
+                    .parse::<u64>()
+                    .map_err(|_| invalid("FAULT_SEED", &v, "expected a whole number"))
+            })
             .transpose()?;
         let message = lookup("FAULT_MESSAGE").filter(|m| !m.is_empty());
 
-        Ok(FaultConfig { mode, rate, message, expires_at, seed })
+        Ok(FaultConfig {
+            mode,
+            rate,
+            message,
+            expires_at,
+            seed,
+        })
     }
 
     /// The variables that reproduce this configuration (only the ones that differ from the
@@ -207,7 +243,11 @@ impl FaultConfig {
             vars.insert("FAULT_MESSAGE".to_owned(), message.clone());
         }
         if let Some(at) = self.expires_at {
-            vars.insert("FAULT_EXPIRES_AT".to_owned(), at.format(&Rfc3339).expect("an OffsetDateTime formats as RFC 3339"));
+            vars.insert(
+                "FAULT_EXPIRES_AT".to_owned(),
+                at.format(&Rfc3339)
+                    .expect("an OffsetDateTime formats as RFC 3339"),
+            );
         }
         if let Some(seed) = self.seed {
             vars.insert("FAULT_SEED".to_owned(), seed.to_string());
@@ -226,7 +266,10 @@ mod tests {
     use super::*;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<FaultConfig, FaultConfigError> {
-        let vars = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         FaultConfig::from_vars(&vars)
     }
 
@@ -238,15 +281,25 @@ mod tests {
 
     #[test]
     fn every_mode_parses_with_its_parameters() {
-        assert_eq!(parse(&[("FAULT_MODE", "exception")]).unwrap().mode, FaultMode::Exception);
-        assert_eq!(parse(&[("FAULT_MODE", "PANIC")]).unwrap().mode, FaultMode::Panic);
-        assert_eq!(parse(&[("FAULT_MODE", "timeout")]).unwrap().mode, FaultMode::Timeout);
         assert_eq!(
-            parse(&[("FAULT_MODE", "latency"), ("FAULT_LATENCY_MS", "250")]).unwrap().mode,
+            parse(&[("FAULT_MODE", "exception")]).unwrap().mode,
+            FaultMode::Exception
+        );
+        assert_eq!(parse(&[("FAULT_MODE", "PANIC")]).unwrap().mode, FaultMode::Panic);
+        assert_eq!(
+            parse(&[("FAULT_MODE", "timeout")]).unwrap().mode,
+            FaultMode::Timeout
+        );
+        assert_eq!(
+            parse(&[("FAULT_MODE", "latency"), ("FAULT_LATENCY_MS", "250")])
+                .unwrap()
+                .mode,
             FaultMode::Latency { ms: 250 }
         );
         assert_eq!(
-            parse(&[("FAULT_MODE", "status"), ("FAULT_STATUS", "503")]).unwrap().mode,
+            parse(&[("FAULT_MODE", "status"), ("FAULT_STATUS", "503")])
+                .unwrap()
+                .mode,
             FaultMode::Status { code: 503 }
         );
     }
@@ -259,11 +312,28 @@ mod tests {
             e.to_string(),
             "FAULT_MODE=\"explode\" is invalid: expected one of none, exception, panic, latency, timeout, status"
         );
-        assert_eq!(parse(&[("FAULT_RATE", "1.5")]).unwrap_err().variable, "FAULT_RATE");
-        assert_eq!(parse(&[("FAULT_RATE", "abc")]).unwrap_err().variable, "FAULT_RATE");
-        assert_eq!(parse(&[("FAULT_MODE", "latency")]).unwrap_err().variable, "FAULT_LATENCY_MS");
-        assert_eq!(parse(&[("FAULT_MODE", "status"), ("FAULT_STATUS", "200")]).unwrap_err().variable, "FAULT_STATUS");
-        assert_eq!(parse(&[("FAULT_EXPIRES_AT", "tomorrow")]).unwrap_err().variable, "FAULT_EXPIRES_AT");
+        assert_eq!(
+            parse(&[("FAULT_RATE", "1.5")]).unwrap_err().variable,
+            "FAULT_RATE"
+        );
+        assert_eq!(
+            parse(&[("FAULT_RATE", "abc")]).unwrap_err().variable,
+            "FAULT_RATE"
+        );
+        assert_eq!(
+            parse(&[("FAULT_MODE", "latency")]).unwrap_err().variable,
+            "FAULT_LATENCY_MS"
+        );
+        assert_eq!(
+            parse(&[("FAULT_MODE", "status"), ("FAULT_STATUS", "200")])
+                .unwrap_err()
+                .variable,
+            "FAULT_STATUS"
+        );
+        assert_eq!(
+            parse(&[("FAULT_EXPIRES_AT", "tomorrow")]).unwrap_err().variable,
+            "FAULT_EXPIRES_AT"
+        );
         assert_eq!(parse(&[("FAULT_SEED", "-1")]).unwrap_err().variable, "FAULT_SEED");
         let stray = parse(&[("FAULT_MODE", "exception"), ("FAULT_STATUS", "503")]).unwrap_err();
         assert_eq!(stray.variable, "FAULT_STATUS");
@@ -272,7 +342,11 @@ mod tests {
 
     #[test]
     fn expiry_is_compared_with_now() {
-        let c = parse(&[("FAULT_MODE", "exception"), ("FAULT_EXPIRES_AT", "2026-11-25T14:00:00Z")]).unwrap();
+        let c = parse(&[
+            ("FAULT_MODE", "exception"),
+            ("FAULT_EXPIRES_AT", "2026-11-25T14:00:00Z"),
+        ])
+        .unwrap();
         let before = OffsetDateTime::parse("2026-11-25T13:59:59Z", &Rfc3339).unwrap();
         let after = OffsetDateTime::parse("2026-11-25T14:00:00Z", &Rfc3339).unwrap();
         assert!(!c.is_expired(before));

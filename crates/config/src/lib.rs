@@ -10,6 +10,4 @@ pub mod fault;
 pub mod stage;
 
 pub use fault::{FaultConfig, FaultConfigError, FaultMode};
-pub use stage::{
-    AlarmDefinition, AlarmSubject, Stage, StageError, Statistic, TreatMissingData, KNOWN_CODES,
-};
+pub use stage::{AlarmDefinition, AlarmSubject, Stage, StageError, Statistic, TreatMissingData, KNOWN_CODES};

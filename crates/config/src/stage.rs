@@ -23,9 +23,17 @@ pub enum StageError {
     #[error("cannot read stage file {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("stage file {path}: field `{field}`: {message}")]
-    Parse { path: PathBuf, field: String, message: String },
+    Parse {
+        path: PathBuf,
+        field: String,
+        message: String,
+    },
     #[error("stage file {path}: field `{field}`: {message}")]
-    Invalid { path: PathBuf, field: String, message: String },
+    Invalid {
+        path: PathBuf,
+        field: String,
+        message: String,
+    },
 }
 
 /// One stage, exactly as the stage file writes it.
@@ -206,7 +214,10 @@ impl Stage {
     /// Loads `environments/<stage>/terraform.tfvars.json` below `root` and checks that the file
     /// names the same stage as its folder.
     pub fn load_named(root: &Path, stage: &str) -> Result<Stage, StageError> {
-        let path = root.join("environments").join(stage).join("terraform.tfvars.json");
+        let path = root
+            .join("environments")
+            .join(stage)
+            .join("terraform.tfvars.json");
         let loaded = Stage::load(&path)?;
         if loaded.stage != stage {
             return Err(StageError::Invalid {
@@ -220,8 +231,10 @@ impl Stage {
 
     /// Loads and validates one stage file.
     pub fn load(path: &Path) -> Result<Stage, StageError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| StageError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| StageError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Stage::parse(&text, path)
     }
 
@@ -236,38 +249,62 @@ impl Stage {
                 message: e.into_inner().to_string(),
             }
         })?;
-        stage.validate().map_err(|(field, message)| StageError::Invalid { path: path.to_owned(), field, message })?;
+        stage.validate().map_err(|(field, message)| StageError::Invalid {
+            path: path.to_owned(),
+            field,
+            message,
+        })?;
         Ok(stage)
     }
 
     fn validate(&self) -> Result<(), (String, String)> {
         let bad = |field: String, message: String| Err((field, message));
         if !is_name(&self.stage) {
-            return bad("stage".into(), format!("{:?} must be lower-case letters, digits and '-'", self.stage));
+            return bad(
+                "stage".into(),
+                format!("{:?} must be lower-case letters, digits and '-'", self.stage),
+            );
         }
         if self.aws_region.trim().is_empty() {
             return bad("aws_region".into(), "must not be empty".into());
         }
         if self.allowed_account_ids.is_empty() {
-            return bad("allowed_account_ids".into(), "must list at least one AWS account id".into());
+            return bad(
+                "allowed_account_ids".into(),
+                "must list at least one AWS account id".into(),
+            );
         }
         for (i, id) in self.allowed_account_ids.iter().enumerate() {
             if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-                return bad(format!("allowed_account_ids[{i}]"), format!("{id:?} is not a 12-digit AWS account id"));
+                return bad(
+                    format!("allowed_account_ids[{i}]"),
+                    format!("{id:?} is not a 12-digit AWS account id"),
+                );
             }
         }
         // The values CloudWatch Logs accepts for retention.
-        const RETENTION: [u32; 22] =
-            [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+        const RETENTION: [u32; 22] = [
+            1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+            3288, 3653,
+        ];
         if !RETENTION.contains(&self.log_retention_days) {
-            return bad("log_retention_days".into(), format!("{} is not a CloudWatch Logs retention ({RETENTION:?})", self.log_retention_days));
+            return bad(
+                "log_retention_days".into(),
+                format!(
+                    "{} is not a CloudWatch Logs retention ({RETENTION:?})",
+                    self.log_retention_days
+                ),
+            );
         }
         for (i, email) in self.alarm_emails.iter().enumerate() {
             if !email.contains('@') || email.contains(char::is_whitespace) {
-                return bad(format!("alarm_emails[{i}]"), format!("{email:?} is not an e-mail address"));
+                return bad(
+                    format!("alarm_emails[{i}]"),
+                    format!("{email:?} is not an e-mail address"),
+                );
             }
         }
-        if !(self.api_throttle.rate_limit > 0.0) {
+        if !self.api_throttle.rate_limit.is_finite() || self.api_throttle.rate_limit <= 0.0 {
             return bad("api_throttle.rate_limit".into(), "must be greater than 0".into());
         }
         if self.api_throttle.burst_limit == 0 {
@@ -279,19 +316,41 @@ impl Stage {
         for (key, f) in &self.functions {
             let at = |field: &str| format!("functions.{key}.{field}");
             if !is_name(key) {
-                return bad(format!("functions.{key}"), "function keys are lower-case letters, digits and '-'".into());
+                return bad(
+                    format!("functions.{key}"),
+                    "function keys are lower-case letters, digits and '-'".into(),
+                );
             }
             if !KNOWN_CODES.contains(&f.code.as_str()) {
-                return bad(at("code"), format!("{:?} is not a code base in functions/ (one of {})", f.code, KNOWN_CODES.join(", ")));
+                return bad(
+                    at("code"),
+                    format!(
+                        "{:?} is not a code base in functions/ (one of {})",
+                        f.code,
+                        KNOWN_CODES.join(", ")
+                    ),
+                );
             }
             if !(128..=10_240).contains(&f.memory_mb) {
-                return bad(at("memory_mb"), format!("{} is outside Lambda's 128..=10240 MB", f.memory_mb));
+                return bad(
+                    at("memory_mb"),
+                    format!("{} is outside Lambda's 128..=10240 MB", f.memory_mb),
+                );
             }
             if !(1..=900).contains(&f.timeout_s) {
-                return bad(at("timeout_s"), format!("{} is outside Lambda's 1..=900 s", f.timeout_s));
+                return bad(
+                    at("timeout_s"),
+                    format!("{} is outside Lambda's 1..=900 s", f.timeout_s),
+                );
             }
             if f.reserved_concurrency == 0 || f.reserved_concurrency > 1000 {
-                return bad(at("reserved_concurrency"), format!("{} must be from 1 to the account limit 1000", f.reserved_concurrency));
+                return bad(
+                    at("reserved_concurrency"),
+                    format!(
+                        "{} must be from 1 to the account limit 1000",
+                        f.reserved_concurrency
+                    ),
+                );
             }
             if let Some(fault) = &f.fault {
                 FaultConfig::from_vars(&fault.env_vars()).map_err(|e: FaultConfigError| {
@@ -305,34 +364,58 @@ impl Stage {
         for (route, target) in &self.routes {
             let field = format!("routes.{route}");
             let Some((method, path)) = route.split_once(' ') else {
-                return bad(field, "a route key is \"METHOD /path\", for example \"GET /pay\"".into());
+                return bad(
+                    field,
+                    "a route key is \"METHOD /path\", for example \"GET /pay\"".into(),
+                );
             };
             const METHODS: [&str; 8] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
             if !METHODS.contains(&method) {
-                return bad(field, format!("method {method:?} is not one of {}", METHODS.join(", ")));
+                return bad(
+                    field,
+                    format!("method {method:?} is not one of {}", METHODS.join(", ")),
+                );
             }
             if !path.starts_with('/') || path.contains(char::is_whitespace) {
-                return bad(field, format!("path {path:?} must start with '/' and hold no spaces"));
+                return bad(
+                    field,
+                    format!("path {path:?} must start with '/' and hold no spaces"),
+                );
             }
             if !self.functions.contains_key(target) {
-                return bad(field, format!("names function {target:?}, which `functions` does not define"));
+                return bad(
+                    field,
+                    format!("names function {target:?}, which `functions` does not define"),
+                );
             }
         }
         for (kind, math, threshold_field) in self.alarm_kinds() {
             let at = |field: &str| format!("alarms.{kind}.{field}");
             let p = math.period_s;
             if !(p == 10 || p == 20 || p == 30 || (p >= 60 && p % 60 == 0)) {
-                return bad(at("period_s"), format!("{p} is not a CloudWatch period (10, 20, 30 or a multiple of 60)"));
+                return bad(
+                    at("period_s"),
+                    format!("{p} is not a CloudWatch period (10, 20, 30 or a multiple of 60)"),
+                );
             }
             if math.evaluation_periods == 0 {
                 return bad(at("evaluation_periods"), "must be at least 1".into());
             }
             if math.datapoints_to_alarm == 0 || math.datapoints_to_alarm > math.evaluation_periods {
-                return bad(at("datapoints_to_alarm"), format!("{} must be from 1 to evaluation_periods ({})", math.datapoints_to_alarm, math.evaluation_periods));
+                return bad(
+                    at("datapoints_to_alarm"),
+                    format!(
+                        "{} must be from 1 to evaluation_periods ({})",
+                        math.datapoints_to_alarm, math.evaluation_periods
+                    ),
+                );
             }
             // CloudWatch allows at most one day of evaluation (N * period <= 86400).
             if u64::from(math.evaluation_periods) * u64::from(p) > 86_400 {
-                return bad(at("evaluation_periods"), "evaluation_periods * period_s must not exceed 86400 s".into());
+                return bad(
+                    at("evaluation_periods"),
+                    "evaluation_periods * period_s must not exceed 86400 s".into(),
+                );
             }
             let (given, other) = if threshold_field == "threshold" {
                 (math.threshold, math.threshold_ms.map(|_| "threshold_ms"))
@@ -340,11 +423,16 @@ impl Stage {
                 (math.threshold_ms, math.threshold.map(|_| "threshold"))
             };
             if let Some(other) = other {
-                return bad(at(other), format!("this alarm kind takes `{threshold_field}`, not `{other}`"));
+                return bad(
+                    at(other),
+                    format!("this alarm kind takes `{threshold_field}`, not `{other}`"),
+                );
             }
             match given {
                 None => return bad(at(threshold_field), "is required".into()),
-                Some(t) if !(t > 0.0) || !t.is_finite() => return bad(at(threshold_field), format!("{t} must be a positive number")),
+                Some(t) if !t.is_finite() || t <= 0.0 => {
+                    return bad(at(threshold_field), format!("{t} must be a positive number"))
+                }
                 Some(_) => {}
             }
         }
@@ -387,7 +475,11 @@ impl Stage {
     pub fn alarm_name(&self, subject: &AlarmSubject, kind: &str) -> String {
         match subject {
             AlarmSubject::Function(key) => format!("{}-{key}-{}", self.stage, kind.replace('_', "-")),
-            AlarmSubject::Api => format!("{}-api-{}", self.stage, kind.trim_start_matches("api_").replace('_', "-")),
+            AlarmSubject::Api => format!(
+                "{}-api-{}",
+                self.stage,
+                kind.trim_start_matches("api_").replace('_', "-")
+            ),
         }
     }
 
@@ -395,7 +487,13 @@ impl Stage {
     /// `ApiId` dimension (the lab's id locally, the deployed API's id on AWS).
     pub fn alarm_definitions(&self, api_id: &str) -> Vec<AlarmDefinition> {
         let mut out = Vec::new();
-        let define = |subject: AlarmSubject, kind: &str, math: &AlarmMath, namespace: &str, metric: &str, dimensions: BTreeMap<String, String>, statistic: Statistic| AlarmDefinition {
+        let define = |subject: AlarmSubject,
+                      kind: &str,
+                      math: &AlarmMath,
+                      namespace: &str,
+                      metric: &str,
+                      dimensions: BTreeMap<String, String>,
+                      statistic: Statistic| AlarmDefinition {
             name: self.alarm_name(&subject, kind),
             kind: kind.to_owned(),
             subject,
@@ -415,24 +513,74 @@ impl Stage {
             let by_function = BTreeMap::from([("FunctionName".to_owned(), name.clone())]);
             let subject = || AlarmSubject::Function(key.clone());
             let a = &self.alarms;
-            out.push(define(subject(), "fast_errors", &a.fast_errors, "OutageLab", "Faults", BTreeMap::from([("Service".to_owned(), name.clone())]), Statistic::Sum));
-            out.push(define(subject(), "errors", &a.errors, "AWS/Lambda", "Errors", by_function.clone(), Statistic::Sum));
-            out.push(define(subject(), "duration_p99", &a.duration_p99, "AWS/Lambda", "Duration", by_function.clone(), Statistic::Percentile("p99".into())));
-            out.push(define(subject(), "throttles", &a.throttles, "AWS/Lambda", "Throttles", by_function, Statistic::Sum));
+            out.push(define(
+                subject(),
+                "fast_errors",
+                &a.fast_errors,
+                "OutageLab",
+                "Faults",
+                BTreeMap::from([("Service".to_owned(), name.clone())]),
+                Statistic::Sum,
+            ));
+            out.push(define(
+                subject(),
+                "errors",
+                &a.errors,
+                "AWS/Lambda",
+                "Errors",
+                by_function.clone(),
+                Statistic::Sum,
+            ));
+            out.push(define(
+                subject(),
+                "duration_p99",
+                &a.duration_p99,
+                "AWS/Lambda",
+                "Duration",
+                by_function.clone(),
+                Statistic::Percentile("p99".into()),
+            ));
+            out.push(define(
+                subject(),
+                "throttles",
+                &a.throttles,
+                "AWS/Lambda",
+                "Throttles",
+                by_function,
+                Statistic::Sum,
+            ));
         }
-        let api_dims = BTreeMap::from([("ApiId".to_owned(), api_id.to_owned()), ("Stage".to_owned(), API_STAGE_NAME.to_owned())]);
-        out.push(define(AlarmSubject::Api, "api_5xx", &self.alarms.api_5xx, "AWS/ApiGateway", "5xx", api_dims, Statistic::Sum));
+        let api_dims = BTreeMap::from([
+            ("ApiId".to_owned(), api_id.to_owned()),
+            ("Stage".to_owned(), API_STAGE_NAME.to_owned()),
+        ]);
+        out.push(define(
+            AlarmSubject::Api,
+            "api_5xx",
+            &self.alarms.api_5xx,
+            "AWS/ApiGateway",
+            "5xx",
+            api_dims,
+            Statistic::Sum,
+        ));
         out
     }
 
     /// The `FAULT_*` variables a function starts with (empty when it has no fault).
     pub fn fault_vars(&self, key: &str) -> BTreeMap<String, String> {
-        self.functions.get(key).and_then(|f| f.fault.as_ref()).map(FaultSpec::env_vars).unwrap_or_default()
+        self.functions
+            .get(key)
+            .and_then(|f| f.fault.as_ref())
+            .map(FaultSpec::env_vars)
+            .unwrap_or_default()
     }
 }
 
 fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') && !s.starts_with('-')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
 }
 
 /// The stage-file field of a `FAULT_*` variable.
@@ -488,8 +636,14 @@ mod tests {
         let s = Stage::load_named(&repo_root(), "dev").unwrap();
         let alarms = s.alarm_definitions("lab0001");
         assert_eq!(alarms.len(), 4 * s.functions.len() + 1);
-        let fast = alarms.iter().find(|a| a.name == "dev-payment-fixed-fast-errors").unwrap();
-        assert_eq!((fast.namespace.as_str(), fast.metric_name.as_str(), fast.period_s), ("OutageLab", "Faults", 10));
+        let fast = alarms
+            .iter()
+            .find(|a| a.name == "dev-payment-fixed-fast-errors")
+            .unwrap();
+        assert_eq!(
+            (fast.namespace.as_str(), fast.metric_name.as_str(), fast.period_s),
+            ("OutageLab", "Faults", 10)
+        );
         assert_eq!(fast.dimensions["Service"], "dev-payment-fixed");
         let p99 = alarms.iter().find(|a| a.name == "dev-auth-duration-p99").unwrap();
         assert_eq!((p99.statistic.name(), p99.threshold), ("p99", 1000.0));
@@ -504,22 +658,51 @@ mod tests {
         assert_eq!(field_of(e), "aws_region");
         let e = parse_edited(|v| v["functions"]["auth"]["memory"] = 128.into()).unwrap_err();
         assert_eq!(field_of(e), "functions.auth.memory");
-        let e = parse_edited(|v| v["alarms"]["errors"]["treat_missing_data"] = "sometimes".into()).unwrap_err();
+        let e =
+            parse_edited(|v| v["alarms"]["errors"]["treat_missing_data"] = "sometimes".into()).unwrap_err();
         assert_eq!(field_of(e), "alarms.errors.treat_missing_data");
     }
 
     #[test]
     fn inconsistent_values_name_the_field() {
-        let cases: Vec<(Box<dyn FnOnce(&mut serde_json::Value)>, &str)> = vec![
-            (Box::new(|v| v["routes"]["GET /x"] = "nope".into()), "routes.GET /x"),
-            (Box::new(|v| v["alarms"]["fast_errors"]["period_s"] = 45.into()), "alarms.fast_errors.period_s"),
-            (Box::new(|v| v["alarms"]["errors"]["threshold"] = 0.into()), "alarms.errors.threshold"),
-            (Box::new(|v| v["alarms"]["errors"]["datapoints_to_alarm"] = 2.into()), "alarms.errors.datapoints_to_alarm"),
-            (Box::new(|v| v["functions"]["payment"]["fault"]["mode"] = "explode".into()), "functions.payment.fault.mode"),
-            (Box::new(|v| v["functions"]["auth"]["code"] = "billing".into()), "functions.auth.code"),
-            (Box::new(|v| v["functions"]["auth"]["timeout_s"] = 0.into()), "functions.auth.timeout_s"),
-            (Box::new(|v| v["log_retention_days"] = 8.into()), "log_retention_days"),
-            (Box::new(|v| v["allowed_account_ids"][0] = "12".into()), "allowed_account_ids[0]"),
+        type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+        let cases: Vec<(Edit, &str)> = vec![
+            (
+                Box::new(|v| v["routes"]["GET /x"] = "nope".into()),
+                "routes.GET /x",
+            ),
+            (
+                Box::new(|v| v["alarms"]["fast_errors"]["period_s"] = 45.into()),
+                "alarms.fast_errors.period_s",
+            ),
+            (
+                Box::new(|v| v["alarms"]["errors"]["threshold"] = 0.into()),
+                "alarms.errors.threshold",
+            ),
+            (
+                Box::new(|v| v["alarms"]["errors"]["datapoints_to_alarm"] = 2.into()),
+                "alarms.errors.datapoints_to_alarm",
+            ),
+            (
+                Box::new(|v| v["functions"]["payment"]["fault"]["mode"] = "explode".into()),
+                "functions.payment.fault.mode",
+            ),
+            (
+                Box::new(|v| v["functions"]["auth"]["code"] = "billing".into()),
+                "functions.auth.code",
+            ),
+            (
+                Box::new(|v| v["functions"]["auth"]["timeout_s"] = 0.into()),
+                "functions.auth.timeout_s",
+            ),
+            (
+                Box::new(|v| v["log_retention_days"] = 8.into()),
+                "log_retention_days",
+            ),
+            (
+                Box::new(|v| v["allowed_account_ids"][0] = "12".into()),
+                "allowed_account_ids[0]",
+            ),
         ];
         for (edit, field) in cases {
             assert_eq!(field_of(parse_edited(edit).unwrap_err()), field);
