@@ -37,7 +37,7 @@ td.time{white-space:nowrap;font-variant-numeric:tabular-nums}
 .dot.fault{background:#b91c1c}.dot.alarm{background:var(--bad)}.dot.fix{background:#15803d}.dot.recovery{background:var(--ok)}
 figure{margin:14px 0;background:#fff;border:1px solid var(--line);border-radius:8px;padding:6px;overflow-x:auto}
 figure svg{display:block;max-width:100%;height:auto}
-pre{background:#0f172a;color:#e2e8f0;padding:12px 14px;border-radius:8px;overflow-x:auto;font:12.5px/1.5 "DejaVu Sans Mono",Menlo,Consolas,monospace;white-space:pre}
+pre{background:#0f172a;color:#e2e8f0;padding:12px 14px;border-radius:8px;overflow-x:auto;font:12.5px/1.5 "DejaVu Sans Mono",Menlo,Consolas,monospace;white-space:pre-wrap;overflow-wrap:anywhere}
 code{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:13px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}
 dt{color:var(--muted)}dd{margin:0}
