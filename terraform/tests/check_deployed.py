@@ -4,12 +4,18 @@
 `deployed`: after `terraform apply`, every function, route, integration, permission, alarm,
 topic and the dashboard exist exactly as the stage file and crates/config (the `resolve`
 example: the names and alarm definitions the lab uses) say, and nothing else exists.
+`lab`: the local lab (`outage-lab up`) serving the same stage file holds the same functions
+(name, memory, timeout, reserved concurrency, FAULT_* variables) and alarms (metric, dimensions,
+maths, with the lab's own API id) as the emulator, and its gateway serves exactly the routes the
+emulator's API has.
 `destroyed`: after `terraform destroy`, nothing of the stage is left.
 
 Exit status 1 with one line per mismatch; 0 with a summary when everything agrees.
 """
 
 import argparse
+import urllib.error
+import urllib.request
 import hashlib
 import base64
 import json
@@ -284,6 +290,86 @@ def check_deployed(args, stage, resolved):
             f"{len(resolved['alarms'])} alarms, topic, dashboard and outputs match the stage file")
 
 
+def lab_get(base, path, token=None):
+    request = urllib.request.Request(base.rstrip("/") + path)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def check_lab(args, stage, resolved):
+    with open(args.lab_json) as f:
+        lab = json.load(f)
+    with open(lab["token_file"]) as f:
+        token = f.read().strip()
+    admin = lab["admin_url"]
+
+    lam = client("lambda", args)
+    deployed = {}
+    for f in paged(lam, "list_functions", "Functions"):
+        conf = lam.get_function_configuration(FunctionName=f["FunctionName"])
+        reserved = lam.get_function_concurrency(FunctionName=f["FunctionName"]).get("ReservedConcurrentExecutions")
+        deployed[f["FunctionName"]] = (conf["MemorySize"], conf["Timeout"], reserved, conf.get("Environment", {}).get("Variables", {}))
+    status, body = lab_get(admin, "/functions", token)
+    if not expect(status == 200, f"lab GET /functions answered {status}"):
+        return "lab unreachable"
+    local = {
+        f["FunctionName"]: (f["MemorySize"], f["Timeout"], f["ReservedConcurrentExecutions"], f.get("Environment", {}).get("Variables", {}))
+        for f in json.loads(body)
+    }
+    same("lab functions (memory, timeout, reserved concurrency, environment) vs deployed", local, deployed)
+
+    def comparable(alarm, api_id):
+        dims = {k: ("<api id>" if k == "ApiId" and v == api_id else v) for k, v in alarm["dimensions"].items()}
+        return (alarm["namespace"], alarm["metric_name"], tuple(sorted(dims.items())), alarm["statistic"], alarm["period"],
+                alarm["evaluation_periods"], alarm["datapoints_to_alarm"], alarm["threshold"],
+                alarm["comparison_operator"], alarm["treat_missing_data"])
+
+    cw = client("cloudwatch", args)
+    api_ids = [a["ApiId"] for a in client("apigatewayv2", args).get_apis()["Items"]]
+    deployed_api = api_ids[0] if api_ids else None
+    deployed_alarms = {
+        a["AlarmName"]: comparable({
+            "namespace": a["Namespace"], "metric_name": a["MetricName"],
+            "dimensions": {d["Name"]: d["Value"] for d in a.get("Dimensions", [])},
+            "statistic": a.get("Statistic") or a.get("ExtendedStatistic"), "period": a["Period"],
+            "evaluation_periods": a["EvaluationPeriods"], "datapoints_to_alarm": a.get("DatapointsToAlarm"),
+            "threshold": a["Threshold"], "comparison_operator": a["ComparisonOperator"],
+            "treat_missing_data": a.get("TreatMissingData"),
+        }, deployed_api)
+        for a in paged(cw, "describe_alarms", "MetricAlarms")
+    }
+    status, body = lab_get(admin, "/alarms", token)
+    expect(status == 200, f"lab GET /alarms answered {status}")
+    local_alarms = {
+        a["AlarmName"]: comparable({
+            "namespace": a["Namespace"], "metric_name": a["MetricName"], "dimensions": a["Dimensions"],
+            "statistic": a["Statistic"], "period": a["Period"], "evaluation_periods": a["EvaluationPeriods"],
+            "datapoints_to_alarm": a["DatapointsToAlarm"], "threshold": float(a["Threshold"]),
+            "comparison_operator": a["ComparisonOperator"], "treat_missing_data": a["TreatMissingData"],
+        }, lab["api_id"])
+        for a in (json.loads(body) if status == 200 else [])
+    }
+    same("lab alarms (metric, dimensions, maths) vs deployed", local_alarms, deployed_alarms)
+
+    # The lab's gateway serves every route of the deployed API (any answer but the gateway's
+    # own 404) and nothing else.
+    routes = [r["RouteKey"] for r in client("apigatewayv2", args).get_routes(ApiId=deployed_api)["Items"]] if deployed_api else []
+    for route in routes:
+        method, path = route.split(" ", 1)
+        if method not in ("GET", "ANY"):
+            continue
+        status, body = lab_get(lab["gateway_url"], path)
+        expect(not (status == 404 and b"Not Found" in body), f"lab gateway has no route {route} that the deployed API has")
+    status, _ = lab_get(lab["gateway_url"], "/no-such-route-in-any-stage")
+    same("lab gateway answer for a route no stage defines", status, 404)
+    return f"the lab serves the same {len(local)} functions, {len(local_alarms)} alarms and {len(routes)} routes as the emulator"
+
+
 def check_destroyed(args, stage, resolved):
     left = {
         "functions": [f["FunctionName"] for f in paged(client("lambda", args), "list_functions", "Functions")],
@@ -301,12 +387,13 @@ def check_destroyed(args, stage, resolved):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["deployed", "destroyed"])
+    parser.add_argument("mode", choices=["deployed", "lab", "destroyed"])
     parser.add_argument("--endpoint", required=True, help="AWS API endpoint (the moto server)")
     parser.add_argument("--stage-file", required=True)
     parser.add_argument("--resolved", required=True, help="output of `cargo run -p outage-config --example resolve`")
     parser.add_argument("--outputs", help="terraform output -json of the root (deployed)")
     parser.add_argument("--packages", help="directory of <code>/bootstrap.zip (deployed)")
+    parser.add_argument("--lab-json", help="lab.json of the running lab (lab)")
     parser.add_argument("--plan", help="terraform show -json of the plan that was applied (deployed)")
     args = parser.parse_args()
     with open(args.stage_file) as f:
@@ -317,7 +404,10 @@ def main():
     if args.mode == "deployed" and not (args.outputs and args.packages and args.plan):
         parser.error("deployed needs --outputs, --packages and --plan")
 
-    summary = (check_deployed if args.mode == "deployed" else check_destroyed)(args, stage, resolved)
+    if args.mode == "lab" and not args.lab_json:
+        parser.error("lab needs --lab-json")
+    check = {"deployed": check_deployed, "lab": check_lab, "destroyed": check_destroyed}[args.mode]
+    summary = check(args, stage, resolved)
     if problems:
         print(f"{stage['stage']}: {len(problems)} mismatches between the emulator and the stage file:", file=sys.stderr)
         for p in problems:
