@@ -1,0 +1,91 @@
+# The http-api module with a mocked AWS provider: $default stage, throttling, integrations and
+# invoke permissions scoped to each route.
+
+mock_provider "aws" {
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      id            = "abc123"
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:abc123"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/apigateway/dev-outage-lab/access" }
+  }
+}
+
+variables {
+  name = "dev-outage-lab"
+  routes = {
+    "GET /pay"       = "payment"
+    "GET /pay-fixed" = "payment-fixed"
+    "ANY /auth"      = "auth"
+  }
+  functions = {
+    payment         = { function_name = "dev-payment", invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-payment/invocations" }
+    "payment-fixed" = { function_name = "dev-payment-fixed", invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-payment-fixed/invocations" }
+    auth            = { function_name = "dev-auth", invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-auth/invocations" }
+    product         = { function_name = "dev-product", invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-product/invocations" }
+  }
+  throttle_rate_limit  = 100
+  throttle_burst_limit = 200
+  log_retention_days   = 14
+}
+
+run "default_stage_with_throttling_and_json_access_logs" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_apigatewayv2_stage.this.name == "$default" && aws_apigatewayv2_stage.this.auto_deploy &&
+      aws_apigatewayv2_stage.this.default_route_settings[0].throttling_rate_limit == 100 &&
+      aws_apigatewayv2_stage.this.default_route_settings[0].throttling_burst_limit == 200
+    )
+    error_message = "The $default stage must auto-deploy with the given throttling."
+  }
+
+  assert {
+    condition     = can(jsondecode(aws_apigatewayv2_stage.this.access_log_settings[0].format).requestId)
+    error_message = "Access logs must be JSON with the request id."
+  }
+}
+
+run "one_proxy_integration_per_routed_function" {
+  command = apply
+
+  assert {
+    condition     = toset(keys(aws_apigatewayv2_integration.this)) == toset(["payment", "payment-fixed", "auth"])
+    error_message = "Only routed functions get an integration (product has no route)."
+  }
+
+  assert {
+    condition = alltrue([
+      for i in aws_apigatewayv2_integration.this : i.integration_type == "AWS_PROXY" && i.payload_format_version == "2.0"
+    ])
+    error_message = "Integrations must be AWS_PROXY with payload format 2.0."
+  }
+}
+
+run "invoke_permissions_are_scoped_to_each_route" {
+  command = apply
+
+  assert {
+    condition = {
+      for route, p in aws_lambda_permission.route : route => [p.function_name, p.source_arn]
+      } == {
+      "GET /pay"       = ["dev-payment", "arn:aws:execute-api:eu-west-1:123456789012:abc123/*/GET/pay"]
+      "GET /pay-fixed" = ["dev-payment-fixed", "arn:aws:execute-api:eu-west-1:123456789012:abc123/*/GET/pay-fixed"]
+      "ANY /auth"      = ["dev-auth", "arn:aws:execute-api:eu-west-1:123456789012:abc123/*/*/auth"]
+    }
+    error_message = "Each route's permission names its function and only its own method and path."
+  }
+}
+
+run "rejects_a_malformed_route_key" {
+  command = plan
+
+  variables {
+    routes = { "FETCH /pay" = "payment" }
+  }
+
+  expect_failures = [var.routes]
+}

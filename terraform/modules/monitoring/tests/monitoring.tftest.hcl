@@ -1,0 +1,135 @@
+# The monitoring module with a mocked AWS provider: each alarm watches the metric
+# crates/config names, with the stage file's maths and both actions to the encrypted topic.
+
+mock_provider "aws" {
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:dev-alarms" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/mock" }
+  }
+  mock_resource "aws_cloudwatch_metric_alarm" {
+    defaults = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:mock" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+}
+
+variables {
+  stage           = "dev"
+  functions       = { payment = "dev-payment", auth = "dev-auth" }
+  log_group_names = ["/aws/lambda/dev-payment", "/aws/lambda/dev-auth"]
+  api_id          = "abc123"
+  alarm_emails    = ["oncall@example.com"]
+  alarms = {
+    fast_errors  = { period_s = 10, evaluation_periods = 1, datapoints_to_alarm = 1, threshold = 1, treat_missing_data = "notBreaching" }
+    errors       = { period_s = 60, evaluation_periods = 1, datapoints_to_alarm = 1, threshold = 2, treat_missing_data = "notBreaching" }
+    duration_p99 = { period_s = 60, evaluation_periods = 3, datapoints_to_alarm = 2, threshold_ms = 1000, treat_missing_data = "missing" }
+    throttles    = { period_s = 60, evaluation_periods = 1, datapoints_to_alarm = 1, threshold = 1, treat_missing_data = "notBreaching" }
+    api_5xx      = { period_s = 60, evaluation_periods = 1, datapoints_to_alarm = 1, threshold = 5, treat_missing_data = "breaching" }
+  }
+}
+
+run "alarms_watch_the_metrics_of_the_contract" {
+  command = apply
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 9
+    error_message = "Two functions make eight function alarms plus the API alarm."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["payment-fast-errors"].alarm_name == "dev-payment-fast-errors" &&
+      aws_cloudwatch_metric_alarm.this["payment-fast-errors"].namespace == "OutageLab" &&
+      aws_cloudwatch_metric_alarm.this["payment-fast-errors"].metric_name == "Faults" &&
+      aws_cloudwatch_metric_alarm.this["payment-fast-errors"].dimensions == tomap({ Service = "dev-payment" }) &&
+      aws_cloudwatch_metric_alarm.this["payment-fast-errors"].period == 10 &&
+      aws_cloudwatch_metric_alarm.this["payment-fast-errors"].statistic == "Sum"
+    )
+    error_message = "fast-errors watches OutageLab Faults (Service = function name), Sum over 10 s."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["auth-duration-p99"].extended_statistic == "p99" &&
+      aws_cloudwatch_metric_alarm.this["auth-duration-p99"].statistic == null &&
+      aws_cloudwatch_metric_alarm.this["auth-duration-p99"].threshold == 1000 &&
+      aws_cloudwatch_metric_alarm.this["auth-duration-p99"].evaluation_periods == 3 &&
+      aws_cloudwatch_metric_alarm.this["auth-duration-p99"].datapoints_to_alarm == 2 &&
+      aws_cloudwatch_metric_alarm.this["auth-duration-p99"].treat_missing_data == "missing"
+    )
+    error_message = "duration-p99 is the p99 extended statistic against threshold_ms, 2 of 3."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["api-5xx"].alarm_name == "dev-api-5xx" &&
+      aws_cloudwatch_metric_alarm.this["api-5xx"].dimensions == tomap({ ApiId = "abc123", Stage = "$default" }) &&
+      aws_cloudwatch_metric_alarm.this["api-5xx"].threshold == 5 &&
+      aws_cloudwatch_metric_alarm.this["api-5xx"].treat_missing_data == "breaching"
+    )
+    error_message = "api-5xx watches AWS/ApiGateway 5xx of the API's $default stage."
+  }
+
+  assert {
+    condition = alltrue([
+      for a in aws_cloudwatch_metric_alarm.this :
+      a.comparison_operator == "GreaterThanOrEqualToThreshold" &&
+      a.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:dev-alarms"]) &&
+      a.ok_actions == toset(["arn:aws:sns:eu-west-1:123456789012:dev-alarms"])
+    ])
+    error_message = "Every alarm is >= threshold with alarm and OK actions to the topic."
+  }
+}
+
+run "topic_key_lets_only_this_stages_alarms_publish" {
+  command = apply
+
+  assert {
+    condition     = aws_sns_topic.this.name == "dev-alarms" && aws_sns_topic.this.kms_master_key_id == "arn:aws:kms:eu-west-1:123456789012:key/mock"
+    error_message = "The topic dev-alarms is encrypted with the module's customer managed key."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_kms_key.this.policy).Statement : s.Condition.ArnLike["aws:SourceArn"]
+      if try(s.Principal.Service, "") == "cloudwatch.amazonaws.com"
+    ]) == "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:dev-*"
+    error_message = "CloudWatch may use the key only for this account's alarms named dev-*."
+  }
+
+  assert {
+    condition     = aws_kms_key.this.enable_key_rotation
+    error_message = "Key rotation must be on."
+  }
+}
+
+run "dashboard_has_alarm_status_and_error_log_widgets" {
+  command = apply
+
+  assert {
+    condition = (
+      length([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w if w.type == "alarm"]) == 1 &&
+      strcontains(one([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.query if w.type == "log"]), "SOURCE '/aws/lambda/dev-payment'")
+    )
+    error_message = "The dashboard needs one alarm status widget and a Logs Insights widget over the function logs."
+  }
+}
+
+run "rejects_duration_with_a_plain_threshold" {
+  command = plan
+
+  variables {
+    alarms = merge(var.alarms, { duration_p99 = { period_s = 60, evaluation_periods = 3, datapoints_to_alarm = 2, threshold = 1000, treat_missing_data = "missing" } })
+  }
+
+  expect_failures = [var.alarms]
+}
