@@ -312,6 +312,14 @@ pub enum DrillEventKind {
         alarm: String,
         mttr_s: f64,
     },
+    /// Still waiting: emitted every [`PROGRESS_EVERY`] while the alarm is not yet in `wanted`.
+    Waiting {
+        alarm: String,
+        wanted: AlarmState,
+        state: Option<AlarmState>,
+        waited_s: f64,
+        deadline_s: f64,
+    },
     Warning {
         message: String,
     },
@@ -369,6 +377,16 @@ impl DrillEvent {
             DrillEventKind::AlarmCleared { alarm, mttr_s } => {
                 format!("alarm {alarm} back to OK: MTTR {mttr_s:.1} s")
             }
+            DrillEventKind::Waiting {
+                alarm,
+                wanted,
+                state,
+                waited_s,
+                deadline_s,
+            } => format!(
+                "waiting for {alarm} to be {wanted}: {} after {waited_s:.0} s of at most {deadline_s:.0} s",
+                state.map(|s| s.as_str()).unwrap_or("unreadable")
+            ),
             DrillEventKind::Warning { message } => format!("warning: {message}"),
             DrillEventKind::Interrupted => "interrupted: restoring the prior configuration".into(),
         }
@@ -699,6 +717,18 @@ where
                 _ = drive_traffic(traffic, &plan.route_path, &plan.traffic, &recovery_counts) => unreachable!("traffic never ends by itself"),
                 _ = &mut interrupt => None,
             };
+            if matches!(cleared, Some(Ok(_))) {
+                // One last request once OK is seen: the route answers healthily now, whatever
+                // the alarm's timing let the background traffic complete.
+                let last = traffic.get(&plan.route_path).await.map(|o| o.status);
+                let mut c = recovery_counts.lock().expect("counts poisoned");
+                c.sent += 1;
+                match last {
+                    Ok(s) if (200..300).contains(&s) => c.ok += 1,
+                    Ok(s) if s >= 500 => c.failed += 1,
+                    _ => c.errors += 1,
+                }
+            }
             let c = *recovery_counts.lock().expect("counts poisoned");
             report.recovery_traffic = c;
             rec.emit(DrillEventKind::Traffic {
@@ -718,9 +748,11 @@ where
                         alarm: status.name,
                         mttr_s: mttr,
                     });
-                    if c.failed > 0 {
-                        let reason =
-                            format!("{} of {} requests still failed after the fix", c.failed, c.sent);
+                    if c.failed > 0 || c.errors > 0 || c.ok == 0 {
+                        let reason = format!(
+                            "after the fix {} of {} requests failed and {} went unanswered",
+                            c.failed, c.sent, c.errors
+                        );
                         rec.emit(DrillEventKind::StepFinished {
                             step: Step::Validate,
                             passed: false,
@@ -800,6 +832,9 @@ fn at_instant(started_at: OffsetDateTime, started: Instant, at: Instant) -> Offs
     started_at + at.duration_since(started)
 }
 
+/// How often a long wait says it is still waiting (a minutes-long wait on AWS must not look hung).
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(15);
+
 /// Consecutive failed alarm reads tolerated before the drill gives up (throttling, a blip).
 const ALARM_READ_RETRIES: u32 = 3;
 
@@ -814,6 +849,8 @@ async fn wait_for_state<A: AlarmSource>(
 ) -> Result<AlarmStatus, PortError> {
     let mut last: Option<AlarmState> = None;
     let mut failures = 0;
+    let since = Instant::now();
+    let mut next_progress = since + PROGRESS_EVERY;
     loop {
         match alarms.alarm(name).await {
             Ok(status) => {
@@ -841,6 +878,16 @@ async fn wait_for_state<A: AlarmSource>(
             }
         }
         let now = Instant::now();
+        if now >= next_progress && now < deadline {
+            next_progress = now + PROGRESS_EVERY;
+            rec.emit(DrillEventKind::Waiting {
+                alarm: name.to_owned(),
+                wanted,
+                state: last,
+                waited_s: now.duration_since(since).as_secs_f64(),
+                deadline_s: deadline.duration_since(since).as_secs_f64(),
+            });
+        }
         if now >= deadline {
             return Err(PortError::Timeout(format!(
                 "still {} after the deadline",

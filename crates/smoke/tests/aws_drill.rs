@@ -48,6 +48,8 @@ struct Script {
     alarm_sticks: bool,
     /// DescribeAlarms fails while the fault is live.
     describe_fails_while_faulty: bool,
+    /// The route answers 500 whatever the configuration (a bug the fault did not cause).
+    route_broken: bool,
 }
 
 /// Lambda's side of the conversation, as the mocks answer it.
@@ -60,6 +62,9 @@ struct Lambda {
     pending_polls: u32,
     final_status: LastUpdateStatus,
     faulty_reads: u32,
+    /// The scripted alarm's state (true = ALARM) and reads since the fault went away.
+    alarm: bool,
+    healthy_reads: u32,
     updates: Vec<UpdateFunctionConfigurationInput>,
 }
 
@@ -110,6 +115,8 @@ fn aws(script: Script) -> (AwsTarget, Arc<Mutex<Lambda>>) {
         pending_polls: 0,
         final_status: LastUpdateStatus::Successful,
         faulty_reads: 0,
+        alarm: false,
+        healthy_reads: 0,
         updates: Vec::new(),
     }));
 
@@ -214,10 +221,20 @@ fn aws(script: Script) -> (AwsTarget, Arc<Mutex<Lambda>>) {
                 ));
             }
         }
-        let firing = match l.script.alarm_after_reads {
-            Some(n) => (live && l.faulty_reads >= n) || (l.script.alarm_sticks && l.revision > 2),
-            None => false,
-        };
+        // The alarm fires after enough reads with the fault live, and (as CloudWatch does once
+        // the failing period has rolled out of the evaluation range) clears two reads after the
+        // fault is gone, unless the script makes it stick.
+        match l.script.alarm_after_reads {
+            Some(n) if live && l.faulty_reads >= n => l.alarm = true,
+            _ => {}
+        }
+        if l.alarm && !l.faulty() && !l.script.alarm_sticks {
+            l.healthy_reads += 1;
+            if l.healthy_reads > 2 {
+                l.alarm = false;
+            }
+        }
+        let firing = l.alarm;
         MockResponse::Output(if firing {
             alarm_output(
                 StateValue::Alarm,
@@ -237,18 +254,24 @@ fn aws(script: Script) -> (AwsTarget, Arc<Mutex<Lambda>>) {
     (AwsTarget::new(lambda, cloudwatch, names), state)
 }
 
-/// Client traffic is not what these tests are about: answer every request as the gateway would
-/// for a failing function, and count them.
-#[derive(Clone, Default)]
-struct CountingTraffic {
-    sent: Arc<Mutex<Vec<String>>>,
+/// The API in front of the scripted function: 500 while the function carries a fault (as API
+/// Gateway answers an unhandled error), 200 otherwise.
+#[derive(Clone)]
+struct Gateway {
+    lambda: Arc<Mutex<Lambda>>,
 }
 
-impl TrafficDriver for CountingTraffic {
+impl TrafficDriver for Gateway {
     async fn get(&self, path: &str) -> Result<TrafficOutcome, PortError> {
-        self.sent.lock().unwrap().push(path.to_owned());
+        assert_eq!(path, "/pay-fixed", "traffic goes to the drilled function's route");
+        let l = self.lambda.lock().unwrap();
+        let status = if l.faulty() || l.script.route_broken {
+            500
+        } else {
+            200
+        };
         Ok(TrafficOutcome {
-            status: 200,
+            status,
             request_id: Some("r".into()),
         })
     }
@@ -259,22 +282,21 @@ fn plan() -> DrillPlan {
     DrillPlan::new(&stage, &DrillSettings::aws("payment-fixed")).unwrap()
 }
 
-async fn drill(target: &AwsTarget, interrupt_after: Option<Duration>) -> Result<DrillReport, DrillError> {
+async fn drill(
+    target: &AwsTarget,
+    lambda: &Arc<Mutex<Lambda>>,
+    interrupt_after: Option<Duration>,
+) -> Result<DrillReport, DrillError> {
     let interrupt = async move {
         match interrupt_after {
             Some(d) => tokio::time::sleep(d).await,
             None => std::future::pending().await,
         }
     };
-    run_drill(
-        target,
-        target,
-        &CountingTraffic::default(),
-        &plan(),
-        interrupt,
-        &|_| {},
-    )
-    .await
+    let gateway = Gateway {
+        lambda: Arc::clone(lambda),
+    };
+    run_drill(target, target, &gateway, &plan(), interrupt, &|_| {}).await
 }
 
 fn vars_of(input: &UpdateFunctionConfigurationInput) -> BTreeMap<String, String> {
@@ -309,7 +331,7 @@ async fn a_passing_drill_injects_on_top_of_the_prior_variables_then_restores_the
         ..Script::default()
     });
     let before = OffsetDateTime::now_utc();
-    let report = drill(&target, None).await.unwrap();
+    let report = drill(&target, &state, None).await.unwrap();
     assert_eq!(report.outcome, DrillOutcome::Passed, "{:?}", report.failure);
     // The alarm was read OK twice after the fault applied, 5 s apart, then ALARM: 10 s of
     // virtual time. The time the update took to apply is not part of MTTD.
@@ -318,7 +340,15 @@ async fn a_passing_drill_injects_on_top_of_the_prior_variables_then_restores_the
         "{:?}",
         report.mttd_s
     );
-    assert!(report.mttr_s.is_some());
+    // ALARM was read twice more after the fix, then OK: 10 s of virtual time.
+    assert!(
+        (report.mttr_s.unwrap() - 10.0).abs() < 0.01,
+        "{:?}",
+        report.mttr_s
+    );
+    assert!(report.break_traffic.failed > 0, "{:?}", report.break_traffic);
+    assert_eq!(report.recovery_traffic.failed, 0, "{:?}", report.recovery_traffic);
+    assert!(report.recovery_traffic.ok > 0, "{:?}", report.recovery_traffic);
     assert!(report.restored_exactly);
 
     let l = state.lock().unwrap();
@@ -352,7 +382,7 @@ async fn no_alarm_before_the_deadline_fails_and_restores() {
         alarm_after_reads: None,
         ..Script::default()
     });
-    let report = drill(&target, None).await.unwrap();
+    let report = drill(&target, &state, None).await.unwrap();
     assert_eq!(report.outcome, DrillOutcome::Failed);
     assert!(
         report.failure.as_deref().unwrap().contains("did not reach ALARM"),
@@ -360,6 +390,20 @@ async fn no_alarm_before_the_deadline_fails_and_restores() {
         report.failure
     );
     assert!(report.mttd_s.is_none());
+    // A wait of minutes says it is still waiting, so a CI log never looks hung.
+    let waiting = report
+        .events
+        .iter()
+        .filter(|e| {
+            e.text()
+                .starts_with("waiting for dev-payment-fixed-fast-errors to be ALARM")
+        })
+        .count();
+    assert!(
+        waiting >= 5,
+        "{waiting} progress lines over a {:?} deadline",
+        plan().deadlines.alarm
+    );
     let l = state.lock().unwrap();
     assert_eq!(l.updates.len(), 2);
     assert_restored(&l);
@@ -372,7 +416,7 @@ async fn describe_alarms_errors_fail_the_drill_and_restore() {
         describe_fails_while_faulty: true,
         ..Script::default()
     });
-    let report = drill(&target, None).await.unwrap();
+    let report = drill(&target, &state, None).await.unwrap();
     assert_eq!(report.outcome, DrillOutcome::Failed);
     assert!(
         report.failure.as_deref().unwrap().contains("simulated outage"),
@@ -390,7 +434,7 @@ async fn an_injection_that_fails_to_apply_is_still_restored() {
         alarm_after_reads: Some(1),
         ..Script::default()
     });
-    let report = drill(&target, None).await.unwrap();
+    let report = drill(&target, &state, None).await.unwrap();
     assert_eq!(report.outcome, DrillOutcome::Failed);
     assert!(
         report.failure.as_deref().unwrap().contains("EniLimitExceeded"),
@@ -413,7 +457,7 @@ async fn an_ambiguous_injection_error_is_restored_but_a_refused_one_changes_noth
         alarm_after_reads: Some(1),
         ..Script::default()
     });
-    let report = drill(&target, None).await.unwrap();
+    let report = drill(&target, &state, None).await.unwrap();
     assert_eq!(report.outcome, DrillOutcome::Failed);
     assert_restored(&state.lock().unwrap());
 
@@ -427,7 +471,7 @@ async fn an_ambiguous_injection_error_is_restored_but_a_refused_one_changes_noth
         alarm_after_reads: Some(1),
         ..Script::default()
     });
-    let report = drill(&target, None).await.unwrap();
+    let report = drill(&target, &state, None).await.unwrap();
     assert_eq!(report.outcome, DrillOutcome::Failed);
     assert!(
         report.failure.as_deref().unwrap().contains("not applied"),
@@ -448,7 +492,7 @@ async fn ok_never_coming_back_fails_after_the_restore() {
         alarm_sticks: true,
         ..Script::default()
     });
-    let report = drill(&target, None).await.unwrap();
+    let report = drill(&target, &state, None).await.unwrap();
     assert_eq!(report.outcome, DrillOutcome::Failed);
     assert!(report.mttd_s.is_some());
     assert!(
@@ -472,7 +516,9 @@ async fn an_interrupt_restores_before_returning() {
         alarm_after_reads: None,
         ..Script::default()
     });
-    let report = drill(&target, Some(Duration::from_secs(20))).await.unwrap();
+    let report = drill(&target, &state, Some(Duration::from_secs(20)))
+        .await
+        .unwrap();
     assert_eq!(report.outcome, DrillOutcome::Interrupted);
     assert_restored(&state.lock().unwrap());
 }
@@ -491,7 +537,7 @@ async fn a_restore_that_keeps_failing_is_reported_as_such() {
         alarm_after_reads: Some(1),
         ..Script::default()
     });
-    let report = drill(&target, None).await.unwrap();
+    let report = drill(&target, &state, None).await.unwrap();
     assert_eq!(report.outcome, DrillOutcome::RestoreFailed);
     assert!(!report.restored_exactly);
     assert!(
@@ -515,7 +561,7 @@ async fn a_function_that_already_has_a_fault_is_not_drilled() {
         .unwrap()
         .variables
         .insert("FAULT_MODE".into(), "exception".into());
-    let e = drill(&target, None).await.unwrap_err();
+    let e = drill(&target, &state, None).await.unwrap_err();
     assert!(e.to_string().contains("already has FAULT_MODE=exception"), "{e}");
     assert!(state.lock().unwrap().updates.is_empty());
 }
@@ -527,9 +573,8 @@ async fn an_alarm_already_in_alarm_is_not_drilled() {
         alarm_sticks: true,
         ..Script::default()
     });
-    // Revision 3 makes the scripted alarm stick from the first read.
-    state.lock().unwrap().revision = 3;
-    let e = drill(&target, None).await.unwrap_err();
+    state.lock().unwrap().alarm = true;
+    let e = drill(&target, &state, None).await.unwrap_err();
     assert!(e.to_string().contains("already in ALARM"), "{e}");
     assert!(state.lock().unwrap().updates.is_empty());
 }
@@ -545,9 +590,28 @@ async fn a_function_still_updating_from_a_deploy_is_waited_for_before_the_inject
         l.status = LastUpdateStatus::InProgress;
         l.pending_polls = 3;
     }
-    let report = drill(&target, None).await.unwrap();
+    let report = drill(&target, &state, None).await.unwrap();
     assert_eq!(report.outcome, DrillOutcome::Passed, "{:?}", report.failure);
     let l = state.lock().unwrap();
     assert_eq!(l.updates.len(), 2, "no update was refused as `in progress`");
     assert_restored(&l);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_route_still_failing_after_the_fix_fails_validation() {
+    let (target, state) = aws(Script {
+        alarm_after_reads: Some(1),
+        route_broken: true,
+        ..Script::default()
+    });
+    let report = drill(&target, &state, None).await.unwrap();
+    assert_eq!(report.outcome, DrillOutcome::Failed);
+    assert!(report.mttr_s.is_some(), "the alarm did clear");
+    assert!(
+        report.failure.as_deref().unwrap().contains("after the fix"),
+        "{:?}",
+        report.failure
+    );
+    assert!(report.recovery_traffic.failed > 0);
+    assert_restored(&state.lock().unwrap());
 }
