@@ -102,3 +102,32 @@ fn the_validator_rejects_broken_records() {
     bad_time["_aws"]["Timestamp"] = json!("now");
     assert!(!emf_violations(&bad_time).is_empty());
 }
+
+#[test]
+fn the_labs_parser_extracts_the_contracted_samples() {
+    let record = record_for(&[("FAULT_MODE", "status"), ("FAULT_STATUS", "503")]);
+    let samples = lab_cloudwatch::emf::parse_emf_line(&record.to_string())
+        .expect("the lab accepts the record")
+        .expect("the lab sees an EMF record");
+    let got: Vec<(String, String, f64, u32)> = samples
+        .iter()
+        .map(|s| {
+            (
+                s.namespace.clone(),
+                s.metric_name.clone(),
+                s.value,
+                s.resolution_s,
+            )
+        })
+        .filter(|(_, name, _, _)| name != "Latency")
+        .collect();
+    let expected = [("Requests", 1.0), ("Faults", 0.0), ("FaultsInjected", 1.0)]
+        .map(|(name, value)| ("OutageLab".to_owned(), name.to_owned(), value, 1));
+    assert_eq!(got, expected);
+    assert!(samples
+        .iter()
+        .any(|s| s.metric_name == "Latency" && s.unit == "Milliseconds"));
+    assert!(samples
+        .iter()
+        .all(|s| s.dimensions.get("Service").map(String::as_str) == Some("dev-test")));
+}
