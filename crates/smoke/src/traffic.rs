@@ -16,9 +16,17 @@ impl HttpTraffic {
     /// `timeout` bounds each request: longer than API Gateway's 30 s integration timeout makes
     /// no sense, shorter hides a slow function.
     pub fn new(base_url: &str, timeout: Duration) -> Result<HttpTraffic, PortError> {
-        let client = reqwest::Client::builder()
+        let url = reqwest::Url::parse(base_url)
+            .map_err(|e| PortError::Rejected(format!("{base_url:?} is not a URL: {e}")))?;
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
-            .user_agent(concat!("smoke-test/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("smoke-test/", env!("CARGO_PKG_VERSION")));
+        // The lab is on this machine: a proxy from the environment must not see its traffic.
+        // A deployed API goes through the proxy the environment names, as any client would.
+        if is_loopback(&url) {
+            builder = builder.no_proxy();
+        }
+        let client = builder
             .build()
             .map_err(|e| PortError::Transport(format!("building the HTTP client: {e}")))?;
         Ok(HttpTraffic {
@@ -40,6 +48,19 @@ impl HttpTraffic {
     }
 }
 
+/// True when the URL names this machine (127.0.0.0/8, ::1 or localhost).
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}
+
 impl TrafficDriver for HttpTraffic {
     async fn get(&self, path: &str) -> Result<TrafficOutcome, PortError> {
         let response = self
@@ -57,5 +78,25 @@ impl TrafficDriver for HttpTraffic {
         // Read the body so the connection can be reused.
         let _ = response.bytes().await;
         Ok(TrafficOutcome { status, request_id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_is_this_machine_only() {
+        for (url, local) in [
+            ("http://127.0.0.1:3000", true),
+            ("http://127.8.0.1", true),
+            ("http://[::1]:80", true),
+            ("http://localhost:1", true),
+            ("http://10.0.0.1", false),
+            ("https://abc.execute-api.eu-west-1.amazonaws.com", false),
+        ] {
+            assert_eq!(is_loopback(&reqwest::Url::parse(url).unwrap()), local, "{url}");
+        }
+        assert!(HttpTraffic::new("not a url", Duration::from_secs(1)).is_err());
     }
 }

@@ -168,3 +168,28 @@ fn help_documents_the_exit_codes() {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
 }
+
+#[test]
+fn the_admin_token_never_leaves_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "a".repeat(64)).unwrap();
+    let err = stderr_of(
+        smoke_test()
+            .args([
+                "check",
+                "--target",
+                "lab",
+                "--stage",
+                "dev",
+                "--admin-url",
+                "http://192.0.2.1:3001",
+                "--token-file",
+            ])
+            .arg(&token)
+            .arg("--root")
+            .arg(root()),
+        2,
+    );
+    assert!(err.contains("loopback-only"), "{err}");
+}

@@ -67,6 +67,7 @@ impl LabTarget {
         if info.token_file.is_relative() {
             info.token_file = dir.join(&info.token_file);
         }
+        require_loopback(&info.admin_url)?;
         let token = read_token(&info.token_file)?;
         Ok(LabTarget {
             info,
@@ -77,6 +78,7 @@ impl LabTarget {
 
     /// The lab at `admin_url`, with the token in `token_file`; asks `GET /status` for the rest.
     pub async fn connect(admin_url: &str, token_file: &Path) -> Result<LabTarget, PortError> {
+        require_loopback(admin_url)?;
         let token = read_token(token_file)?;
         let admin_url = admin_url.trim_end_matches('/').to_owned();
         let probe = LabTarget {
@@ -161,6 +163,18 @@ impl LabTarget {
         serde_json::from_str(&text)
             .map_err(|e| PortError::Transport(format!("{method} {path}: unreadable answer: {e}")))
     }
+}
+
+/// The admin API listens on loopback only; its token is never sent anywhere else.
+fn require_loopback(admin_url: &str) -> Result<(), PortError> {
+    let url = reqwest::Url::parse(admin_url)
+        .map_err(|e| PortError::Rejected(format!("admin URL {admin_url:?} is not a URL: {e}")))?;
+    if !crate::traffic::is_loopback(&url) {
+        return Err(PortError::Rejected(format!(
+            "admin URL {admin_url} is not on this machine: the lab's admin API is loopback-only, and its token is not sent elsewhere"
+        )));
+    }
+    Ok(())
 }
 
 fn read_token(path: &Path) -> Result<String, PortError> {
