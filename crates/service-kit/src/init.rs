@@ -46,9 +46,13 @@ pub async fn layer_from_env_or_exit(service: &ServiceInfo) -> KitLayer {
 /// POSTs `/runtime/init/error` when a Runtime API is there. Best effort: the process exits
 /// non-zero either way, which Lambda reports as an init failure too.
 async fn report_init_error(text: &str) {
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+    // Lambda always sets it; without it (or with a value that is not host:port) there is no one to tell.
+    let Some(endpoint) = std::env::var("AWS_LAMBDA_RUNTIME_API")
+        .ok()
+        .and_then(|api| aws_lambda_events::http::Uri::try_from(api).ok())
+    else {
         return;
-    }
+    };
     let body = serde_json::json!({ "errorMessage": text, "errorType": "Runtime.InitError" }).to_string();
     let request = lambda_runtime_api_client::build_request()
         .method("POST")
@@ -56,7 +60,12 @@ async fn report_init_error(text: &str) {
         .header("lambda-runtime-function-error-type", "Runtime.InitError")
         .header("content-type", "application/json")
         .body(lambda_runtime_api_client::body::Body::from(body));
-    let (Ok(request), Ok(client)) = (request, lambda_runtime_api_client::Client::builder().build()) else {
+    let (Ok(request), Ok(client)) = (
+        request,
+        lambda_runtime_api_client::Client::builder()
+            .with_endpoint(endpoint)
+            .build(),
+    ) else {
         return;
     };
     match tokio::time::timeout(Duration::from_secs(2), client.call(request)).await {
