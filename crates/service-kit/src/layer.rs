@@ -127,13 +127,38 @@ where
             now_ms: epoch_ms(now),
             started,
         };
-        // Faults that replace the handler never call it.
-        let handler = match fault {
-            None | Some(FaultMode::None) | Some(FaultMode::Latency { .. }) => Some(self.inner.call(event)),
-            Some(_) => None,
+        let plan = match fault {
+            None | Some(FaultMode::None) => Plan::Handler {
+                handler: self.inner.call(event),
+                delay_ms: None,
+            },
+            Some(FaultMode::Latency { ms }) => Plan::Handler {
+                handler: self.inner.call(event),
+                delay_ms: Some(ms),
+            },
+            // Faults that replace the handler never call it.
+            Some(FaultMode::Exception) => Plan::Replace(Replacement::Exception),
+            Some(FaultMode::Status { code }) => Plan::Replace(Replacement::Status(code)),
+            Some(FaultMode::Panic) => Plan::Replace(Replacement::Abort),
+            Some(FaultMode::Timeout) => Plan::Replace(Replacement::SleepPastDeadline),
         };
-        Box::pin(invocation.run(fault, handler))
+        Box::pin(invocation.run(plan))
     }
+}
+
+/// What an invocation does, decided before it starts.
+enum Plan<F> {
+    /// Run the handler, after an injected delay when the latency fault applies.
+    Handler { handler: F, delay_ms: Option<u64> },
+    /// An injected fault instead of the handler.
+    Replace(Replacement),
+}
+
+enum Replacement {
+    Exception,
+    Status(u16),
+    Abort,
+    SleepPastDeadline,
 }
 
 /// One invocation's bookkeeping.
@@ -146,55 +171,19 @@ struct Invocation {
 }
 
 impl Invocation {
-    async fn run<F, E>(self, fault: Option<FaultMode>, handler: Option<F>) -> Handled
+    async fn run<F, E>(self, plan: Plan<F>) -> Handled
     where
         F: Future<Output = Result<ApiGatewayV2httpResponse, E>>,
         E: Display,
     {
         let message = self.shared.fault_message.clone();
-        match (fault, handler) {
-            (Some(FaultMode::Exception), _) => {
-                self.log_injected(FaultMode::Exception, &message);
-                self.record(1, 1);
-                Err(FunctionError::Injected(message))
-            }
-            (Some(mode @ FaultMode::Status { code }), _) => {
-                self.log_injected(mode, &format!("answering {code}: {message}"));
-                let answer = response::message(code, &message);
-                self.record(0, 1);
-                Ok(answer)
-            }
-            (Some(FaultMode::Panic), _) => {
-                self.log_injected(FaultMode::Panic, "aborting the process");
-                // Nothing runs after the abort, so the record is written now. A crash is not a
-                // fault the function reports: Lambda's own Errors metric counts it.
-                self.record(0, 1);
-                eprintln!("fault injected: FAULT_MODE=panic, aborting the process ({message})");
-                // `abort` rather than `panic!`: in a build with `panic = "unwind"` the runtime
-                // would catch a panic and report an ordinary error instead of a crash.
-                std::process::abort()
-            }
-            (Some(FaultMode::Timeout), _) => {
-                let wait = self.until_past_deadline();
-                self.log_injected(
-                    FaultMode::Timeout,
-                    &format!("sleeping {} ms, past the deadline", wait.as_millis()),
-                );
-                // On Lambda the sandbox is stopped at the deadline and nothing after the sleep
-                // runs, so the record is written before it.
-                self.record(0, 1);
-                tokio::time::sleep(wait).await;
-                Err(FunctionError::TimedOut)
-            }
-            (fault, Some(handler)) => {
-                let injected = match fault {
-                    Some(mode @ FaultMode::Latency { ms }) => {
-                        self.log_injected(mode, &format!("adding {ms} ms"));
-                        tokio::time::sleep(Duration::from_millis(ms)).await;
-                        1
-                    }
-                    _ => 0,
-                };
+        match plan {
+            Plan::Handler { handler, delay_ms } => {
+                if let Some(ms) = delay_ms {
+                    self.log_injected(FaultMode::Latency { ms }, &format!("adding {ms} ms"));
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
+                let injected = u32::from(delay_ms.is_some());
                 match handler.await {
                     Ok(answer) => {
                         self.record(0, injected);
@@ -207,8 +196,42 @@ impl Invocation {
                     }
                 }
             }
-            // Every fault that skips the handler is matched above.
-            (_, None) => Err(FunctionError::Handler("no handler to run".to_owned())),
+            Plan::Replace(Replacement::Exception) => {
+                self.log_injected(FaultMode::Exception, &message);
+                self.record(1, 1);
+                Err(FunctionError::Injected(message))
+            }
+            Plan::Replace(Replacement::Status(code)) => {
+                self.log_injected(
+                    FaultMode::Status { code },
+                    &format!("answering {code}: {message}"),
+                );
+                let answer = response::message(code, &message);
+                self.record(0, 1);
+                Ok(answer)
+            }
+            Plan::Replace(Replacement::Abort) => {
+                self.log_injected(FaultMode::Panic, "aborting the process");
+                // Nothing runs after the abort, so the record is written now. A crash is not a
+                // fault the function reports: Lambda's own Errors metric counts it.
+                self.record(0, 1);
+                eprintln!("fault injected: FAULT_MODE=panic, aborting the process ({message})");
+                // `abort` rather than `panic!`: in a build with `panic = "unwind"` the runtime
+                // would catch a panic and report an ordinary error instead of a crash.
+                std::process::abort()
+            }
+            Plan::Replace(Replacement::SleepPastDeadline) => {
+                let wait = self.until_past_deadline();
+                self.log_injected(
+                    FaultMode::Timeout,
+                    &format!("sleeping {} ms, past the deadline", wait.as_millis()),
+                );
+                // On Lambda the sandbox is stopped at the deadline and nothing after the sleep
+                // runs, so the record is written before it.
+                self.record(0, 1);
+                tokio::time::sleep(wait).await;
+                Err(FunctionError::TimedOut)
+            }
         }
     }
 
