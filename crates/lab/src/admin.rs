@@ -19,11 +19,8 @@ use crate::lab::LabState;
 use crate::logs::LogQuery;
 use crate::runtime::pool::Pool;
 
-/// The live dashboard page, or a pointer to it until the page exists.
-const DASHBOARD: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>outage-lab</title></head>\
-<body><h1>outage-lab</h1><p>The dashboard page is not built into this binary yet. The admin API answers JSON at \
-<code>/status</code>, <code>/functions</code>, <code>/alarms</code>, <code>/metrics</code>, <code>/logs/{function}</code> \
-and <code>/notifications</code> (bearer token from the run folder's <code>admin-token</code>).</p></body></html>";
+/// The live dashboard page (one self-contained file, built into the binary).
+const DASHBOARD: &str = include_str!("../../report/assets/dashboard.html");
 
 /// Variables Lambda sets itself and refuses in UpdateFunctionConfiguration.
 const RESERVED: [&str; 18] = [

@@ -133,23 +133,49 @@ impl LogStore {
     }
 }
 
-/// Appends lines to the files, flushing whenever the queue runs dry so `tail -f` sees them.
+/// How long a written line may sit in the buffer before `tail -f` sees it.
+const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Appends lines to the files, flushing every [`FLUSH_EVERY`] while lines keep coming and
+/// [`FLUSH_EVERY`] after the last one: one write per batch instead of one per line.
 async fn write_files(
     mut rx: mpsc::UnboundedReceiver<(usize, String)>,
     mut files: Vec<std::io::BufWriter<std::fs::File>>,
 ) {
-    while let Some((i, line)) = rx.recv().await {
-        let mut batch = vec![(i, line)];
-        while let Ok(next) = rx.try_recv() {
-            batch.push(next);
+    let mut last_flush = std::time::Instant::now();
+    let mut dirty = false;
+    loop {
+        let next = if dirty {
+            match tokio::time::timeout(FLUSH_EVERY, rx.recv()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    flush_all(&mut files);
+                    dirty = false;
+                    last_flush = std::time::Instant::now();
+                    continue;
+                }
+            }
+        } else {
+            rx.recv().await
+        };
+        let Some((i, line)) = next else {
+            flush_all(&mut files);
+            return;
+        };
+        let f = &mut files[i];
+        let _ = f.write_all(line.as_bytes()).and_then(|_| f.write_all(b"\n"));
+        dirty = true;
+        if last_flush.elapsed() >= FLUSH_EVERY {
+            flush_all(&mut files);
+            dirty = false;
+            last_flush = std::time::Instant::now();
         }
-        for (i, line) in batch {
-            let f = &mut files[i];
-            let _ = f.write_all(line.as_bytes()).and_then(|_| f.write_all(b"\n"));
-        }
-        for f in &mut files {
-            let _ = f.flush();
-        }
+    }
+}
+
+fn flush_all(files: &mut [std::io::BufWriter<std::fs::File>]) {
+    for f in files {
+        let _ = f.flush();
     }
 }
 
@@ -185,7 +211,7 @@ mod tests {
             .collect();
         assert_eq!(got, ["line 3", "line 4"]);
         assert!(store.query("nope", &q).is_none());
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         let text = std::fs::read_to_string(dir.path().join("dev-auth.jsonl")).unwrap();
         assert_eq!(text.lines().count(), 5);
     }

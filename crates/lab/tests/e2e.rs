@@ -483,6 +483,10 @@ async fn admin_api_is_private_and_validates_input() {
         .unwrap();
     assert_eq!(page.status, 200);
     assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(
+        page.text().contains("<title>outage-lab dashboard</title>"),
+        "the dashboard page is built in"
+    );
 
     // Nothing listens beyond loopback: the machine's other address refuses the ports.
     let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();

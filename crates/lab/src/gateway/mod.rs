@@ -80,7 +80,8 @@ pub struct Gateway {
 /// Bytes of the request line and headers as they travelled (`METHOD SP URI SP VERSION CRLF`,
 /// `name: value CRLF` each, the closing CRLF).
 fn head_size(req: &Request<Incoming>) -> usize {
-    let line = req.method().as_str().len() + 1 + req.uri().to_string().len() + 1 + 8 + 2;
+    let target = req.uri().path_and_query().map_or(1, |p| p.as_str().len());
+    let line = req.method().as_str().len() + 1 + target + 1 + 8 + 2;
     let headers: usize = req
         .headers()
         .iter()

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -99,6 +99,7 @@ pub struct Env {
     pub(crate) released: AtomicBool,
     kill: Notify,
     pub(crate) max_memory_mb: AtomicU64,
+    memory_read_at_ms: AtomicI64,
 }
 
 /// Everything needed to start one environment.
@@ -178,6 +179,7 @@ impl Env {
             released: AtomicBool::new(false),
             kill: Notify::new(),
             max_memory_mb: AtomicU64::new(0),
+            memory_read_at_ms: AtomicI64::new(0),
         });
 
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -244,6 +246,14 @@ impl Env {
 
     /// The process's peak resident memory (VmHWM) in MB, remembered once the process is gone.
     pub fn read_max_memory_mb(&self) -> u64 {
+        // The peak only grows, and reading /proc costs more than the rest of the bookkeeping:
+        // look again at most every 250 ms (and always for the first invocation).
+        let now_ms = epoch_ms();
+        let last = self.memory_read_at_ms.load(Ordering::Relaxed);
+        if last != 0 && now_ms - last < 250 {
+            return self.max_memory_mb.load(Ordering::Relaxed);
+        }
+        self.memory_read_at_ms.store(now_ms, Ordering::Relaxed);
         if let Some(pid) = self.pid.filter(|_| self.is_alive()) {
             if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
                 if let Some(kb) = status
