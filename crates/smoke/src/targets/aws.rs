@@ -140,6 +140,7 @@ fn from_lambda(
 impl ControlPlane for AwsTarget {
     async fn configuration(&self, function: &str) -> Result<FunctionConfiguration, PortError> {
         let name = self.name_of(function)?;
+        tracing::debug!(function = name, "GetFunctionConfiguration");
         let out = self
             .lambda
             .get_function_configuration()
@@ -164,6 +165,7 @@ impl ControlPlane for AwsTarget {
     ) -> Result<FunctionConfiguration, PortError> {
         let name = self.name_of(function)?;
         let map: HashMap<String, String> = variables.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        tracing::debug!(function = name, "UpdateFunctionConfiguration");
         let out = self
             .lambda
             .update_function_configuration()
@@ -222,6 +224,7 @@ impl ControlPlane for AwsTarget {
 
 impl AlarmSource for AwsTarget {
     async fn alarm(&self, name: &str) -> Result<AlarmStatus, PortError> {
+        tracing::debug!(alarm = name, "DescribeAlarms");
         let out = self
             .cloudwatch
             .describe_alarms()

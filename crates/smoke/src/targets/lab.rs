@@ -141,6 +141,7 @@ impl LabTarget {
             .await
             .map_err(|e| PortError::Transport(format!("{method} {url}: {e}")))?;
         let status = response.status();
+        tracing::debug!(%method, path, %status, "admin API");
         let text = response
             .text()
             .await
