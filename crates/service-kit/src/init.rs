@@ -7,11 +7,34 @@ use outage_config::FaultConfig;
 use crate::error::InitError;
 use crate::{KitLayer, ServiceInfo};
 
-/// Logs to stdout as Lambda expects, honouring `AWS_LAMBDA_LOG_FORMAT` (`JSON` or text) and
-/// `AWS_LAMBDA_LOG_LEVEL`. The runtime opens a span carrying `requestId` around every
+/// Logs to stdout as Lambda expects, honouring `AWS_LAMBDA_LOG_FORMAT` (`JSON`, otherwise text)
+/// and `AWS_LAMBDA_LOG_LEVEL` (then `RUST_LOG`, then INFO), as lambda_runtime's default
+/// subscriber does, but never with terminal colour codes: CloudWatch Logs would keep them as
+/// garbage in text lines. The runtime opens a span carrying `requestId` around every
 /// invocation, so each line logged while handling it names the request.
 pub fn init_tracing() {
-    lambda_runtime::tracing::init_default_subscriber();
+    use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|level| level.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let subscriber = tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_ansi(false)
+        .with_env_filter(
+            EnvFilter::builder()
+                .with_default_directive(level.into())
+                .from_env_lossy(),
+        );
+    if json {
+        subscriber.json().init();
+    } else {
+        subscriber.init();
+    }
 }
 
 /// The layer configured from the process environment: `AWS_LAMBDA_FUNCTION_NAME` and `FAULT_*`.

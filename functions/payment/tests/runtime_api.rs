@@ -150,6 +150,40 @@ fn every_log_line_of_an_invocation_names_its_request() {
 }
 
 #[test]
+fn text_logs_name_the_request_and_carry_no_colour_codes() {
+    let api = RuntimeApi::start().unwrap();
+    let process = FunctionProcess::start(
+        binary(),
+        "dev-payment",
+        &api,
+        &[
+            ("AWS_LAMBDA_LOG_FORMAT", "Text"),
+            ("FAULT_MODE", "status"),
+            ("FAULT_STATUS", "503"),
+        ],
+    );
+    queue(&api, "req-text", Duration::from_secs(3));
+    api.wait_for("/invocation/req-text/response", WAIT)
+        .expect("a response is posted");
+    assert!(
+        process.wait_for_stdout(WAIT, |l| l.contains("fault_injected=true")),
+        "{:?}",
+        process.stdout()
+    );
+    let line = process
+        .stdout()
+        .into_iter()
+        .find(|l| l.contains("fault_injected=true"))
+        .unwrap();
+    assert!(line.contains(r#"requestId="req-text""#), "{line}");
+    assert!(
+        process.stdout().iter().all(|l| !l.contains('\u{1b}')),
+        "{:?}",
+        process.stdout()
+    );
+}
+
+#[test]
 fn panic_mode_aborts_the_process_whatever_the_build_profile() {
     use std::os::unix::process::ExitStatusExt;
     let api = RuntimeApi::start().unwrap();
