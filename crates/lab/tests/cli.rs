@@ -254,3 +254,62 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
         "function processes outlived the lab: {pids:?}"
     );
 }
+
+/// If the lab itself is killed outright (no chance to clean up), its function processes lose
+/// their Runtime API and end on their own.
+#[test]
+fn function_processes_end_when_the_lab_is_killed() {
+    let root = common::stage_root(|_| {});
+    let bin = assert_cmd::cargo::cargo_bin("outage-lab");
+    let mut child = std::process::Command::new(&bin)
+        .env_clear()
+        .args(["up", "--port", "0", "--admin-port", "0", "--root"])
+        .arg(root.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let gateway = lines
+        .next()
+        .unwrap()
+        .unwrap()
+        .trim_start_matches("gateway: ")
+        .to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for path in ["/auth", "/product"] {
+        assert_eq!(
+            rt.block_on(outage_lab::http::request(
+                "GET",
+                &format!("{gateway}{path}"),
+                &[],
+                bytes::Bytes::new()
+            ))
+            .unwrap()
+            .status,
+            200
+        );
+    }
+    // Children are listed per thread that spawned them: look at every thread of the lab.
+    let children: Vec<u64> = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+        .unwrap()
+        .flat_map(|t| {
+            std::fs::read_to_string(t.unwrap().path().join("children"))
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(|p| p.parse().unwrap())
+                .collect::<Vec<u64>>()
+        })
+        .collect();
+    assert_eq!(children.len(), 2, "one environment per function called");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while children.iter().any(|p| alive(*p)) {
+        assert!(
+            Instant::now() < deadline,
+            "function processes outlived a killed lab: {children:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -642,6 +642,31 @@ async fn oversized_requests_get_a_clear_4xx() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stage_throttle_answers_429_beyond_the_burst() {
+    // A bucket of 2 that refills once a minute: the third quick request is throttled.
+    let t = start(|v| v["api_throttle"] = json!({ "rate_limit": 0.0167, "burst_limit": 2 })).await;
+    assert_eq!(t.get("/auth").await.status, 200);
+    assert_eq!(t.get("/auth").await.status, 200);
+    let r = t.get("/auth").await;
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (429, r#"{"message":"Too Many Requests"}"#)
+    );
+    assert!(r.header("apigw-requestid").is_some());
+    let api = t.api_dims();
+    assert_eq!(t.metric_sum("AWS/ApiGateway", "Count", &api).await, 3.0);
+    assert_eq!(t.metric_sum("AWS/ApiGateway", "4xx", &api).await, 1.0);
+    let dims = [("FunctionName", "dev-auth")];
+    assert_eq!(
+        t.metric_sum("AWS/Lambda", "Invocations", &dims).await,
+        2.0,
+        "a gateway throttle never reaches Lambda"
+    );
+    assert_eq!(t.metric_sum("AWS/Lambda", "Throttles", &dims).await, 0.0);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alarm_fires_and_clears_with_one_notification_per_change() {
     // `missing` keeps the alarm in INSUFFICIENT_DATA until the first datapoint arrives.
     let t = start(|v| v["alarms"]["fast_errors"]["treat_missing_data"] = "missing".into()).await;
