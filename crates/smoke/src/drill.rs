@@ -510,7 +510,11 @@ where
     rec.emit(DrillEventKind::StepStarted { step: Step::Baseline });
     // Waiting first also covers a function still settling from a deploy: Lambda refuses an
     // update while another is in progress.
-    let prior = control.wait_until_applied(key, plan.update_deadline).await?;
+    let prior = bounded(
+        plan.update_deadline + CALL_TIMEOUT,
+        control.wait_until_applied(key, plan.update_deadline),
+    )
+    .await?;
     rec.emit(DrillEventKind::PriorConfiguration {
         function_name: prior.function_name.clone(),
         revision_id: prior.revision_id.clone(),
@@ -526,7 +530,7 @@ where
         Ok(_) => {}
         Err(e) => return Err(DrillError::Precondition(format!("{}: {e}", prior.function_name))),
     }
-    let before = alarms.alarm(alarm_name).await?;
+    let before = bounded(CALL_TIMEOUT, alarms.alarm(alarm_name)).await?;
     rec.emit(DrillEventKind::AlarmState {
         alarm: before.name.clone(),
         state: before.state,
@@ -572,16 +576,23 @@ where
     report.fault_expires_at = Some(expires_at.clone());
     let break_counts = Mutex::new(TrafficCounts::default());
     let broken = async {
-        match control
-            .replace_variables(key, &faulty, prior.revision_id.as_deref())
-            .await
+        match bounded(
+            CALL_TIMEOUT,
+            control.replace_variables(key, &faulty, prior.revision_id.as_deref()),
+        )
+        .await
         {
             // A refused update changed nothing; there is nothing to restore.
             Err(e @ (PortError::Rejected(_) | PortError::NotFound(_))) => return BreakResult::NotApplied(e),
             Err(e) => return BreakResult::Failed(format!("injecting the fault: {e}")),
             Ok(_) => {}
         }
-        if let Err(e) = control.wait_until_applied(key, plan.update_deadline).await {
+        if let Err(e) = bounded(
+            plan.update_deadline + CALL_TIMEOUT,
+            control.wait_until_applied(key, plan.update_deadline),
+        )
+        .await
+        {
             return BreakResult::Failed(format!("waiting for the fault to apply: {e}"));
         }
         let injected = Instant::now();
@@ -835,6 +846,22 @@ fn at_instant(started_at: OffsetDateTime, started: Instant, at: Instant) -> Offs
 /// How often a long wait says it is still waiting (a minutes-long wait on AWS must not look hung).
 pub const PROGRESS_EVERY: Duration = Duration::from_secs(15);
 
+/// The longest one control-plane or alarm call may take before it counts as failed.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `call`, or a [`PortError::Timeout`] if it has not answered within `limit`.
+async fn bounded<T>(
+    limit: Duration,
+    call: impl Future<Output = Result<T, PortError>>,
+) -> Result<T, PortError> {
+    tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+        Err(PortError::Timeout(format!(
+            "no answer within {} s",
+            limit.as_secs()
+        )))
+    })
+}
+
 /// Consecutive failed alarm reads tolerated before the drill gives up (throttling, a blip).
 const ALARM_READ_RETRIES: u32 = 3;
 
@@ -852,7 +879,9 @@ async fn wait_for_state<A: AlarmSource>(
     let since = Instant::now();
     let mut next_progress = since + PROGRESS_EVERY;
     loop {
-        match alarms.alarm(name).await {
+        // A read that hangs must not hold the drill past its deadline.
+        let read = bounded(CALL_TIMEOUT, alarms.alarm(name)).await;
+        match read {
             Ok(status) => {
                 failures = 0;
                 if last != Some(status.state) {
@@ -961,7 +990,7 @@ async fn restore<C: ControlPlane>(
             // Let an update still in progress (the fault's, or an earlier attempt's) settle.
             let _ = control.wait_until_applied(key, update_deadline).await;
         }
-        let attempt_result = async {
+        let attempt = async {
             control.replace_variables(key, prior, None).await?;
             control.wait_until_applied(key, update_deadline).await?;
             let now = control.configuration(key).await?;
@@ -972,8 +1001,9 @@ async fn restore<C: ControlPlane>(
                 )));
             }
             Ok(now)
-        }
-        .await;
+        };
+        // A call that hangs ends this attempt, not the restore.
+        let attempt_result = bounded(update_deadline + CALL_TIMEOUT * 2, attempt).await;
         match attempt_result {
             Ok(config) => return Ok(config),
             Err(e) => last_error = e,
