@@ -80,7 +80,8 @@ class RepositoryWorkflowsTest(unittest.TestCase):
         self.assertEqual(jobs["apply"]["needs"], "plan")
         plan_runs = "\n".join(step.get("run", "") for step in jobs["plan"]["steps"])
         apply_runs = "\n".join(step.get("run", "") for step in jobs["apply"]["steps"])
-        self.assertIn("-out=tfplan", plan_runs)
+        self.assertIn('.github/scripts/terraform-plan "environments/$STAGE"', plan_runs)
+        self.assertIn("-out=tfplan", (ROOT / ".github" / "scripts" / "terraform-plan").read_text())
         self.assertIn("saved-plan/environments/$STAGE/tfplan", apply_runs)
         self.assertNotIn("-auto-approve", apply_runs)
         drill = next(step for step in jobs["apply"]["steps"] if step.get("name") == "smoke-test drill")
@@ -93,6 +94,7 @@ class RepositoryWorkflowsTest(unittest.TestCase):
         runs = "\n".join(step.get("run", "") for step in job["steps"])
         self.assertNotIn("terraform apply", runs)
         self.assertNotIn("apply -", runs)
+        self.assertIn('.github/scripts/terraform-plan "environments/$STAGE" plan-output -lock=false', runs)
         roles = [item["role_variable"] for item in job["strategy"]["matrix"]["include"]]
         self.assertEqual(roles, [f"AWS_PLAN_ROLE_ARN_{stage.upper()}" for stage in STAGES])
         self.assertEqual(plan["jobs"]["comment"]["permissions"], {"pull-requests": "write"})
