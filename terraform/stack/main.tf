@@ -2,6 +2,7 @@
 # routes, and the alarms, topic and dashboard that watch them. Names follow crates/config.
 
 data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
 
 locals {
   function_names = { for key in keys(var.functions) : key => "${var.stage}-${key}" }
@@ -72,5 +73,14 @@ check "provider_region_is_the_stage_region" {
   assert {
     condition     = data.aws_region.current.name == var.aws_region
     error_message = "The AWS provider region is ${data.aws_region.current.name} but the stage file says ${var.aws_region}."
+  }
+}
+
+# The roots' provider refuses other accounts already; this keeps the promise when the stack is
+# used from another root.
+check "account_is_allowed_by_the_stage_file" {
+  assert {
+    condition     = contains(var.allowed_account_ids, data.aws_caller_identity.current.account_id)
+    error_message = "Account ${data.aws_caller_identity.current.account_id} is not in the stage file's allowed_account_ids."
   }
 }
