@@ -40,9 +40,8 @@ data "aws_iam_policy_document" "deploy" {
       "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency",
       "lambda:AddPermission", "lambda:RemovePermission",
       "lambda:TagResource", "lambda:UntagResource",
-      "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionConcurrency",
-      "lambda:GetFunctionCodeSigningConfig", "lambda:GetPolicy", "lambda:GetRuntimeManagementConfig",
-      "lambda:ListVersionsByFunction", "lambda:ListTags",
+      # Reads the provider makes while refreshing a function (they vary between provider versions).
+      "lambda:Get*", "lambda:List*",
     ]
     resources = [local.arns[each.key].functions]
   }
@@ -214,12 +213,8 @@ data "aws_iam_policy_document" "plan" {
   }
 
   statement {
-    sid = "FunctionsRead"
-    actions = [
-      "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionConcurrency",
-      "lambda:GetFunctionCodeSigningConfig", "lambda:GetPolicy", "lambda:GetRuntimeManagementConfig",
-      "lambda:ListVersionsByFunction", "lambda:ListTags",
-    ]
+    sid       = "FunctionsRead"
+    actions   = ["lambda:Get*", "lambda:List*"]
     resources = [local.arns[each.key].functions]
   }
 

@@ -69,7 +69,7 @@ run "plan_role_trusts_pull_requests_and_cannot_write" {
     condition = alltrue(flatten([
       for s in var.stages : [
         for st in jsondecode(data.aws_iam_policy_document.plan[s].json).Statement : [
-          for a in flatten([st.Action]) : can(regex("^(s3:GetObject|s3:ListBucket|kms:Decrypt|[a-z0-9]+:(Get|List|Describe)[A-Za-z]*|apigateway:GET)$", a))
+          for a in flatten([st.Action]) : can(regex("^(s3:GetObject|s3:ListBucket|kms:Decrypt|[a-z0-9]+:(Get|List|Describe)([A-Za-z]*|\\*)|apigateway:GET)$", a))
         ]
       ]
     ]))
