@@ -56,6 +56,17 @@ class RepositoryWorkflowsTest(unittest.TestCase):
             self.assertTrue(path.is_file(), f"a workflow runs {script}, which does not exist")
             self.assertTrue(os.access(path, os.X_OK), f"a workflow runs {script}, which is not executable")
 
+    def test_the_lab_drill_command_is_one_the_lab_cli_accepts(self):
+        steps = workflow("drill.yml")["jobs"]["lab"]["steps"]
+        command = next(step["run"] for step in steps if step.get("name") == "Local drill").split()
+        self.assertEqual(command[:2], ["target/debug/outage-lab", "drill"])
+        lab = Path(os.environ.get("OUTAGE_LAB_BIN", ROOT / "target" / "debug" / "outage-lab"))
+        self.assertTrue(lab.is_file(), f"{lab} is not built (cargo build -p outage-lab)")
+        help_run = subprocess.run([str(lab), "drill", "--help"], capture_output=True, text=True, check=False)
+        self.assertEqual(help_run.returncode, 0, f"outage-lab has no drill command: {help_run.stderr.strip()}")
+        for flag in (arg for arg in command if arg.startswith("--")):
+            self.assertIn(flag, help_run.stdout, f"outage-lab drill does not take {flag}")
+
     def test_every_stage_deploys_in_order_each_in_its_own_concurrency_group(self):
         jobs = workflow("deploy.yml")["jobs"]
         previous = "build"
