@@ -27,9 +27,11 @@ resource "aws_iam_role" "this" {
   tags = var.tags
 }
 
-# `<log group ARN>:*` is the form AWS documents for a Lambda role: it matches the group's own
-# ARN as CreateLogStream checks it and every `:log-stream:<name>` below it for PutLogEvents,
-# and nothing outside this group. CreateLogGroup is not granted: Terraform owns the group.
+# `<log group ARN>:*` is the form the CloudWatch Logs access-control docs prescribe for IAM
+# policies (and the Lambda docs use for an execution role): it matches the group as
+# CreateLogStream checks it and every `:log-stream:<name>` below it for PutLogEvents, and
+# nothing outside this group; `:log-stream:*` alone would not cover CreateLogStream.
+# CreateLogGroup is not granted: Terraform owns the group.
 resource "aws_iam_role_policy" "logs" {
   name = "write-own-log-group"
   role = aws_iam_role.this.id
