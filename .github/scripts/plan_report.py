@@ -18,9 +18,10 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import Callable
 
 COMMENT_LIMIT = 65_536  # characters, GitHub's maximum body of an issue comment
-SUMMARY_LIMIT = 1_000_000  # characters; GitHub takes up to 1 MiB of summary per step
+SUMMARY_LIMIT = 1_000_000  # UTF-8 bytes; GitHub takes up to 1 MiB of summary per step
 MARKER_FORMAT = "<!-- outage-lab:terraform-plan:{stage} -->"
 STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -51,29 +52,55 @@ def fence_for(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def fit(text: str, budget: int, keep_tail: bool) -> tuple[str, int]:
-    """Cuts text to at most `budget` characters at line boundaries; returns it and the number
-    of lines not shown whole. A failed plan keeps its tail (Terraform prints errors last)."""
-    if len(text) <= budget:
+def characters(text: str) -> int:
+    return len(text)
+
+
+def utf8_bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def cut_line(line: str, budget: int, measure: Callable[[str], int], from_end: bool) -> str:
+    """The longest start (or end) of one line that measures at most `budget`."""
+    low, high = 0, len(line)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(line[-middle:] if from_end else line[:middle]) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    if low == 0:
+        return ""
+    return line[-low:] if from_end else line[:low]
+
+
+def fit(text: str, budget: int, keep_tail: bool, measure: Callable[[str], int] = characters) -> tuple[str, int]:
+    """Cuts text to at most `budget` (as `measure` counts) at line boundaries; returns it and the
+    number of lines not shown whole. A failed plan keeps its tail (Terraform prints errors last)."""
+    if measure(text) <= budget:
         return text, 0
     lines = text.splitlines(keepends=True)
     kept: list[str] = []
     used = 0
     for line in reversed(lines) if keep_tail else lines:
-        if used + len(line) > budget:
+        size = measure(line)
+        if used + size > budget:
             break
         kept.append(line)
-        used += len(line)
+        used += size
     if keep_tail:
         kept.reverse()
     if not kept:  # one line longer than the whole budget: keep part of it
         line = lines[-1] if keep_tail else lines[0]
-        kept = [line[-budget:] if keep_tail else line[:budget - 1] + "\n"]
-        return "".join(kept), len(lines)  # the cut line counts as not shown
+        part = cut_line(line, budget - 1, measure, from_end=keep_tail)
+        return (part if part.endswith("\n") else part + "\n"), len(lines)  # the cut line counts as not shown
     return "".join(kept), len(lines) - len(kept)
 
 
-def render(stage: str, exit_code: int, plan: str, limit: int, where_full: str, collapsible: bool) -> str:
+def render(stage: str, exit_code: int, plan: str, limit: int, where_full: str, collapsible: bool,
+           measure: Callable[[str], int] = characters) -> str:
+    """The plan as Markdown of at most `limit` as `measure` counts (characters for a comment,
+    UTF-8 bytes for a job summary)."""
     plan = ANSI_ESCAPE.sub("", plan).replace("\r\n", "\n")
     if plan and not plan.endswith("\n"):
         plan += "\n"
@@ -87,16 +114,16 @@ def render(stage: str, exit_code: int, plan: str, limit: int, where_full: str, c
     # The note is sized for the worst case so that adding it never pushes the body over the limit.
     note_template = "\n**Plan cut to fit: {n} line(s) not shown.** The full plan is in {where}.\n"
     worst_note = note_template.format(n=10**9, where=where_full)
-    budget = limit - len(head) - len(open_block) - len(close_block) - len(worst_note)
+    budget = limit - measure(head) - measure(open_block) - measure(close_block) - measure(worst_note)
     if budget <= 0:
         raise ValueError(f"limit {limit} leaves no room for the plan text")
-    body, left_out = fit(plan, budget, keep_tail=exit_code == 1)
+    body, left_out = fit(plan, budget, keep_tail=exit_code == 1, measure=measure)
     text = head + open_block + body + close_block
     if left_out:
         text += note_template.format(n=left_out, where=where_full)
     else:
         text += f"\nFull plan: {where_full}.\n"
-    assert len(text) <= limit, (len(text), limit)
+    assert measure(text) <= limit, (measure(text), limit)
     return text
 
 
@@ -122,7 +149,7 @@ def main(argv: list[str]) -> int:
         if args.summary_out:
             where = f"the `terraform-plan-{args.stage}` artifact of {run}"
             with args.summary_out.open("a", encoding="utf-8") as summary:
-                summary.write(render(args.stage, args.exit_code, plan, SUMMARY_LIMIT, where, False))
+                summary.write(render(args.stage, args.exit_code, plan, SUMMARY_LIMIT, where, False, utf8_bytes))
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

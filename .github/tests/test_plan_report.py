@@ -76,6 +76,16 @@ class CommentTest(unittest.TestCase):
         self.assertGreater(body.count("x"), 60_000)
         self.assertTrue("1 line(s) not shown" in body, "the note about the cut line is missing")
 
+    def test_the_summary_limit_counts_utf8_bytes(self):
+        # Terraform frames warnings and errors with box-drawing characters of 3 bytes each.
+        plan = "╷\n│ Warning: deprecated argument\n╵\n" * 40_000
+        text = plan_report.render("dev", 2, plan, plan_report.SUMMARY_LIMIT, "the artifact", False, plan_report.utf8_bytes)
+        self.assertLessEqual(len(text.encode("utf-8")), plan_report.SUMMARY_LIMIT)
+        self.assertIn("Plan cut to fit", text)
+        one_line = plan_report.render("dev", 2, "│" * 2_000_000 + "\n", plan_report.SUMMARY_LIMIT, "x", False, plan_report.utf8_bytes)
+        self.assertLessEqual(len(one_line.encode("utf-8")), plan_report.SUMMARY_LIMIT)
+        self.assertGreater(one_line.count("│"), 300_000)
+
     def test_multibyte_characters_count_as_characters(self):
         body = self.render_comment("é€😀\n" * 40_000)
         self.assertLessEqual(len(body), plan_report.COMMENT_LIMIT)
