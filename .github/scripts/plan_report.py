@@ -25,7 +25,8 @@ SUMMARY_LIMIT = 1_000_000  # UTF-8 bytes; GitHub takes up to 1 MiB of summary pe
 MARKER_FORMAT = "<!-- outage-lab:terraform-plan:{stage} -->"
 STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-PLAN_LINE = re.compile(r"^Plan: \d+ to add, \d+ to change, \d+ to destroy\.", re.MULTILINE)
+# "Plan: 1 to add, 0 to change, 0 to destroy." with "N to import, " or ", N to forget" in newer Terraform.
+PLAN_LINE = re.compile(r"^Plan: (?:\d+ to [a-z]+, )*\d+ to destroy(?:, \d+ to [a-z]+)*\.", re.MULTILINE)
 
 
 def marker(stage: str) -> str:

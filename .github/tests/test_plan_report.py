@@ -36,6 +36,8 @@ class CommentTest(unittest.TestCase):
     def test_headline_comes_from_terraforms_summary_line(self):
         self.assertIn("`dev`: 0 to add, 1 to change, 0 to destroy", self.render_comment(SMALL_PLAN))
         self.assertIn("`dev`: no changes", self.render_comment("No changes.\n", exit_code=0))
+        self.assertIn("`dev`: 1 to import, 0 to add, 1 to change, 0 to destroy, 2 to forget", self.render_comment(
+            "Plan: 1 to import, 0 to add, 1 to change, 0 to destroy, 2 to forget.\n"))
         self.assertIn("`dev`: failed", self.render_comment("Error: boom\n", exit_code=1))
 
     def test_small_plan_is_shown_whole(self):
