@@ -1,6 +1,9 @@
 //! The command line: usage and configuration errors exit 2 with a message that names the
 //! problem, before anything is changed.
 
+// The binary needs the `aws` feature (default).
+#![cfg(feature = "aws")]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

@@ -4,6 +4,9 @@
 //! Needs the workspace binaries (`cargo build --workspace --bins`, which scripts/checks does
 //! before the tests): target/debug/outage-lab and the function binaries next to it.
 
+// The binary needs the `aws` feature (default).
+#![cfg(feature = "aws")]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
