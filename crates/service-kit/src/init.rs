@@ -13,7 +13,9 @@ use crate::{KitLayer, ServiceInfo};
 /// garbage in text lines. The runtime opens a span carrying `requestId` around every
 /// invocation, so each line logged while handling it names the request.
 pub fn init_tracing() {
-    use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+    // The runtime's own re-export: the same tracing-subscriber build and features the runtime
+    // uses, so logging adds nothing to the binary.
+    use lambda_runtime::tracing::subscriber::{self, filter::EnvFilter, filter::LevelFilter};
 
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
@@ -21,7 +23,7 @@ pub fn init_tracing() {
         .and_then(|level| level.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let subscriber = tracing_subscriber::fmt()
+    let builder = subscriber::fmt()
         .with_target(false)
         .without_time()
         .with_ansi(false)
@@ -31,9 +33,9 @@ pub fn init_tracing() {
                 .from_env_lossy(),
         );
     if json {
-        subscriber.json().init();
+        builder.json().init();
     } else {
-        subscriber.init();
+        builder.init();
     }
 }
 
