@@ -32,6 +32,10 @@ resource "aws_kms_key" "state" {
       Resource  = "*"
     }]
   })
+
+  lifecycle {
+    prevent_destroy = true
+  }
 }
 
 resource "aws_kms_alias" "state" {
@@ -44,6 +48,11 @@ resource "aws_s3_bucket" "state" {
   #checkov:skip=CKV_AWS_144:Cross-region replication doubles the bootstrap for a small, versioned state; the stages can be re-created from code, and versioning covers mistakes.
   #checkov:skip=CKV2_AWS_62:Nothing consumes state-change events; Terraform's own lock file in the bucket serialises writers.
   bucket = var.state_bucket_name
+
+  # Every stage's state lives here: destroying it is never part of a plan.
+  lifecycle {
+    prevent_destroy = true
+  }
 }
 
 resource "aws_s3_bucket_versioning" "state" {
