@@ -78,6 +78,9 @@ def check_functions(args, stage, resolved):
         logging = conf.get("LoggingConfig") or planned_logging_config(args, name)
         same(f"{at} log format", logging.get("LogFormat"), "JSON")
         same(f"{at} log group", logging.get("LogGroup"), spec["log_group"])
+        tags = lam.list_tags(Resource=conf["FunctionArn"]).get("Tags", {})
+        same(f"{at} default tags", {k: tags.get(k) for k in ("stage", "project", "managed-by")},
+             {"stage": stage["stage"], "project": "outage-lab", "managed-by": "terraform"})
         concurrency = lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
         same(f"{at} reserved concurrency", concurrency, spec["reserved_concurrency"])
 
@@ -234,8 +237,15 @@ def check_topic(args, stage, resolved):
         return None
     topic_arn = topics[0]
     attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
-    expect(attributes.get("KmsMasterKeyId", "") not in ("", "alias/aws/sns"),
-           f"topic {topic_arn} is not encrypted with a customer managed key ({attributes.get('KmsMasterKeyId')!r})")
+    key_id = attributes.get("KmsMasterKeyId", "")
+    if expect(key_id not in ("", "alias/aws/sns"), f"topic {topic_arn} is not encrypted with a customer managed key ({key_id!r})"):
+        kms = client("kms", args)
+        key = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        same("topic key manager", key.get("KeyManager"), "CUSTOMER")
+        policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+        cloudwatch = [st for st in policy["Statement"] if st.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"]
+        same("topic key: what CloudWatch alarms may do", [(sorted(st["Action"]), st["Condition"]["ArnLike"]["aws:SourceArn"].rsplit(":", 1)[1]) for st in cloudwatch],
+             [(["kms:Decrypt", "kms:GenerateDataKey*"], f"{stage['stage']}-*")])
     subscriptions = paged(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic_arn)
     same("topic e-mail subscriptions", sorted((s["Protocol"], s["Endpoint"]) for s in subscriptions),
          sorted(("email", e) for e in stage["alarm_emails"]))
