@@ -86,6 +86,10 @@ enum Command {
         /// Allow a drill on the prod stage.
         #[arg(long)]
         allow_prod: bool,
+        /// Print the resolved plan (alarm, maths, deadlines, traffic, fault variables) as JSON
+        /// and change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -199,6 +203,7 @@ fn main() -> ExitCode {
                 json_out,
                 junit_out,
                 allow_prod,
+                dry_run,
             } => {
                 let options = DrillArgs {
                     function,
@@ -208,6 +213,7 @@ fn main() -> ExitCode {
                     json_out,
                     junit_out,
                     allow_prod,
+                    dry_run,
                 };
                 run_drill_command(&target, options).await
             }
@@ -369,10 +375,14 @@ struct DrillArgs {
     json_out: Option<PathBuf>,
     junit_out: Option<PathBuf>,
     allow_prod: bool,
+    dry_run: bool,
 }
 
 async fn run_drill_command(args: &TargetArgs, options: DrillArgs) -> Result<u8, UsageError> {
-    guard_prod(&args.stage, options.allow_prod)?;
+    // A dry run changes nothing, so it may look at prod's plan.
+    if !options.dry_run {
+        guard_prod(&args.stage, options.allow_prod)?;
+    }
     let stage = load_stage(args)?;
     let mut settings = match args.target {
         Target::Lab => DrillSettings::lab(&options.function),
@@ -388,6 +398,10 @@ async fn run_drill_command(args: &TargetArgs, options: DrillArgs) -> Result<u8, 
         Alarm::Errors => AlarmKind::Errors,
     };
     let plan = DrillPlan::new(&stage, &settings)?;
+    if options.dry_run {
+        print!("{}", to_json(&plan));
+        return Ok(0);
+    }
     let report = match args.target {
         Target::Lab => {
             let lab = lab_target(args).await?;

@@ -196,3 +196,30 @@ fn the_admin_token_never_leaves_this_machine() {
     );
     assert!(err.contains("loopback-only"), "{err}");
 }
+
+#[test]
+fn a_dry_run_prints_the_plan_from_the_stage_file_and_needs_no_target() {
+    let out = smoke_test()
+        .args([
+            "drill",
+            "--target",
+            "lab",
+            "--stage",
+            "dev",
+            "--dry-run",
+            "--root",
+        ])
+        .arg(root())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let plan: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(plan["alarm"]["name"], "dev-payment-fixed-fast-errors");
+    assert_eq!(plan["route_path"], "/pay-fixed");
+    assert_eq!(plan["fault_variables"]["FAULT_MODE"], "exception");
+    // dev's fast_errors: 10 s period, 1 of 1, 5 s lab metric delay.
+    assert_eq!(plan["deadlines"]["alarm"], 45.0);
+    assert_eq!(plan["deadlines"]["ok"], 35.0);
+}
