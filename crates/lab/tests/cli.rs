@@ -115,6 +115,16 @@ fn commands_that_need_a_running_lab_say_so() {
         .code(1);
 }
 
+/// Kills the lab if a test fails before stopping it, so no process outlives the test.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn alive(pid: u64) -> bool {
     // A reaped process has no /proc entry; a zombie (not yet reaped by anyone) counts as gone.
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
@@ -135,6 +145,7 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = KillOnDrop(child);
     let mut printed = Vec::new();
     while printed.len() < 7 {
         printed.push(lines.next().expect("up prints its addresses").unwrap());
@@ -237,12 +248,12 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
     assert!(pids.iter().all(|p| alive(*p)));
 
     std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = child.0.try_wait().unwrap() {
             break status;
         }
         assert!(Instant::now() < deadline, "outage-lab did not stop on SIGTERM");
@@ -270,6 +281,7 @@ fn function_processes_end_when_the_lab_is_killed() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = KillOnDrop(child);
     let gateway = lines
         .next()
         .unwrap()
@@ -291,7 +303,7 @@ fn function_processes_end_when_the_lab_is_killed() {
         );
     }
     // Children are listed per thread that spawned them: look at every thread of the lab.
-    let children: Vec<u64> = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+    let children: Vec<u64> = std::fs::read_dir(format!("/proc/{}/task", child.0.id()))
         .unwrap()
         .flat_map(|t| {
             std::fs::read_to_string(t.unwrap().path().join("children"))
@@ -302,8 +314,8 @@ fn function_processes_end_when_the_lab_is_killed() {
         })
         .collect();
     assert_eq!(children.len(), 2, "one environment per function called");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while children.iter().any(|p| alive(*p)) {
         assert!(
