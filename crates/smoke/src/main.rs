@@ -10,15 +10,15 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use outage_config::{FaultMode, Stage};
-use smoke_test::check::{self, CheckReport};
+use smoke_test::check;
 use smoke_test::drill::{self, AlarmKind, DrillOutcome, DrillPlan, DrillReport, DrillSettings};
-use smoke_test::junit;
 use smoke_test::ports::{AlarmSource, ControlPlane};
 use smoke_test::targets::aws::AwsTarget;
 use smoke_test::targets::lab::LabTarget;
 use smoke_test::targets::tf_output::TfOutputs;
 use smoke_test::timeline::Timeline;
 use smoke_test::traffic::HttpTraffic;
+use smoke_test::{output, progress};
 
 const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
@@ -339,32 +339,9 @@ async fn run_check(
         write_file(&path, &to_json(&report))?;
     }
     if let Some(path) = junit_out {
-        write_file(&path, &check_junit(&report).to_xml())?;
+        write_file(&path, &output::check_junit(&report).to_xml())?;
     }
     Ok(if report.passed { 0 } else { EXIT_FAILED })
-}
-
-fn check_junit(report: &CheckReport) -> junit::Suite {
-    junit::Suite {
-        name: format!("smoke-test check {} ({})", report.stage, report.target),
-        cases: report
-            .results
-            .iter()
-            .map(|r| junit::Case {
-                name: r.expectation.route.clone(),
-                classname: format!("smoke.check.{}", report.stage),
-                time_s: r.latency_ms / 1000.0,
-                failure: (!r.passed).then(|| r.problems.join("; ")),
-                output: Some(format!(
-                    "{} -> {}",
-                    r.url,
-                    r.status
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| "no answer".into())
-                )),
-            })
-            .collect(),
-    }
 }
 
 struct DrillArgs {
@@ -424,13 +401,13 @@ async fn run_drill_command(args: &TargetArgs, options: DrillArgs) -> Result<u8, 
     if options.json {
         print!("{}", to_json(&report));
     } else {
-        print!("{}", summary(&report));
+        print!("{}", output::drill_summary(&report));
     }
     if let Some(path) = &options.json_out {
         write_file(path, &to_json(&report))?;
     }
     if let Some(path) = &options.junit_out {
-        write_file(path, &drill_junit(&report).to_xml())?;
+        write_file(path, &output::drill_junit(&report).to_xml())?;
     }
     Ok(match report.outcome {
         DrillOutcome::Passed => 0,
@@ -481,7 +458,7 @@ async fn execute<C: ControlPlane, A: AlarmSource>(
     let drill_id = format!("smoke-{}", time::OffsetDateTime::now_utc().unix_timestamp());
     let timeline = std::sync::Mutex::new(Timeline::new(&drill_id));
     let publishing = publisher.is_some();
-    let display = Progress::new();
+    let display = progress::Progress::new();
     let progress = |e: &drill::DrillEvent| {
         display.event(e);
         if publishing {
@@ -523,72 +500,6 @@ async fn execute<C: ControlPlane, A: AlarmSource>(
     Ok(report)
 }
 
-/// Progress for people: on a terminal, a spinner line with the running step above which the
-/// events scroll; otherwise (CI logs, pipes) plain lines only.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    /// What the spinner says: the running step, and the alarm's last state.
-    status: std::sync::Mutex<(String, String)>,
-}
-
-impl Progress {
-    fn new() -> Progress {
-        use std::io::IsTerminal;
-        let status = std::sync::Mutex::new((String::new(), String::new()));
-        if !std::io::stderr().is_terminal() {
-            return Progress { bar: None, status };
-        }
-        let bar = indicatif::ProgressBar::new_spinner();
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{elapsed}] {msg}") {
-            bar.set_style(style);
-        }
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Progress {
-            bar: Some(bar),
-            status,
-        }
-    }
-
-    fn event(&self, e: &drill::DrillEvent) {
-        use drill::{DrillEventKind as K, Step};
-        let line = format!("[{:>6.1} s] {}", e.elapsed_s, e.text());
-        let Some(bar) = &self.bar else {
-            eprintln!("{line}");
-            return;
-        };
-        {
-            let mut status = self.status.lock().expect("progress poisoned");
-            match &e.kind {
-                K::StepStarted { step: Step::Detect } => {
-                    status.0 = "detect: failing traffic, waiting for ALARM".into()
-                }
-                K::StepStarted { step: Step::Validate } => {
-                    status.0 = "validate: healthy traffic, waiting for OK".into()
-                }
-                K::StepStarted { step } => status.0 = format!("{}: running", step.as_str()),
-                K::AlarmState { alarm, state, .. } => status.1 = format!("{alarm} is {state}"),
-                _ => {}
-            }
-            let message = if status.1.is_empty() {
-                status.0.clone()
-            } else {
-                format!("{} ({})", status.0, status.1)
-            };
-            bar.set_message(message);
-        }
-        // The spinner already shows that a wait goes on.
-        if !matches!(e.kind, K::Waiting { .. }) {
-            bar.println(line);
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 /// Resolves on Ctrl-C or SIGTERM (a cancelled CI job).
 async fn interrupted() {
     #[cfg(unix)]
@@ -608,112 +519,6 @@ async fn interrupted() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-fn seconds(v: Option<f64>) -> String {
-    v.map(|s| format!("{s:.1} s")).unwrap_or_else(|| "-".into())
-}
-
-fn summary(report: &DrillReport) -> String {
-    let p = &report.plan;
-    let mut out = String::new();
-    out.push_str(&format!(
-        "drill {}: {} ({})\n",
-        p.stage, report.function_name, p.route_path
-    ));
-    out.push_str(&format!("alarm:   {}\n", p.alarm.name));
-    out.push_str(&format!(
-        "MTTD:    {} (fault injected -> ALARM)\n",
-        seconds(report.mttd_s)
-    ));
-    out.push_str(&format!(
-        "MTTR:    {} (fix applied -> OK)\n",
-        seconds(report.mttr_s)
-    ));
-    out.push_str(&format!("total:   {:.1} s\n", report.total_s));
-    out.push_str(&format!(
-        "traffic: break {} sent / {} 5xx; validate {} sent / {} ok\n",
-        report.break_traffic.sent,
-        report.break_traffic.failed,
-        report.recovery_traffic.sent,
-        report.recovery_traffic.ok
-    ));
-    out.push_str(&format!(
-        "restore: {}\n",
-        if report.restored_exactly {
-            "prior variables restored exactly"
-        } else {
-            "NOT VERIFIED"
-        }
-    ));
-    let outcome = match report.outcome {
-        DrillOutcome::Passed => "PASSED".to_owned(),
-        DrillOutcome::Failed => format!("FAILED: {}", report.failure.as_deref().unwrap_or("")),
-        DrillOutcome::Interrupted => format!("INTERRUPTED: {}", report.failure.as_deref().unwrap_or("")),
-        DrillOutcome::RestoreFailed => format!("RESTORE FAILED: {}", report.failure.as_deref().unwrap_or("")),
-    };
-    out.push_str(&format!("result:  {outcome}\n"));
-    out
-}
-
-/// One JUnit case per step that ran, and one for the whole drill.
-fn drill_junit(report: &DrillReport) -> junit::Suite {
-    use drill::{DrillEventKind, Step};
-    let classname = format!("smoke.drill.{}", report.plan.stage);
-    let mut cases = Vec::new();
-    for step in [
-        Step::Baseline,
-        Step::Break,
-        Step::Detect,
-        Step::Fix,
-        Step::Validate,
-    ] {
-        let started = report.events.iter().find_map(|e| match &e.kind {
-            DrillEventKind::StepStarted { step: s } if *s == step => Some(e.elapsed_s),
-            _ => None,
-        });
-        let Some(started) = started else { continue };
-        let finished = report.events.iter().find_map(|e| match &e.kind {
-            DrillEventKind::StepFinished {
-                step: s,
-                passed,
-                detail,
-            } if *s == step => Some((e.elapsed_s, *passed, detail.clone())),
-            _ => None,
-        });
-        let (time_s, failure, output) = match finished {
-            Some((at, true, detail)) => (at - started, None, Some(detail)),
-            Some((at, false, detail)) => (at - started, Some(detail), None),
-            None => (report.total_s - started, Some("did not finish".to_owned()), None),
-        };
-        cases.push(junit::Case {
-            name: step.as_str().to_owned(),
-            classname: classname.clone(),
-            time_s,
-            failure,
-            output,
-        });
-    }
-    cases.push(junit::Case {
-        name: format!("{} fires and clears", report.plan.alarm.name),
-        classname,
-        time_s: report.total_s,
-        failure: (!report.passed()).then(|| {
-            report
-                .failure
-                .clone()
-                .unwrap_or_else(|| format!("{:?}", report.outcome))
-        }),
-        output: Some(format!(
-            "MTTD {} MTTR {}",
-            seconds(report.mttd_s),
-            seconds(report.mttr_s)
-        )),
-    });
-    junit::Suite {
-        name: format!("smoke-test drill {}", report.plan.stage),
-        cases,
     }
 }
 
