@@ -260,3 +260,35 @@ fn a_bad_fault_variable_fails_init_naming_the_variable_and_value() {
         "no invocation after a failed init"
     );
 }
+
+#[test]
+fn init_fails_without_a_function_name_saying_so() {
+    let api = RuntimeApi::start().unwrap();
+    let mut process =
+        FunctionProcess::start(binary(), "dev-payment", &api, &[("AWS_LAMBDA_FUNCTION_NAME", "")]);
+    assert_eq!(process.wait_exit(WAIT).and_then(|s| s.code()), Some(1));
+    let init_error = api
+        .wait_for("/runtime/init/error", WAIT)
+        .expect("the init error is reported");
+    assert!(
+        init_error.body.contains("AWS_LAMBDA_FUNCTION_NAME is not set"),
+        "{}",
+        init_error.body
+    );
+}
+
+#[test]
+fn a_bad_fault_variable_still_stops_the_process_when_the_runtime_api_is_unreachable() {
+    let api = RuntimeApi::start().unwrap();
+    // Port 1 on loopback: nothing listens there, so the init error report is refused.
+    let mut process = FunctionProcess::start(
+        binary(),
+        "dev-payment",
+        &api,
+        &[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:1"), ("FAULT_RATE", "2")],
+    );
+    assert_eq!(process.wait_exit(WAIT).and_then(|s| s.code()), Some(1));
+    let stderr = process.stderr().join("\n");
+    assert!(stderr.contains(r#"FAULT_RATE="2" is invalid"#), "{stderr}");
+    assert!(stderr.contains("could not report the init error"), "{stderr}");
+}
