@@ -42,7 +42,7 @@ pub const REST_API_V1: &str = include_str!("../../tests/fixtures/example-apigw-r
 /// An SQS event: not an HTTP request at all.
 pub const SQS: &str = include_str!("../../tests/fixtures/example-sqs-event.json");
 
-/// The request id the test events carry.
+/// The Lambda request id that [`invocation`] puts in the context.
 pub const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
 
 /// Parses a fixture; they are checked in, so a failure is a broken checkout.
