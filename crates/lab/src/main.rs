@@ -66,6 +66,25 @@ enum Command {
         #[command(flatten)]
         at: Where,
     },
+    /// The outage drill on a lab of its own: baseline, break, detect, diagnose, fix, validate;
+    /// writes the incident report and prints MTTD and MTTR against their targets. Exit 0 when
+    /// every step passed, 1 otherwise.
+    Drill {
+        #[command(flatten)]
+        at: Where,
+        /// Folder with the function binaries (auth, product, payment); default: this executable's folder.
+        #[arg(long)]
+        bin_dir: Option<PathBuf>,
+        /// Where the report goes; default .outage-lab/<stage>/drills/<drill-id>/ under the project root.
+        #[arg(long)]
+        report_dir: Option<PathBuf>,
+        /// The function to break (its key in the stage file).
+        #[arg(long, default_value = "payment-fixed")]
+        function: String,
+        /// Print the result as JSON on stdout instead of the text summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the running lab: URLs, functions with their environments, alarm states.
     Status {
         #[command(flatten)]
@@ -122,6 +141,17 @@ async fn main() -> ExitCode {
             at,
         } => logs(at, &function, filter, since).await,
         Command::Status { at } => status(at).await,
+        Command::Drill {
+            at,
+            bin_dir,
+            report_dir,
+            function,
+            json,
+        } => match outage_lab::drill::cli(root_of(&at), at.stage, bin_dir, report_dir, function, json).await {
+            Ok(passed) if passed => return ExitCode::SUCCESS,
+            Ok(_) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,236 @@
+//! The incident report of a drill: the metrics around the spike and the alarm histories read
+//! from the admin API, the diagnosis, the blast radius, and the postmortem drafted from them.
+
+use incident_report::{
+    AlarmHistoryItem, AlarmPathComparison, AlarmState, AlarmTrack, Detection, EpochDatapoint, FaultInjection,
+    Incident, LogLine, MetricSources, Metrics, Postmortem, RouteImpact, Series, Step, Targets, TimelineEvent,
+};
+use outage_config::{AlarmSubject, Stage};
+use time::{Duration, OffsetDateTime};
+
+use super::admin_client::{encode, AdminClient};
+use super::diagnosis::{self, FunctionDiagnosis, Route};
+use super::observed::Observation;
+
+/// The period of every chart: the drill lasts about a minute, so one-minute AWS metrics would
+/// be one or two points; the high-resolution `OutageLab` metrics are stored per second.
+pub const CHART_PERIOD_S: u32 = 5;
+
+/// `GET /metrics` for one `OutageLab` metric of one function, as a chart series.
+async fn outage_lab_series(
+    admin: &AdminClient,
+    stage: &Stage,
+    key: &str,
+    metric: &str,
+    stat: &str,
+    (start, end): (OffsetDateTime, OffsetDateTime),
+) -> anyhow::Result<Series> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        datapoints: Vec<EpochDatapoint>,
+    }
+    let path = format!(
+        "/metrics?namespace=OutageLab&metric={metric}&dim.Service={}&period={CHART_PERIOD_S}&stat={}&start={}&end={}",
+        encode(&stage.function_name(key)),
+        encode(stat),
+        start.unix_timestamp(),
+        end.unix_timestamp() + 1
+    );
+    let answer: Answer = admin.get(&path).await?;
+    Ok(Series::from_datapoints(key, &answer.datapoints))
+}
+
+/// The charted metrics of every function over the drill.
+pub async fn metrics(
+    admin: &AdminClient,
+    stage: &Stage,
+    routes: &[Route],
+    observations: &[Observation],
+    window: (OffsetDateTime, OffsetDateTime),
+) -> anyhow::Result<Metrics> {
+    let (start, end) = window;
+    let mut out = Metrics {
+        period_s: CHART_PERIOD_S,
+        invocations: Vec::new(),
+        errors: Vec::new(),
+        api_5xx: diagnosis::route_5xx_series(routes, observations, CHART_PERIOD_S, start, end),
+        duration_p99_ms: Vec::new(),
+        sources: MetricSources {
+            invocations: format!("OutageLab Requests per Service, Sum per {CHART_PERIOD_S} s (high resolution)"),
+            errors: format!("OutageLab Faults per Service, Sum per {CHART_PERIOD_S} s (high resolution)"),
+            api_5xx: format!("5xx answers per route seen by the drill's clients, per {CHART_PERIOD_S} s"),
+            duration_p99_ms: format!("OutageLab Latency per Service, p99 per {CHART_PERIOD_S} s"),
+        },
+    };
+    for key in stage.functions.keys() {
+        let mut invocations = outage_lab_series(admin, stage, key, "Requests", "Sum", window).await?;
+        invocations.fill_missing_with_zero(CHART_PERIOD_S, start, end);
+        let mut errors = outage_lab_series(admin, stage, key, "Faults", "Sum", window).await?;
+        errors.fill_missing_with_zero(CHART_PERIOD_S, start, end);
+        out.invocations.push(invocations);
+        out.errors.push(errors);
+        out.duration_p99_ms
+            .push(outage_lab_series(admin, stage, key, "Latency", "p99", window).await?);
+    }
+    Ok(out)
+}
+
+#[derive(serde::Deserialize)]
+struct AlarmView {
+    #[serde(rename = "StateValue")]
+    state: AlarmState,
+}
+
+/// One alarm's state over the drill, from `GET /alarms/{name}/history`.
+pub async fn alarm_track(admin: &AdminClient, name: &str) -> anyhow::Result<AlarmTrack> {
+    let history: Vec<AlarmHistoryItem> = admin.get(&format!("/alarms/{}/history", encode(name))).await?;
+    let now: AlarmView = admin.get(&format!("/alarms/{}", encode(name))).await?;
+    Ok(AlarmTrack::from_history(name, &history, now.state))
+}
+
+/// The alarms the report shows: the drilled one first, the one-minute errors alarm of the same
+/// function, the fast alarm of every other function that failed, and the API's 5xx alarm.
+pub fn charted_alarms(stage: &Stage, function: &str, failing: &[FunctionDiagnosis]) -> Vec<String> {
+    let of = |key: &str, kind: &str| stage.alarm_name(&AlarmSubject::Function(key.to_owned()), kind);
+    let mut names = vec![of(function, "fast_errors"), of(function, "errors")];
+    for d in failing.iter().filter(|d| d.function != function) {
+        names.push(of(&d.function, "fast_errors"));
+    }
+    names.push(stage.alarm_name(&AlarmSubject::Api, "api_5xx"));
+    names
+}
+
+/// When an alarm first went to ALARM at or after `from`.
+pub fn first_alarm_at(track: &AlarmTrack, from: OffsetDateTime) -> Option<OffsetDateTime> {
+    track
+        .transitions
+        .iter()
+        .filter(|t| t.state == AlarmState::Alarm && t.timestamp >= from)
+        .map(|t| t.timestamp)
+        .min()
+}
+
+/// Everything the incident is made of.
+pub struct Facts {
+    pub stage: Stage,
+    pub drill_id: String,
+    pub function: String,
+    pub mode: String,
+    pub route: String,
+    pub alarm: String,
+    pub alarm_period_s: u32,
+    pub started_at: OffsetDateTime,
+    pub finished_at: OffsetDateTime,
+    pub detection: Detection,
+    pub steps: Vec<Step>,
+    pub events: Vec<TimelineEvent>,
+    pub metrics: Metrics,
+    pub alarms: Vec<AlarmTrack>,
+    /// The drilled function's diagnosis first, then the others that failed.
+    pub diagnoses: Vec<FunctionDiagnosis>,
+    pub log_excerpt: Vec<LogLine>,
+    pub blast_radius: Vec<RouteImpact>,
+}
+
+pub fn build(facts: Facts) -> Incident {
+    let Facts {
+        stage,
+        drill_id,
+        function,
+        mode,
+        route,
+        alarm,
+        alarm_period_s,
+        started_at,
+        finished_at,
+        detection,
+        steps,
+        events,
+        metrics,
+        alarms,
+        diagnoses,
+        log_excerpt,
+        blast_radius,
+    } = facts;
+    let standard_alarm = stage.alarm_name(&AlarmSubject::Function(function.clone()), "errors");
+    let standard_period_s = stage.alarms.errors.period_s;
+    // The standard path counts only if it fired while the fault was live.
+    let until = detection.fix_applied_at.unwrap_or(finished_at);
+    let standard_alarm_at = alarms
+        .iter()
+        .find(|t| t.name == standard_alarm)
+        .and_then(|t| first_alarm_at(t, detection.fault_injected_at))
+        .filter(|t| *t <= until + Duration::seconds(1));
+    let comparison = AlarmPathComparison::new(
+        alarm.clone(),
+        alarm_period_s,
+        standard_alarm,
+        standard_period_s,
+        standard_alarm_at,
+    );
+    let main = diagnoses.iter().find(|d| d.function == function);
+    let diagnosis = incident_report::Diagnosis {
+        error_message: main.map(|d| d.error_message.clone()).unwrap_or_default(),
+        error_type: main.map(|d| d.error_type.clone()).unwrap_or_default(),
+        failing_request_ids: main.map(|d| d.failing_request_ids.clone()).unwrap_or_default(),
+        failed_requests: main.map_or(0, |d| d.failed_requests),
+        first_failure_at: main.map(|d| d.first_failure_at),
+        log_excerpt,
+    };
+    let mut incident = Incident {
+        title: format!(
+            "{} failing with an injected {mode} while {} stays broken",
+            stage.function_name(&function),
+            diagnoses
+                .iter()
+                .filter(|d| d.function != function)
+                .map(|d| stage.function_name(&d.function))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        stage: stage.stage.clone(),
+        drill_id,
+        started_at,
+        finished_at,
+        fault: FaultInjection {
+            function: function.clone(),
+            mode,
+            route,
+            alarm,
+        },
+        detection,
+        targets: Targets::default(),
+        steps,
+        events,
+        metrics,
+        alarms,
+        diagnosis,
+        blast_radius,
+        postmortem: Postmortem {
+            summary: String::new(),
+            impact: String::new(),
+            root_cause: String::new(),
+            detection: String::new(),
+            resolution: String::new(),
+            action_items: Vec::new(),
+        },
+        alarm_path_comparison: comparison,
+    };
+    if diagnoses.iter().all(|d| d.function == function) {
+        incident.title = format!("{} failing with an injected {}", stage.function_name(&function), incident.fault.mode);
+    }
+    let mut postmortem = incident.draft_postmortem();
+    // The other failures are part of the root cause: the original scenario's broken function.
+    for d in diagnoses.iter().filter(|d| d.function != function) {
+        postmortem.root_cause.push_str(&format!(
+            " Independently of the drill, {} failed {} times with {} (\"{}\"), first at {} UTC: its stage file sets a fault.",
+            stage.function_name(&d.function),
+            d.failed_requests,
+            d.error_type,
+            d.error_message,
+            super::hms_millis(d.first_failure_at)
+        ));
+    }
+    incident.postmortem = postmortem;
+    incident
+}

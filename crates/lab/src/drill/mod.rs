@@ -1,0 +1,708 @@
+//! `outage-lab drill`: the whole outage cycle on a lab started for the occasion, measured and
+//! written up.
+//!
+//! 1. baseline: traffic on every route of the stage; each answers as the stage file says (the
+//!    smoke test's route checks), `/pay` included, which the stage file breaks on purpose;
+//! 2. break: traffic on every route goes on (so `/pay` keeps failing, the original scenario) and
+//!    the smoke test's drill engine injects a fault into the drilled function through the
+//!    control plane;
+//! 3. detect: the engine waits for the function's fast alarm; its notification must follow;
+//! 4. diagnose: as soon as the alarm fires, the logs of every function are searched for handler
+//!    errors (message, type, request ids, first failure), next to the restore;
+//! 5. fix: the engine restores the exact prior configuration;
+//! 6. validate: the alarm is OK again, with its notification, healthy traffic on the route, and
+//!    no fault left in the configuration.
+//!
+//! Then the incident report: metrics around the spike, alarm histories, blast radius (from the
+//! statuses clients saw per route), postmortem.
+
+mod admin_client;
+pub mod diagnosis;
+mod incident;
+mod observed;
+mod output;
+mod timeline;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use incident_report::{EventKind, LogLine};
+use outage_config::{FaultConfig, FaultMode, Stage};
+use serde::{Deserialize, Serialize};
+use smoke_test::check::{self, CheckReport};
+use smoke_test::drill::{self as engine, DrillEvent, DrillEventKind, DrillPlan, DrillReport, DrillSettings, Step};
+use smoke_test::ports::ControlPlane;
+use smoke_test::targets::lab::LabTarget;
+use smoke_test::traffic::HttpTraffic;
+use time::OffsetDateTime;
+
+use crate::{Lab, LabConfig, LabHandle};
+use admin_client::AdminClient;
+use diagnosis::{FunctionDiagnosis, LogEvent};
+use observed::ObservedTraffic;
+use timeline::LabTimeline;
+
+pub use output::DrillSummary;
+
+/// What the person running the drill chooses.
+#[derive(Debug, Clone)]
+pub struct DrillOptions {
+    pub root: PathBuf,
+    pub stage: String,
+    /// Folder with the function binaries.
+    pub bin_dir: PathBuf,
+    /// Default `<root>/.outage-lab/<stage>/drills/<drill-id>/`.
+    pub report_dir: Option<PathBuf>,
+    /// The function to break (`payment-fixed`).
+    pub function: String,
+}
+
+/// How long the baseline watches every route before anything is broken.
+pub const BASELINE: Duration = Duration::from_secs(5);
+/// The steady client load on each route during the whole drill (4 requests per second).
+pub const LOAD_EVERY: Duration = Duration::from_millis(250);
+/// The route checks' latency budget (a cold start of a debug build included).
+pub const CHECK_BUDGET: Duration = Duration::from_secs(3);
+/// How long a notification may lag behind the alarm state change.
+pub const NOTIFICATION_WAIT: Duration = Duration::from_secs(5);
+
+/// `HH:MM:SS.mmm` in UTC.
+pub(crate) fn hms_millis(t: OffsetDateTime) -> String {
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+fn drill_id(now: OffsetDateTime) -> String {
+    format!(
+        "drill-{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    )
+}
+
+/// Prints one progress line on stderr, timed from the drill's start like the engine's lines.
+struct Say {
+    started: Instant,
+}
+
+impl Say {
+    fn line(&self, text: &str) {
+        eprintln!("[{:>6.1} s] {text}", self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// Runs the drill on a lab of its own and writes the report; `Ok` holds the summary whether
+/// the drill passed or not, `Err` means it could not run at all.
+pub async fn run(options: DrillOptions) -> anyhow::Result<DrillSummary> {
+    let command_started = Instant::now();
+    let stage = Stage::load_named(&options.root, &options.stage)
+        .with_context(|| format!("cannot read stage {}", options.stage))?;
+    let plan = DrillPlan::new(&stage, &DrillSettings::lab(&options.function))?;
+    let now = OffsetDateTime::now_utc();
+    let id = drill_id(now);
+    let report_dir = options.report_dir.clone().unwrap_or_else(|| {
+        options
+            .root
+            .join(".outage-lab")
+            .join(&stage.stage)
+            .join("drills")
+            .join(&id)
+    });
+    std::fs::create_dir_all(&report_dir)
+        .with_context(|| format!("cannot create the report folder {}", report_dir.display()))?;
+    let report_dir = report_dir.canonicalize()?;
+    let lab_dir = report_dir.join("lab");
+    if lab_dir.exists() {
+        anyhow::bail!(
+            "{} already holds a drill's lab run: choose an empty --report-dir",
+            report_dir.display()
+        );
+    }
+    let lab = Lab::start(LabConfig {
+        root: options.root.clone(),
+        stage: stage.stage.clone(),
+        port: 0,
+        admin_port: 0,
+        bin_dir: options.bin_dir.clone(),
+        run_dir: Some(lab_dir),
+        console: false,
+    })
+    .await
+    .with_context(|| format!("cannot start the lab for stage {}", stage.stage))?;
+    println!("drill {id}: stage {}, breaking {}", stage.stage, plan.function);
+    println!("gateway:   {}", lab.gateway_url);
+    println!("admin:     {}", lab.admin_url);
+    println!("dashboard: {}/?token={}", lab.admin_url, lab.token);
+    println!("report:    {}", report_dir.display());
+    let result = drill(&lab, &stage, &plan, &id, &report_dir, command_started).await;
+    lab.shutdown().await;
+    result
+}
+
+/// What the diagnose step found.
+#[derive(Debug, Default)]
+struct Findings {
+    diagnoses: Vec<FunctionDiagnosis>,
+    excerpt: Vec<LogLine>,
+    passed: bool,
+    detail: String,
+}
+
+async fn drill(
+    lab: &LabHandle,
+    stage: &Stage,
+    plan: &DrillPlan,
+    id: &str,
+    report_dir: &std::path::Path,
+    command_started: Instant,
+) -> anyhow::Result<DrillSummary> {
+    let say = Say {
+        started: Instant::now(),
+    };
+    let started_at = OffsetDateTime::now_utc();
+    let admin = AdminClient::new(&lab.admin_url, &lab.token);
+    let target = LabTarget::connect(&lab.admin_url, &lab.token_file).await?;
+    let traffic = ObservedTraffic::new(HttpTraffic::new(&lab.gateway_url, Duration::from_secs(10))?);
+    let routes = diagnosis::routes(stage);
+    let timeline = Arc::new(Mutex::new(LabTimeline::new(id)));
+
+    // The dashboard gets the newest timeline document; one publisher, so a slow PUT never
+    // holds the drill up.
+    let (publish_tx, mut publish_rx) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();
+    let publisher = {
+        let target = target.clone();
+        tokio::spawn(async move {
+            while let Some(mut doc) = publish_rx.recv().await {
+                while let Ok(newer) = publish_rx.try_recv() {
+                    doc = newer;
+                }
+                if let Err(e) = target.publish_drill(&doc).await {
+                    tracing::warn!("the lab did not take the drill timeline (PUT /drill): {e}");
+                }
+            }
+        })
+    };
+    let publish = {
+        let timeline = timeline.clone();
+        move || {
+            let doc = timeline.lock().expect("timeline poisoned").to_json();
+            let _ = publish_tx.send(doc);
+        }
+    };
+    let record = |kind: DrillEventKind| {
+        let event = DrillEvent {
+            at: OffsetDateTime::now_utc(),
+            elapsed_s: say.started.elapsed().as_secs_f64(),
+            kind,
+        };
+        say.line(&event.text());
+        timeline.lock().expect("timeline poisoned").record(&event);
+        publish();
+    };
+    let note = |kind: EventKind, text: String| {
+        say.line(&text);
+        timeline.lock().expect("timeline poisoned").note(kind, text);
+        publish();
+    };
+
+    // 1. Baseline.
+    record(DrillEventKind::StepStarted { step: Step::Baseline });
+    let load = traffic.steady_load(&routes.iter().map(|r| r.path.clone()).collect::<Vec<_>>(), LOAD_EVERY);
+    let checks = check::run_checks(traffic.http(), stage, "lab", CHECK_BUDGET).await;
+    for r in &checks.results {
+        note(
+            EventKind::Info,
+            format!(
+                "check {}: {} in {:.0} ms{}",
+                r.expectation.route,
+                r.status.map_or("no answer".into(), |s| s.to_string()),
+                r.latency_ms,
+                if r.passed {
+                    String::new()
+                } else {
+                    format!(" FAILED: {}", r.problems.join("; "))
+                }
+            ),
+        );
+    }
+    tokio::time::sleep(BASELINE).await;
+    let baseline_end = OffsetDateTime::now_utc();
+    let baseline = diagnosis::route_stats(&routes, &traffic.observations(), started_at, baseline_end);
+    let expected = check::expectations(stage);
+    let mut baseline_problems = Vec::new();
+    for s in &baseline {
+        let allowed = expected
+            .iter()
+            .find(|e| e.route == s.route)
+            .map(|e| e.statuses.clone())
+            .unwrap_or_default();
+        let known_broken = known_fault(stage, &s.function);
+        let unexpected: Vec<u16> = s
+            .statuses
+            .keys()
+            .copied()
+            .filter(|c| !allowed.contains(c))
+            .collect();
+        if !unexpected.is_empty() || s.unanswered > 0 || s.requests == 0 {
+            baseline_problems.push(format!("{} answered {}", s.route, s.statuses_text()));
+        }
+        note(
+            EventKind::Info,
+            format!(
+                "baseline {}: {}, p50 {:.0} ms, p99 {:.0} ms{}",
+                s.route,
+                s.statuses_text(),
+                s.p50_ms,
+                s.p99_ms,
+                known_broken
+                    .map(|m| format!(" (known broken: the stage file sets {m})"))
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    if !checks.passed {
+        baseline_problems.push("route checks failed".into());
+    }
+    if !baseline_problems.is_empty() {
+        record(DrillEventKind::StepFinished {
+            step: Step::Baseline,
+            passed: false,
+            detail: baseline_problems.join("; "),
+        });
+        for t in load {
+            t.abort();
+        }
+        timeline.lock().expect("timeline poisoned").finish();
+        publish();
+        drop(publish);
+        let _ = tokio::time::timeout(Duration::from_secs(5), publisher).await;
+        anyhow::bail!("baseline failed: {}", baseline_problems.join("; "));
+    }
+
+    // 2-7. Break, detect, fix, validate by the engine; diagnose as soon as the alarm fires.
+    let (alarm_tx, alarm_rx) = tokio::sync::oneshot::channel::<OffsetDateTime>();
+    let alarm_tx = Mutex::new(Some(alarm_tx));
+    let injected_at = Mutex::new(None::<OffsetDateTime>);
+    let offset = say.started.elapsed().as_secs_f64();
+    let display = smoke_test::progress::Progress::new();
+    let sink = |e: &DrillEvent| {
+        // Engine times count from the engine's start; the drill's from its own.
+        let mut shifted = e.clone();
+        shifted.elapsed_s += offset;
+        display.event(&shifted);
+        match &e.kind {
+            DrillEventKind::FaultInjected { .. } => {
+                *injected_at.lock().expect("poisoned") = Some(e.at);
+            }
+            DrillEventKind::AlarmRaised { .. } => {
+                let from = injected_at.lock().expect("poisoned").unwrap_or(e.at);
+                if let Some(tx) = alarm_tx.lock().expect("poisoned").take() {
+                    let _ = tx.send(from);
+                }
+            }
+            _ => {}
+        }
+        timeline.lock().expect("timeline poisoned").record(e);
+        publish();
+    };
+    let diagnose = {
+        let admin = admin.clone();
+        let stage = stage.clone();
+        let timeline = timeline.clone();
+        let function = plan.function.clone();
+        let expected_message = plan.fault_variables.get("FAULT_MESSAGE").cloned().unwrap_or_default();
+        tokio::spawn(async move {
+            let Ok(injected) = alarm_rx.await else {
+                return None;
+            };
+            timeline.lock().expect("timeline poisoned").diagnose_started();
+            let findings = diagnose_from_logs(&admin, &stage, &function, &expected_message, started_at, injected).await;
+            let mut t = timeline.lock().expect("timeline poisoned");
+            for d in &findings.diagnoses {
+                t.note(
+                    EventKind::Info,
+                    format!(
+                        "diagnose {}: {} handler errors since {} UTC, {}: \"{}\", e.g. request {}",
+                        stage.function_name(&d.function),
+                        d.failed_requests,
+                        hms_millis(d.first_failure_at),
+                        d.error_type,
+                        d.error_message,
+                        d.failing_request_ids.first().map_or("-", String::as_str)
+                    ),
+                );
+            }
+            t.diagnose_finished(findings.passed, &findings.detail);
+            Some(findings)
+        })
+    };
+    let report: DrillReport = engine::run_drill(&target, &target, &traffic, plan, interrupted(), &sink).await?;
+    display.finish();
+    let findings = match tokio::time::timeout(Duration::from_secs(30), diagnose).await {
+        Ok(Ok(Some(f))) => f,
+        _ => Findings {
+            detail: "not run: the alarm never fired".into(),
+            ..Findings::default()
+        },
+    };
+    for t in load {
+        t.abort();
+    }
+    for line in timeline
+        .lock()
+        .expect("timeline poisoned")
+        .events()
+        .iter()
+        .filter(|e| e.text.starts_with("diagnose "))
+    {
+        say.line(&line.text);
+    }
+    say.line(&format!(
+        "diagnose: {} ({})",
+        if findings.passed { "passed" } else { "FAILED" },
+        findings.detail
+    ));
+
+    // What the engine does not check itself: the notifications, and that no fault is left.
+    let mut problems: Vec<String> = report.failure.iter().cloned().collect();
+    if !findings.passed {
+        problems.push(format!("diagnose: {}", findings.detail));
+    }
+    let alarm = &plan.alarm.name;
+    let notified_alarm = match report.alarm_at {
+        Some(_) => notification(&admin, alarm, "ALARM", started_at).await?,
+        None => None,
+    };
+    match (&report.alarm_at, &notified_alarm) {
+        (Some(_), Some(n)) => note(
+            EventKind::Alarm,
+            format!("notification on {}: {}", n.topic, n.subject),
+        ),
+        (Some(_), None) => {
+            problems.push(format!("no ALARM notification for {alarm}"));
+            record(DrillEventKind::StepFinished {
+                step: Step::Detect,
+                passed: false,
+                detail: format!("{alarm} went to ALARM but no notification was sent"),
+            });
+        }
+        _ => {}
+    }
+    let notified_ok = match report.ok_at {
+        Some(_) => notification(&admin, alarm, "OK", report.restored_at.unwrap_or(started_at)).await?,
+        None => None,
+    };
+    let config = target.configuration(&plan.function).await?;
+    let fault_left = match FaultConfig::from_vars(&config.variables) {
+        Ok(f) if f.mode == FaultMode::None => None,
+        Ok(f) => Some(format!("FAULT_MODE={} is still set", f.mode)),
+        Err(e) => Some(format!("unreadable FAULT_* variables: {e}")),
+    };
+    if report.ok_at.is_some() {
+        let mut validate_problems = Vec::new();
+        match &notified_ok {
+            Some(n) => note(
+                EventKind::Recovery,
+                format!("notification on {}: {}", n.topic, n.subject),
+            ),
+            None => validate_problems.push(format!("no OK notification for {alarm}")),
+        }
+        match &fault_left {
+            None => note(
+                EventKind::Recovery,
+                format!("{}: no FAULT_* variables left in its configuration", config.function_name),
+            ),
+            Some(p) => validate_problems.push(format!("{}: {p}", config.function_name)),
+        }
+        if !validate_problems.is_empty() {
+            record(DrillEventKind::StepFinished {
+                step: Step::Validate,
+                passed: false,
+                detail: validate_problems.join("; "),
+            });
+            problems.extend(validate_problems);
+        }
+    }
+    let finished_at = OffsetDateTime::now_utc();
+    {
+        let mut t = timeline.lock().expect("timeline poisoned");
+        t.finish();
+    }
+    publish();
+
+    // The report.
+    let observations = traffic.observations();
+    let break_window = (
+        report.injected_at.unwrap_or(baseline_end),
+        report.restored_at.unwrap_or(finished_at),
+    );
+    let during_break = diagnosis::route_stats(&routes, &observations, break_window.0, break_window.1);
+    let after_fix = diagnosis::route_stats(&routes, &observations, break_window.1, finished_at);
+    let window = (started_at - time::Duration::seconds(5), finished_at);
+    let metrics = incident::metrics(&admin, stage, &routes, &observations, window).await?;
+    let mut alarms = Vec::new();
+    for name in incident::charted_alarms(stage, &plan.function, &findings.diagnoses) {
+        alarms.push(incident::alarm_track(&admin, &name).await?);
+    }
+    let timeline_doc = timeline.lock().expect("timeline poisoned").to_json();
+    let steps = serde_json::from_value(timeline_doc["steps"].clone()).context("the drill's own timeline")?;
+    let events = timeline.lock().expect("timeline poisoned").events().to_vec();
+    let route = format!("GET {}", plan.route_path);
+    let incident = incident::build(incident::Facts {
+        stage: stage.clone(),
+        drill_id: id.to_owned(),
+        function: plan.function.clone(),
+        mode: plan.mode.clone(),
+        route,
+        alarm: alarm.clone(),
+        alarm_period_s: plan.alarm.period_s,
+        started_at,
+        finished_at,
+        detection: incident_report::Detection {
+            fault_injected_at: report.injected_at.unwrap_or(baseline_end),
+            alarm_at: report.alarm_at,
+            fix_applied_at: report.restored_at,
+            recovered_at: report.ok_at,
+        },
+        steps,
+        events,
+        metrics,
+        alarms,
+        diagnoses: findings.diagnoses.clone(),
+        log_excerpt: findings.excerpt.clone(),
+        blast_radius: diagnosis::blast_radius(&during_break),
+    });
+    let files = incident_report::write_report(&incident, report_dir)?;
+    drop(publish);
+    let _ = tokio::time::timeout(Duration::from_secs(5), publisher).await;
+
+    let outcome = incident.outcome();
+    let summary = DrillSummary {
+        drill_id: id.to_owned(),
+        stage: stage.stage.clone(),
+        function: plan.function.clone(),
+        alarm: alarm.clone(),
+        passed: problems.is_empty() && report.passed(),
+        problems,
+        mttd_s: outcome.mttd.seconds,
+        mttr_s: outcome.mttr.seconds,
+        drill_s: outcome.drill.seconds.unwrap_or_default(),
+        command_s: command_started.elapsed().as_secs_f64(),
+        targets: incident.targets,
+        standard_alarm: incident.alarm_path_comparison.standard_alarm.clone(),
+        standard_period_s: incident.alarm_path_comparison.standard_period_s,
+        standard_alarm_after_s: incident
+            .alarm_path_comparison
+            .standard_alarm_at
+            .map(|t| (t - incident.detection.fault_injected_at).as_seconds_f64()),
+        injected_at: report.injected_at,
+        alarm_at: report.alarm_at,
+        restored_at: report.restored_at,
+        ok_at: report.ok_at,
+        alarm_notified_at: notified_alarm.map(|n| n.timestamp),
+        ok_notified_at: notified_ok.map(|n| n.timestamp),
+        fault_left,
+        baseline,
+        during_break,
+        after_fix,
+        blast_radius: incident.blast_radius.clone(),
+        diagnoses: findings.diagnoses,
+        checks: checks_summary(&checks),
+        report_dir: files.dir.clone(),
+        report_html: files.html.clone(),
+    };
+    std::fs::write(
+        report_dir.join("drill.json"),
+        serde_json::to_string_pretty(&summary)? + "\n",
+    )
+    .with_context(|| format!("cannot write {}", report_dir.join("drill.json").display()))?;
+    Ok(summary)
+}
+
+/// The fault a function has in the stage file itself (`FAULT_MODE=exception`), if any.
+fn known_fault(stage: &Stage, key: &str) -> Option<String> {
+    match FaultConfig::from_vars(&stage.fault_vars(key)) {
+        Ok(f) if f.mode != FaultMode::None => Some(format!("FAULT_MODE={}", f.mode)),
+        _ => None,
+    }
+}
+
+fn checks_summary(checks: &CheckReport) -> Vec<output::CheckLine> {
+    checks
+        .results
+        .iter()
+        .map(|r| output::CheckLine {
+            route: r.expectation.route.clone(),
+            status: r.status,
+            expected: r.expectation.statuses.clone(),
+            latency_ms: r.latency_ms,
+            passed: r.passed,
+            problems: r.problems.clone(),
+        })
+        .collect()
+}
+
+/// One entry of `GET /notifications`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Notification {
+    #[serde(with = "time::serde::rfc3339")]
+    pub timestamp: OffsetDateTime,
+    pub topic: String,
+    pub subject: String,
+    pub alarm_name: String,
+    pub new_state: String,
+}
+
+/// The first notification of `alarm` going to `state` at or after `since`, waiting a little
+/// for it: the outbox delivers right after the state change.
+async fn notification(
+    admin: &AdminClient,
+    alarm: &str,
+    state: &str,
+    since: OffsetDateTime,
+) -> anyhow::Result<Option<Notification>> {
+    let until = Instant::now() + NOTIFICATION_WAIT;
+    loop {
+        let all: Vec<Notification> = admin.get("/notifications").await?;
+        if let Some(n) = all
+            .into_iter()
+            .find(|n| n.alarm_name == alarm && n.new_state == state && n.timestamp >= since)
+        {
+            return Ok(Some(n));
+        }
+        if Instant::now() >= until {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The diagnose step: handler errors in the logs of every function since the drill started
+/// (for the drilled function: since the fault was injected), and the story of the first
+/// failing invocation of each.
+async fn diagnose_from_logs(
+    admin: &AdminClient,
+    stage: &Stage,
+    function: &str,
+    expected_message: &str,
+    started_at: OffsetDateTime,
+    injected_at: OffsetDateTime,
+) -> Findings {
+    let since = (OffsetDateTime::now_utc() - started_at).whole_seconds() + 5;
+    let mut findings = Findings::default();
+    let mut errors = Vec::new();
+    // The drilled function first: its diagnosis is the incident's.
+    let mut keys: Vec<&String> = stage.functions.keys().collect();
+    keys.sort_by_key(|k| k.as_str() != function);
+    for key in keys {
+        let path = format!("/logs/{key}?filter=ERROR&since={since}");
+        let events: Vec<LogEvent> = match admin.get(&path).await {
+            Ok(e) => e,
+            Err(e) => {
+                errors.push(format!("{e:#}"));
+                continue;
+            }
+        };
+        let from = if key == function { injected_at } else { started_at };
+        let Some(d) = diagnosis::diagnose(key, &events, from) else {
+            continue;
+        };
+        if let Some(id) = d.failing_request_ids.first() {
+            let path = format!("/logs/{key}?filter={}&since={since}", admin_client::encode(id));
+            match admin.get::<Vec<LogEvent>>(&path).await {
+                Ok(story) => findings.excerpt.extend(diagnosis::invocation_excerpt(&story, id)),
+                Err(e) => errors.push(format!("{e:#}")),
+            }
+        }
+        findings.diagnoses.push(d);
+    }
+    let main = findings.diagnoses.iter().find(|d| d.function == function);
+    (findings.passed, findings.detail) = match main {
+        _ if !errors.is_empty() => (false, format!("cannot read the logs: {}", errors.join("; "))),
+        None => (
+            false,
+            format!("no handler error in the logs of {}", stage.function_name(function)),
+        ),
+        Some(d) if d.error_message != expected_message => (
+            false,
+            format!(
+                "{} fails with \"{}\", not the injected \"{expected_message}\"",
+                stage.function_name(function),
+                d.error_message
+            ),
+        ),
+        Some(d) => {
+            let others: Vec<String> = findings
+                .diagnoses
+                .iter()
+                .filter(|o| o.function != function)
+                .map(|o| format!("{}: \"{}\"", stage.function_name(&o.function), o.error_message))
+                .collect();
+            (
+                true,
+                format!(
+                    "{}: \"{}\" ({} failed requests){}",
+                    stage.function_name(function),
+                    d.error_message,
+                    d.failed_requests,
+                    if others.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; also failing: {}", others.join(", "))
+                    }
+                ),
+            )
+        }
+    };
+    findings
+}
+
+/// Resolves on Ctrl-C or SIGTERM: the engine then restores the prior configuration.
+async fn interrupted() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+    }
+}
+
+/// `outage-lab drill`: runs the drill and prints its summary (text or JSON) on stdout;
+/// `Ok(true)` when it passed.
+pub async fn cli(
+    root: anyhow::Result<PathBuf>,
+    stage: String,
+    bin_dir: Option<PathBuf>,
+    report_dir: Option<PathBuf>,
+    function: String,
+    json: bool,
+) -> anyhow::Result<bool> {
+    let bin_dir = match bin_dir {
+        Some(d) => d,
+        None => crate::default_bin_dir().context("cannot find this executable's folder")?,
+    };
+    let summary = run(DrillOptions {
+        root: root?,
+        stage,
+        bin_dir,
+        report_dir,
+        function,
+    })
+    .await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{}", summary.text());
+    }
+    Ok(summary.passed)
+}

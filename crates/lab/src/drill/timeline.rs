@@ -1,0 +1,152 @@
+//! The full drill's timeline: the smoke engine's five steps and events (smoke's
+//! [`Timeline`]), plus the lab drill's own: the route checks of the baseline, the diagnose
+//! step, the notifications. One document for `PUT /drill` (the dashboard) and one list of
+//! events for the incident report.
+
+use incident_report::{EventKind, TimelineEvent};
+use serde_json::{json, Value};
+use smoke_test::drill::{DrillEvent, DrillEventKind, Step};
+use smoke_test::timeline::Timeline;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub struct LabTimeline {
+    engine: Timeline,
+    baseline_started: bool,
+    diagnose: Value,
+    /// Every event of the drill, for the report, in the order they happened.
+    events: Vec<TimelineEvent>,
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// The report's marker colour for an engine event.
+fn kind_of(event: &DrillEventKind) -> EventKind {
+    match event {
+        DrillEventKind::FaultInjected { .. } => EventKind::Fault,
+        DrillEventKind::AlarmRaised { .. } => EventKind::Alarm,
+        DrillEventKind::Restored { .. } => EventKind::Fix,
+        DrillEventKind::AlarmCleared { .. } => EventKind::Recovery,
+        _ => EventKind::Info,
+    }
+}
+
+impl LabTimeline {
+    pub fn new(drill_id: &str) -> LabTimeline {
+        LabTimeline {
+            engine: Timeline::new(drill_id),
+            baseline_started: false,
+            diagnose: json!({"name": "diagnose", "status": "pending", "started_at": null, "finished_at": null, "detail": ""}),
+            events: Vec::new(),
+        }
+    }
+
+    /// A smoke engine event, or one of the same kind made by the lab drill.
+    pub fn record(&mut self, event: &DrillEvent) {
+        // The baseline starts with the lab drill's route checks; the engine's own baseline
+        // (reading the prior configuration) continues it rather than restarting it.
+        if matches!(event.kind, DrillEventKind::StepStarted { step: Step::Baseline }) {
+            if self.baseline_started {
+                return;
+            }
+            self.baseline_started = true;
+        }
+        self.engine.record(event);
+        // Waiting lines are for the terminal; the timeline has the state changes.
+        if !matches!(event.kind, DrillEventKind::Waiting { .. }) {
+            self.events.push(TimelineEvent {
+                timestamp: event.at,
+                kind: kind_of(&event.kind),
+                text: event.text(),
+            });
+        }
+    }
+
+    /// A finding of the lab drill itself (a route check, a notification, the diagnosis).
+    pub fn note(&mut self, kind: EventKind, text: impl Into<String>) {
+        self.events.push(TimelineEvent {
+            timestamp: OffsetDateTime::now_utc(),
+            kind,
+            text: text.into(),
+        });
+    }
+
+    pub fn diagnose_started(&mut self) {
+        self.diagnose["status"] = "running".into();
+        self.diagnose["started_at"] = rfc3339(OffsetDateTime::now_utc()).into();
+    }
+
+    pub fn diagnose_finished(&mut self, passed: bool, detail: &str) {
+        if self.diagnose["started_at"].is_null() {
+            self.diagnose_started();
+        }
+        self.diagnose["status"] = if passed { "passed" } else { "failed" }.into();
+        self.diagnose["finished_at"] = rfc3339(OffsetDateTime::now_utc()).into();
+        self.diagnose["detail"] = detail.into();
+    }
+
+    pub fn finish(&mut self) {
+        self.engine.finish();
+    }
+
+    pub fn events(&self) -> &[TimelineEvent] {
+        &self.events
+    }
+
+    /// The `GET/PUT /drill` document: the six steps in drill order, and every event.
+    pub fn to_json(&self) -> Value {
+        let mut doc = self.engine.to_json();
+        if let Some(steps) = doc["steps"].as_array_mut() {
+            let at = steps
+                .iter()
+                .position(|s| s["name"] == "fix")
+                .unwrap_or(steps.len());
+            steps.insert(at, self.diagnose.clone());
+        }
+        let mut events: Vec<&TimelineEvent> = self.events.iter().collect();
+        events.sort_by_key(|e| e.timestamp);
+        doc["events"] = events
+            .iter()
+            .map(|e| json!({"timestamp": rfc3339(e.timestamp), "kind": e.kind.as_str(), "text": e.text}))
+            .collect();
+        doc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(kind: DrillEventKind) -> DrillEvent {
+        DrillEvent {
+            at: OffsetDateTime::now_utc(),
+            elapsed_s: 0.0,
+            kind,
+        }
+    }
+
+    #[test]
+    fn diagnose_sits_between_detect_and_fix_and_baseline_starts_once() {
+        let mut t = LabTimeline::new("d1");
+        t.record(&ev(DrillEventKind::StepStarted { step: Step::Baseline }));
+        let first_start = t.to_json()["steps"][0]["started_at"].clone();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        t.record(&ev(DrillEventKind::StepStarted { step: Step::Baseline }));
+        t.diagnose_finished(true, "root cause found");
+        t.note(EventKind::Alarm, "notification");
+        let doc = t.to_json();
+        let names: Vec<&str> = doc["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["baseline", "break", "detect", "diagnose", "fix", "validate"]);
+        assert_eq!(doc["steps"][0]["started_at"], first_start);
+        assert_eq!(doc["steps"][3]["status"], "passed");
+        assert_eq!(doc["events"].as_array().unwrap().len(), 2);
+        assert_eq!(doc["events"][1]["kind"], "alarm");
+    }
+}
