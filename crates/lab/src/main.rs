@@ -147,11 +147,13 @@ async fn main() -> ExitCode {
             report_dir,
             function,
             json,
-        } => match outage_lab::drill::cli(root_of(&at), at.stage, bin_dir, report_dir, function, json).await {
-            Ok(passed) if passed => return ExitCode::SUCCESS,
-            Ok(_) => return ExitCode::from(1),
-            Err(e) => Err(e),
-        },
+        } => {
+            match outage_lab::drill::cli(root_of(&at), at.stage, bin_dir, report_dir, function, json).await {
+                Ok(passed) if passed => return ExitCode::SUCCESS,
+                Ok(_) => return ExitCode::from(1),
+                Err(e) => Err(e),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

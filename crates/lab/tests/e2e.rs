@@ -321,6 +321,29 @@ async fn a_timeout_answers_500_logs_sandbox_timedout_and_starts_fresh() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_gives_up_after_30_s_with_503() {
+    // The function may run 40 s, longer than API Gateway's 30 s integration timeout.
+    let t = start(|v| {
+        v["functions"]["payment-fixed"]["timeout_s"] = 40.into();
+        v["functions"]["payment-fixed"]["fault"] = json!({ "mode": "timeout" });
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let r = t.get("/pay-fixed").await;
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (503, r#"{"message":"Service Unavailable"}"#)
+    );
+    assert!(r.header("apigw-requestid").is_some());
+    assert!(started.elapsed() >= outage_lab::gateway::INTEGRATION_TIMEOUT);
+    assert_eq!(t.metric_sum("AWS/ApiGateway", "5xx", &t.api_dims()).await, 1.0);
+    // Lambda's side is still running the invocation: the environment is busy.
+    let f = t.admin_json("/functions/payment-fixed").await;
+    assert_eq!(f["environments"][0]["state"], "busy", "{f}");
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashing_function_is_replaced_and_the_lab_keeps_serving() {
     let t = start(|_| {}).await;
     assert_eq!(t.get("/pay-fixed").await.status, 200);

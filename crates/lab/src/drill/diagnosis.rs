@@ -110,7 +110,9 @@ pub fn diagnose(function: &str, events: &[LogEvent], from: OffsetDateTime) -> Op
     let first = errors.first()?;
     let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
     for e in &errors {
-        *counts.entry((e.error_type.as_str(), e.message.as_str())).or_default() += 1;
+        *counts
+            .entry((e.error_type.as_str(), e.message.as_str()))
+            .or_default() += 1;
     }
     let ((error_type, error_message), _) = counts
         .iter()
@@ -183,7 +185,11 @@ pub struct RouteStats {
 
 impl RouteStats {
     pub fn errors_5xx(&self) -> u64 {
-        self.statuses.iter().filter(|(s, _)| **s >= 500).map(|(_, n)| n).sum()
+        self.statuses
+            .iter()
+            .filter(|(s, _)| **s >= 500)
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// `200 x41` or `500 x12, 200 x3`.
@@ -330,7 +336,9 @@ mod tests {
                 r#"{{"level":"ERROR","fields":{{"message":"Injected(\"{message}\")"}},"span":{{"requestId":"{id}","name":"Lambda runtime invoke"}}}}"#
             )),
             ev(format!("END RequestId: {id}")),
-            ev(format!("REPORT RequestId: {id}\tDuration: 1.90 ms\tBilled Duration: 9 ms\t")),
+            ev(format!(
+                "REPORT RequestId: {id}\tDuration: 1.90 ms\tBilled Duration: 9 ms\t"
+            )),
         ]
     }
 
@@ -378,7 +386,10 @@ mod tests {
     #[test]
     fn error_text_without_a_variant_is_kept_whole() {
         assert_eq!(split_error("Injected(\"x\")"), ("Injected".into(), "x".into()));
-        assert_eq!(split_error("boom (really)"), ("Error".into(), "boom (really)".into()));
+        assert_eq!(
+            split_error("boom (really)"),
+            ("Error".into(), "boom (really)".into())
+        );
         assert_eq!(split_error("Timeout(3s)"), ("Timeout".into(), "3s".into()));
     }
 
@@ -393,14 +404,18 @@ mod tests {
     }
 
     fn dev_routes() -> Vec<Route> {
-        [("GET /auth", "auth"), ("GET /pay", "payment"), ("GET /pay-fixed", "payment-fixed")]
-            .iter()
-            .map(|(r, f)| Route {
-                route: (*r).into(),
-                path: r.trim_start_matches("GET ").into(),
-                function: (*f).into(),
-            })
-            .collect()
+        [
+            ("GET /auth", "auth"),
+            ("GET /pay", "payment"),
+            ("GET /pay-fixed", "payment-fixed"),
+        ]
+        .iter()
+        .map(|(r, f)| Route {
+            route: (*r).into(),
+            path: r.trim_start_matches("GET ").into(),
+            function: (*f).into(),
+        })
+        .collect()
     }
 
     #[test]
@@ -424,14 +439,21 @@ mod tests {
         assert!(by_route["GET /pay"].degraded);
         assert_eq!(by_route["GET /pay"].errors_5xx, 2);
         assert!(by_route["GET /pay-fixed"].degraded);
-        assert_eq!(by_route["GET /pay-fixed"].errors_5xx, 2, "a request with no answer counts");
+        assert_eq!(
+            by_route["GET /pay-fixed"].errors_5xx, 2,
+            "a request with no answer counts"
+        );
         assert_eq!(stats[2].statuses_text(), "200 x1, 500 x1, no answer x1");
         assert_eq!(stats[0].p99_ms, 2.0);
     }
 
     #[test]
     fn client_5xx_series_are_on_the_period_grid_with_zeros() {
-        let seen = vec![obs("/pay", 1, Some(500)), obs("/pay", 7, Some(500)), obs("/pay", 8, Some(200))];
+        let seen = vec![
+            obs("/pay", 1, Some(500)),
+            obs("/pay", 7, Some(500)),
+            obs("/pay", 8, Some(200)),
+        ];
         let series = route_5xx_series(&dev_routes(), &seen, 5, T0, T0 + Duration::seconds(14));
         let pay = series.iter().find(|s| s.name == "GET /pay").unwrap();
         let values: Vec<f64> = pay.points.iter().map(|p| p.value).collect();

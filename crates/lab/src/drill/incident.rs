@@ -56,7 +56,9 @@ pub async fn metrics(
         api_5xx: diagnosis::route_5xx_series(routes, observations, CHART_PERIOD_S, start, end),
         duration_p99_ms: Vec::new(),
         sources: MetricSources {
-            invocations: format!("OutageLab Requests per Service, Sum per {CHART_PERIOD_S} s (high resolution)"),
+            invocations: format!(
+                "OutageLab Requests per Service, Sum per {CHART_PERIOD_S} s (high resolution)"
+            ),
             errors: format!("OutageLab Faults per Service, Sum per {CHART_PERIOD_S} s (high resolution)"),
             api_5xx: format!("5xx answers per route seen by the drill's clients, per {CHART_PERIOD_S} s"),
             duration_p99_ms: format!("OutageLab Latency per Service, p99 per {CHART_PERIOD_S} s"),
@@ -217,7 +219,11 @@ pub fn build(facts: Facts) -> Incident {
         alarm_path_comparison: comparison,
     };
     if diagnoses.iter().all(|d| d.function == function) {
-        incident.title = format!("{} failing with an injected {}", stage.function_name(&function), incident.fault.mode);
+        incident.title = format!(
+            "{} failing with an injected {}",
+            stage.function_name(&function),
+            incident.fault.mode
+        );
     }
     let mut postmortem = incident.draft_postmortem();
     // The other failures are part of the root cause: the original scenario's broken function.

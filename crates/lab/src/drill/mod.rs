@@ -32,7 +32,9 @@ use incident_report::{EventKind, LogLine};
 use outage_config::{FaultConfig, FaultMode, Stage};
 use serde::{Deserialize, Serialize};
 use smoke_test::check::{self, CheckReport};
-use smoke_test::drill::{self as engine, DrillEvent, DrillEventKind, DrillPlan, DrillReport, DrillSettings, Step};
+use smoke_test::drill::{
+    self as engine, DrillEvent, DrillEventKind, DrillPlan, DrillReport, DrillSettings, Step,
+};
 use smoke_test::ports::ControlPlane;
 use smoke_test::targets::lab::LabTarget;
 use smoke_test::traffic::HttpTraffic;
@@ -218,7 +220,10 @@ async fn drill(
 
     // 1. Baseline.
     record(DrillEventKind::StepStarted { step: Step::Baseline });
-    let load = traffic.steady_load(&routes.iter().map(|r| r.path.clone()).collect::<Vec<_>>(), LOAD_EVERY);
+    let load = traffic.steady_load(
+        &routes.iter().map(|r| r.path.clone()).collect::<Vec<_>>(),
+        LOAD_EVERY,
+    );
     let checks = check::run_checks(traffic.http(), stage, "lab", CHECK_BUDGET).await;
     for r in &checks.results {
         note(
@@ -321,13 +326,18 @@ async fn drill(
         let stage = stage.clone();
         let timeline = timeline.clone();
         let function = plan.function.clone();
-        let expected_message = plan.fault_variables.get("FAULT_MESSAGE").cloned().unwrap_or_default();
+        let expected_message = plan
+            .fault_variables
+            .get("FAULT_MESSAGE")
+            .cloned()
+            .unwrap_or_default();
         tokio::spawn(async move {
             let Ok(injected) = alarm_rx.await else {
                 return None;
             };
             timeline.lock().expect("timeline poisoned").diagnose_started();
-            let findings = diagnose_from_logs(&admin, &stage, &function, &expected_message, started_at, injected).await;
+            let findings =
+                diagnose_from_logs(&admin, &stage, &function, &expected_message, started_at, injected).await;
             let mut t = timeline.lock().expect("timeline poisoned");
             for d in &findings.diagnoses {
                 t.note(
@@ -347,7 +357,8 @@ async fn drill(
             Some(findings)
         })
     };
-    let report: DrillReport = engine::run_drill(&target, &target, &traffic, plan, interrupted(), &sink).await?;
+    let report: DrillReport =
+        engine::run_drill(&target, &target, &traffic, plan, interrupted(), &sink).await?;
     display.finish();
     let findings = match tokio::time::timeout(Duration::from_secs(30), diagnose).await {
         Ok(Ok(Some(f))) => f,
@@ -421,7 +432,10 @@ async fn drill(
         match &fault_left {
             None => note(
                 EventKind::Recovery,
-                format!("{}: no FAULT_* variables left in its configuration", config.function_name),
+                format!(
+                    "{}: no FAULT_* variables left in its configuration",
+                    config.function_name
+                ),
             ),
             Some(p) => validate_problems.push(format!("{}: {p}", config.function_name)),
         }
@@ -632,7 +646,10 @@ async fn diagnose_from_logs(
         _ if !errors.is_empty() => (false, format!("cannot read the logs: {}", errors.join("; "))),
         None => (
             false,
-            format!("no handler error in the logs of {}", stage.function_name(function)),
+            format!(
+                "no handler error in the logs of {}",
+                stage.function_name(function)
+            ),
         ),
         Some(d) if d.error_message != expected_message => (
             false,

@@ -80,10 +80,18 @@ impl DrillSummary {
     pub fn text(&self) -> String {
         let mut out = String::new();
         let verdict = if self.passed { "PASSED" } else { "FAILED" };
-        let _ = writeln!(out, "\ndrill {} {verdict}: {} broken, {} watched", self.drill_id, self.function, self.alarm);
+        let _ = writeln!(
+            out,
+            "\ndrill {} {verdict}: {} broken, {} watched",
+            self.drill_id, self.function, self.alarm
+        );
         let _ = writeln!(out, "  MTTD   {}", measure(self.mttd_s, self.targets.mttd_s));
         let _ = writeln!(out, "  MTTR   {}", measure(self.mttr_s, self.targets.mttr_s));
-        let _ = writeln!(out, "  drill  {}", measure(Some(self.drill_s), self.targets.drill_s));
+        let _ = writeln!(
+            out,
+            "  drill  {}",
+            measure(Some(self.drill_s), self.targets.drill_s)
+        );
         let standard = match self.standard_alarm_after_s {
             Some(s) => format!("fired {s:.1} s after the injection"),
             None => "had not fired by the time of the fix".into(),
@@ -124,7 +132,11 @@ impl DrillSummary {
             let _ = writeln!(out, "  problem: {p}");
         }
         let _ = writeln!(out, "  report: {}", self.report_html.display());
-        let _ = writeln!(out, "  (command took {:.1} s including the lab start and the report)", self.command_s);
+        let _ = writeln!(
+            out,
+            "  (command took {:.1} s including the lab start and the report)",
+            self.command_s
+        );
         out
     }
 }

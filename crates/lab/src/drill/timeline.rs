@@ -143,7 +143,10 @@ mod tests {
             .iter()
             .map(|s| s["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["baseline", "break", "detect", "diagnose", "fix", "validate"]);
+        assert_eq!(
+            names,
+            ["baseline", "break", "detect", "diagnose", "fix", "validate"]
+        );
         assert_eq!(doc["steps"][0]["started_at"], first_start);
         assert_eq!(doc["steps"][3]["status"], "passed");
         assert_eq!(doc["events"].as_array().unwrap().len(), 2);
