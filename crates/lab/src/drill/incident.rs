@@ -16,6 +16,19 @@ use super::observed::Observation;
 /// be one or two points; the high-resolution `OutageLab` metrics are stored per second.
 pub const CHART_PERIOD_S: u32 = 5;
 
+/// The charts' time range: whole periods from one before the drill to the one holding its end,
+/// so that every series (the lab's and the clients') sits on the same epoch-aligned grid.
+pub fn chart_window(
+    started_at: OffsetDateTime,
+    finished_at: OffsetDateTime,
+) -> (OffsetDateTime, OffsetDateTime) {
+    let period = i64::from(CHART_PERIOD_S);
+    let floor = |t: OffsetDateTime| {
+        OffsetDateTime::from_unix_timestamp(t.unix_timestamp().div_euclid(period) * period).unwrap_or(t)
+    };
+    (floor(started_at) - Duration::seconds(period), floor(finished_at))
+}
+
 /// `GET /metrics` for one `OutageLab` metric of one function, as a chart series.
 async fn outage_lab_series(
     admin: &AdminClient,

@@ -142,11 +142,12 @@ pub async fn run(options: DrillOptions) -> anyhow::Result<DrillSummary> {
     })
     .await
     .with_context(|| format!("cannot start the lab for stage {}", stage.stage))?;
-    println!("drill {id}: stage {}, breaking {}", stage.stage, plan.function);
-    println!("gateway:   {}", lab.gateway_url);
-    println!("admin:     {}", lab.admin_url);
-    println!("dashboard: {}/?token={}", lab.admin_url, lab.token);
-    println!("report:    {}", report_dir.display());
+    // On stderr with the progress lines, so that stdout holds only the result (`--json`).
+    eprintln!("drill {id}: stage {}, breaking {}", stage.stage, plan.function);
+    eprintln!("gateway:   {}", lab.gateway_url);
+    eprintln!("admin:     {}", lab.admin_url);
+    eprintln!("dashboard: {}/?token={}", lab.admin_url, lab.token);
+    eprintln!("report:    {}", report_dir.display());
     let result = drill(&lab, &stage, &plan, &id, &report_dir, command_started).await;
     lab.shutdown().await;
     result
@@ -305,7 +306,10 @@ async fn drill(
         // Engine times count from the engine's start; the drill's from its own.
         let mut shifted = e.clone();
         shifted.elapsed_s += offset;
-        display.event(&shifted);
+        // The baseline was announced when the route checks started.
+        if !matches!(e.kind, DrillEventKind::StepStarted { step: Step::Baseline }) {
+            display.event(&shifted);
+        }
         match &e.kind {
             DrillEventKind::FaultInjected { .. } => {
                 *injected_at.lock().expect("poisoned") = Some(e.at);
@@ -463,7 +467,7 @@ async fn drill(
     );
     let during_break = diagnosis::route_stats(&routes, &observations, break_window.0, break_window.1);
     let after_fix = diagnosis::route_stats(&routes, &observations, break_window.1, finished_at);
-    let window = (started_at - time::Duration::seconds(5), finished_at);
+    let window = incident::chart_window(started_at, finished_at);
     let metrics = incident::metrics(&admin, stage, &routes, &observations, window).await?;
     let mut alarms = Vec::new();
     for name in incident::charted_alarms(stage, &plan.function, &findings.diagnoses) {
