@@ -100,7 +100,11 @@ struct Say {
 
 impl Say {
     fn line(&self, text: &str) {
-        eprintln!("[{:>6.1} s] {text}", self.started.elapsed().as_secs_f64());
+        Say::at(self.started.elapsed().as_secs_f64(), text);
+    }
+
+    fn at(elapsed_s: f64, text: &str) {
+        eprintln!("[{elapsed_s:>6.1} s] {text}");
     }
 }
 
@@ -335,6 +339,10 @@ async fn drill(
             .get("FAULT_MESSAGE")
             .cloned()
             .unwrap_or_default();
+        // Plain lines are printed as they come; on a terminal the engine's spinner owns stderr
+        // until the engine is done, so the findings are printed then, with their own times.
+        let live = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let drill_started = say.started;
         tokio::spawn(async move {
             let Ok(injected) = alarm_rx.await else {
                 return None;
@@ -342,52 +350,64 @@ async fn drill(
             timeline.lock().expect("timeline poisoned").diagnose_started();
             let findings =
                 diagnose_from_logs(&admin, &stage, &function, &expected_message, started_at, injected).await;
+            let elapsed_s = drill_started.elapsed().as_secs_f64();
+            let mut lines = Vec::new();
             let mut t = timeline.lock().expect("timeline poisoned");
             for d in &findings.diagnoses {
-                t.note(
-                    EventKind::Info,
-                    format!(
-                        "diagnose {}: {} handler errors since {} UTC, {}: \"{}\", e.g. request {}",
-                        stage.function_name(&d.function),
-                        d.failed_requests,
-                        hms_millis(d.first_failure_at),
-                        d.error_type,
-                        d.error_message,
-                        d.failing_request_ids.first().map_or("-", String::as_str)
-                    ),
+                let line = format!(
+                    "diagnose {}: {} handler errors since {} UTC, {}: \"{}\", e.g. request {}",
+                    stage.function_name(&d.function),
+                    d.failed_requests,
+                    hms_millis(d.first_failure_at),
+                    d.error_type,
+                    d.error_message,
+                    d.failing_request_ids.first().map_or("-", String::as_str)
                 );
+                t.note(EventKind::Info, line.clone());
+                lines.push((elapsed_s, line));
             }
             t.diagnose_finished(findings.passed, &findings.detail);
-            Some(findings)
+            lines.push((
+                elapsed_s,
+                format!(
+                    "diagnose: {} ({})",
+                    if findings.passed { "passed" } else { "FAILED" },
+                    findings.detail
+                ),
+            ));
+            if live {
+                for (at, line) in lines.drain(..) {
+                    Say::at(at, &line);
+                }
+            }
+            Some((findings, lines))
         })
     };
     let report: DrillReport =
         engine::run_drill(&target, &target, &traffic, plan, interrupted(), &sink).await?;
     display.finish();
     let findings = match tokio::time::timeout(Duration::from_secs(30), diagnose).await {
-        Ok(Ok(Some(f))) => f,
-        _ => Findings {
-            detail: "not run: the alarm never fired".into(),
-            ..Findings::default()
-        },
+        Ok(Ok(Some((findings, unprinted)))) => {
+            for (at, line) in unprinted {
+                Say::at(at, &line);
+            }
+            findings
+        }
+        _ => {
+            say.line("diagnose: not run, the alarm never fired");
+            timeline
+                .lock()
+                .expect("timeline poisoned")
+                .diagnose_finished(false, "not run: the alarm never fired");
+            Findings {
+                detail: "not run: the alarm never fired".into(),
+                ..Findings::default()
+            }
+        }
     };
     for t in load {
         t.abort();
     }
-    for line in timeline
-        .lock()
-        .expect("timeline poisoned")
-        .events()
-        .iter()
-        .filter(|e| e.text.starts_with("diagnose "))
-    {
-        say.line(&line.text);
-    }
-    say.line(&format!(
-        "diagnose: {} ({})",
-        if findings.passed { "passed" } else { "FAILED" },
-        findings.detail
-    ));
 
     // What the engine does not check itself: the notifications, and that no fault is left.
     let mut problems: Vec<String> = report.failure.iter().cloned().collect();

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 pub struct LabTimeline {
     engine: Timeline,
     baseline_started: bool,
+    last_alarm_state: Option<(String, String)>,
     diagnose: Value,
     /// Every event of the drill, for the report, in the order they happened.
     events: Vec<TimelineEvent>,
@@ -38,6 +39,7 @@ impl LabTimeline {
         LabTimeline {
             engine: Timeline::new(drill_id),
             baseline_started: false,
+            last_alarm_state: None,
             diagnose: json!({"name": "diagnose", "status": "pending", "started_at": null, "finished_at": null, "detail": ""}),
             events: Vec::new(),
         }
@@ -54,13 +56,29 @@ impl LabTimeline {
             self.baseline_started = true;
         }
         self.engine.record(event);
-        // Waiting lines are for the terminal; the timeline has the state changes.
-        if !matches!(event.kind, DrillEventKind::Waiting { .. }) {
+        if Self::worth_listing(event, &mut self.last_alarm_state) {
             self.events.push(TimelineEvent {
                 timestamp: event.at,
                 kind: kind_of(&event.kind),
                 text: event.text(),
             });
+        }
+    }
+
+    /// The event list is for what happened; the steps table already says when each step
+    /// started and passed, waiting lines are for the terminal, and an alarm read again in the
+    /// state it was already in is no news.
+    fn worth_listing(event: &DrillEvent, last_alarm_state: &mut Option<(String, String)>) -> bool {
+        match &event.kind {
+            DrillEventKind::Waiting { .. } | DrillEventKind::StepStarted { .. } => false,
+            DrillEventKind::StepFinished { passed, .. } => !passed,
+            DrillEventKind::AlarmState { alarm, state, .. } => {
+                let now = Some((alarm.clone(), state.as_str().to_owned()));
+                let news = *last_alarm_state != now;
+                *last_alarm_state = now;
+                news
+            }
+            _ => true,
         }
     }
 
@@ -136,6 +154,22 @@ mod tests {
         t.record(&ev(DrillEventKind::StepStarted { step: Step::Baseline }));
         t.diagnose_finished(true, "root cause found");
         t.note(EventKind::Alarm, "notification");
+        // Listed: a state change and a failed step; not: the same state read again.
+        let alarm = |state| {
+            ev(DrillEventKind::AlarmState {
+                alarm: "a".into(),
+                state,
+                reason: String::new(),
+            })
+        };
+        t.record(&alarm(smoke_test::ports::AlarmState::Ok));
+        t.record(&alarm(smoke_test::ports::AlarmState::Ok));
+        t.record(&alarm(smoke_test::ports::AlarmState::Alarm));
+        t.record(&ev(DrillEventKind::StepFinished {
+            step: Step::Validate,
+            passed: false,
+            detail: "no OK".into(),
+        }));
         let doc = t.to_json();
         let names: Vec<&str> = doc["steps"]
             .as_array()
@@ -149,7 +183,21 @@ mod tests {
         );
         assert_eq!(doc["steps"][0]["started_at"], first_start);
         assert_eq!(doc["steps"][3]["status"], "passed");
-        assert_eq!(doc["events"].as_array().unwrap().len(), 2);
-        assert_eq!(doc["events"][1]["kind"], "alarm");
+        let texts: Vec<&str> = doc["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "notification",
+                "alarm a is OK: ",
+                "alarm a is ALARM: ",
+                "validate: FAILED (no OK)"
+            ]
+        );
+        assert_eq!(doc["events"][0]["kind"], "alarm");
     }
 }
