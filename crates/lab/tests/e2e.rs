@@ -325,6 +325,59 @@ async fn a_timeout_answers_500_logs_sandbox_timedout_and_starts_fresh() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_update_lets_busy_environments_finish_then_retires_them() {
+    let t = start(|v| {
+        v["functions"]["payment-fixed"]["fault"] = json!({ "mode": "latency", "latency_ms": 1000 })
+    })
+    .await;
+    assert_eq!(t.get("/auth").await.status, 200);
+    let url = format!("{}/pay-fixed", t.lab.gateway_url);
+    let slow = tokio::spawn(async move { request("GET", &url, &[], Bytes::new()).await.unwrap() });
+    let old = eventually("a busy environment", Duration::from_secs(10), || async {
+        let f = t.admin_json("/functions/payment-fixed").await;
+        f["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["state"] == "busy")
+            .cloned()
+    })
+    .await;
+    let idle_auth = t.admin_json("/functions/auth").await["environments"][0]["id"].clone();
+    let updated = t.set_variables("payment-fixed", json!({})).await;
+    t.set_variables("auth", json!({})).await;
+    // The idle auth environment is retired at once; the busy one finishes its invocation.
+    assert!(t.admin_json("/functions/auth").await["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["id"] != idle_auth));
+    assert_eq!(
+        slow.await.unwrap().status,
+        200,
+        "a busy environment drains instead of being killed"
+    );
+    let f = t.admin_json("/functions/payment-fixed").await;
+    assert!(
+        f["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["id"] != old["id"]),
+        "then it is retired: {f}"
+    );
+    assert_eq!(t.get("/pay-fixed").await.status, 200);
+    let f = t.admin_json("/functions/payment-fixed").await;
+    let envs = f["environments"].as_array().unwrap();
+    assert_eq!(envs.len(), 1);
+    assert_eq!(
+        envs[0]["revision_id"], updated["RevisionId"],
+        "new environments run the new configuration"
+    );
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateway_gives_up_after_30_s_with_503() {
     // The function may run 40 s, longer than API Gateway's 30 s integration timeout.
     let t = start(|v| {
