@@ -422,7 +422,12 @@ async fn drill(
     match (&report.alarm_at, &notified_alarm) {
         (Some(_), Some(n)) => note(
             EventKind::Alarm,
-            format!("notification on {}: {}", n.topic, n.subject),
+            format!(
+                "notification at {} UTC on {}: {}",
+                hms_millis(n.timestamp),
+                n.topic,
+                n.subject
+            ),
         ),
         (Some(_), None) => {
             problems.push(format!("no ALARM notification for {alarm}"));
@@ -449,7 +454,12 @@ async fn drill(
         match &notified_ok {
             Some(n) => note(
                 EventKind::Recovery,
-                format!("notification on {}: {}", n.topic, n.subject),
+                format!(
+                    "notification at {} UTC on {}: {}",
+                    hms_millis(n.timestamp),
+                    n.topic,
+                    n.subject
+                ),
             ),
             None => validate_problems.push(format!("no OK notification for {alarm}")),
         }
