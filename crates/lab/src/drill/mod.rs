@@ -503,6 +503,32 @@ async fn drill(
     for name in incident::charted_alarms(stage, &plan.function, &findings.diagnoses) {
         alarms.push(incident::alarm_track(&admin, &name).await?);
     }
+    // The one-minute alarm is evaluated once its minute closes: it may fire within the drill
+    // but after the fix, an alarm about an incident that is already over. Said as it is.
+    let injected = report.injected_at.unwrap_or(baseline_end);
+    let standard_name = stage.alarm_name(
+        &outage_config::AlarmSubject::Function(plan.function.clone()),
+        "errors",
+    );
+    let standard_fired_at = alarms
+        .iter()
+        .find(|t| t.name == standard_name)
+        .and_then(|t| incident::first_alarm_at(t, injected));
+    if let Some(at) = standard_fired_at {
+        let after_fix = report
+            .restored_at
+            .filter(|fix| at > *fix)
+            .map(|fix| format!(", {:.1} s after the fix", (at - fix).as_seconds_f64()))
+            .unwrap_or_default();
+        note(
+            EventKind::Alarm,
+            format!(
+                "one-minute alarm {standard_name} went to ALARM at {} UTC, {:.1} s after the injection{after_fix}",
+                hms_millis(at),
+                (at - injected).as_seconds_f64()
+            ),
+        );
+    }
     let timeline_doc = timeline.lock().expect("timeline poisoned").to_json();
     let steps = serde_json::from_value(timeline_doc["steps"].clone()).context("the drill's own timeline")?;
     let events = timeline.lock().expect("timeline poisoned").events().to_vec();
@@ -550,6 +576,7 @@ async fn drill(
         targets: incident.targets,
         standard_alarm: incident.alarm_path_comparison.standard_alarm.clone(),
         standard_period_s: incident.alarm_path_comparison.standard_period_s,
+        standard_alarm_fired_after_s: standard_fired_at.map(|t| (t - injected).as_seconds_f64()),
         standard_alarm_after_s: incident
             .alarm_path_comparison
             .standard_alarm_at

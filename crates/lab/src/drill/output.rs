@@ -41,6 +41,9 @@ pub struct DrillSummary {
     pub standard_period_s: u32,
     /// When the one-minute alarm fired, counted from the injection, if it did before the fix.
     pub standard_alarm_after_s: Option<f64>,
+    /// When the one-minute alarm fired at all during the drill (before or after the fix),
+    /// counted from the injection.
+    pub standard_alarm_fired_after_s: Option<f64>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub injected_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -92,9 +95,12 @@ impl DrillSummary {
             "  drill  {}",
             measure(Some(self.drill_s), self.targets.drill_s)
         );
-        let standard = match self.standard_alarm_after_s {
-            Some(s) => format!("fired {s:.1} s after the injection"),
-            None => "had not fired by the time of the fix".into(),
+        let standard = match (self.standard_alarm_after_s, self.standard_alarm_fired_after_s) {
+            (Some(s), _) => format!("fired {s:.1} s after the injection"),
+            (None, Some(s)) => {
+                format!("fired only after the fix ({s:.1} s after the injection), once its minute closed")
+            }
+            (None, None) => "had not fired by the end of the drill".into(),
         };
         let _ = writeln!(
             out,
