@@ -104,11 +104,8 @@ impl DrillSummary {
         };
         let _ = writeln!(
             out,
-            "  the one-minute {} ({} s AWS/Lambda Errors) {standard}: that path detects in {} to ~{} s",
-            self.standard_alarm,
-            self.standard_period_s,
-            self.standard_period_s,
-            2 * self.standard_period_s
+            "  the one-minute {} ({} s AWS/Lambda Errors) {standard}; it sees a failure only when its {} s period closes, and clears only after a whole clean one",
+            self.standard_alarm, self.standard_period_s, self.standard_period_s
         );
         let _ = writeln!(out, "  blast radius (while the fault was live):");
         for r in &self.blast_radius {
