@@ -136,13 +136,25 @@ pub fn diagnose(function: &str, events: &[LogEvent], from: OffsetDateTime) -> Op
 }
 
 /// The log lines of one invocation that tell its story (START, the fault, the error, END,
-/// REPORT), without the embedded-metric-format records.
+/// REPORT), without the embedded-metric-format records, and without the trailing `spans` list
+/// of the JSON lines: it repeats the `span` just before it.
 pub fn invocation_excerpt(events: &[LogEvent], request_id: &str) -> Vec<LogLine> {
     events
         .iter()
         .filter(|e| e.message.contains(request_id) && !e.message.contains("\"_aws\""))
-        .map(LogEvent::to_log_line)
+        .map(|e| {
+            let mut line = e.to_log_line();
+            line.message = without_spans(&line.message);
+            line
+        })
         .collect()
+}
+
+fn without_spans(message: &str) -> String {
+    match (message.rfind(",\"spans\":["), message.trim_end().ends_with("]}")) {
+        (Some(at), true) => format!("{}}}", &message[..at]),
+        _ => message.to_owned(),
+    }
 }
 
 /// A route of the stage file: `GET /pay` served by `payment`.
@@ -333,7 +345,7 @@ mod tests {
                 r#"{{"Faults":1,"Requests":1,"Service":"dev-payment","_aws":{{"CloudWatchMetrics":[]}},"requestId":"{id}"}}"#
             )),
             ev(format!(
-                r#"{{"level":"ERROR","fields":{{"message":"Injected(\"{message}\")"}},"span":{{"requestId":"{id}","name":"Lambda runtime invoke"}}}}"#
+                r#"{{"level":"ERROR","fields":{{"message":"Injected(\"{message}\")"}},"span":{{"requestId":"{id}","name":"Lambda runtime invoke"}},"spans":[{{"requestId":"{id}","name":"Lambda runtime invoke"}}]}}"#
             )),
             ev(format!("END RequestId: {id}")),
             ev(format!(
@@ -369,6 +381,12 @@ mod tests {
         let excerpt = invocation_excerpt(&events, "a1");
         assert_eq!(excerpt.len(), 5, "START, WARN, ERROR, END, REPORT; no EMF record");
         assert!(excerpt.iter().all(|l| !l.message.contains("_aws")));
+        assert_eq!(
+            excerpt[2].message,
+            r#"{"level":"ERROR","fields":{"message":"Injected(\"Simulated payment service failure\")"},"span":{"requestId":"a1","name":"Lambda runtime invoke"}}"#,
+            "the repeated spans list is dropped, the rest kept as it was"
+        );
+        assert!(serde_json::from_str::<serde_json::Value>(&excerpt[2].message).is_ok());
     }
 
     #[test]
