@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by every script: where things are, and idempotent installers for what they need.
 # Source it; it does not run anything by itself.
 
