@@ -386,6 +386,8 @@ async fn drill(
     let report: DrillReport =
         engine::run_drill(&target, &target, &traffic, plan, interrupted(), &sink).await?;
     display.finish();
+    // No ALARM means no diagnosis: dropping the sender ends the waiting task at once.
+    drop(alarm_tx.lock().expect("poisoned").take());
     let findings = match tokio::time::timeout(Duration::from_secs(30), diagnose).await {
         Ok(Ok(Some((findings, unprinted)))) => {
             for (at, line) in unprinted {
