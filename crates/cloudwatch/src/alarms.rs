@@ -136,7 +136,7 @@ impl EvalSpec {
             field,
             message,
         };
-        if !(matches!(period_s, 10 | 20 | 30) || (period_s >= 60 && period_s % 60 == 0)) {
+        if !(matches!(period_s, 10 | 20 | 30) || (period_s >= 60 && period_s.is_multiple_of(60))) {
             return Err(err(
                 "period",
                 format!("{period_s} is not an alarm period (10, 20, 30 or a multiple of 60)"),

@@ -211,7 +211,7 @@ fn expired(k: i64, oldest: i64) -> bool {
 
 /// Periods CloudWatch accepts for queries.
 pub fn valid_period(p: u32) -> bool {
-    matches!(p, 1 | 5 | 10 | 20 | 30) || (p >= 60 && p % 60 == 0)
+    matches!(p, 1 | 5 | 10 | 20 | 30) || (p >= 60 && p.is_multiple_of(60))
 }
 
 impl MetricStore {

@@ -392,7 +392,7 @@ impl Stage {
         for (kind, math, threshold_field) in self.alarm_kinds() {
             let at = |field: &str| format!("alarms.{kind}.{field}");
             let p = math.period_s;
-            if !(p == 10 || p == 20 || p == 30 || (p >= 60 && p % 60 == 0)) {
+            if !(p == 10 || p == 20 || p == 30 || (p >= 60 && p.is_multiple_of(60))) {
                 return bad(
                     at("period_s"),
                     format!("{p} is not a CloudWatch period (10, 20, 30 or a multiple of 60)"),
