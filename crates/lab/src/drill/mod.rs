@@ -222,6 +222,14 @@ async fn drill(
         timeline.lock().expect("timeline poisoned").note(kind, text);
         publish();
     };
+    let note_at = |at: OffsetDateTime, kind: EventKind, text: String| {
+        say.line(&text);
+        timeline
+            .lock()
+            .expect("timeline poisoned")
+            .note_at(at, kind, text);
+        publish();
+    };
 
     // 1. Baseline.
     record(DrillEventKind::StepStarted { step: Step::Baseline });
@@ -422,7 +430,8 @@ async fn drill(
         None => None,
     };
     match (&report.alarm_at, &notified_alarm) {
-        (Some(_), Some(n)) => note(
+        (Some(_), Some(n)) => note_at(
+            n.timestamp,
             EventKind::Alarm,
             format!(
                 "notification at {} UTC on {}: {}",
@@ -454,7 +463,8 @@ async fn drill(
     if report.ok_at.is_some() {
         let mut validate_problems = Vec::new();
         match &notified_ok {
-            Some(n) => note(
+            Some(n) => note_at(
+                n.timestamp,
                 EventKind::Recovery,
                 format!(
                     "notification at {} UTC on {}: {}",
@@ -522,7 +532,8 @@ async fn drill(
             .filter(|fix| at > *fix)
             .map(|fix| format!(", {:.1} s after the fix", (at - fix).as_seconds_f64()))
             .unwrap_or_default();
-        note(
+        note_at(
+            at,
             EventKind::Alarm,
             format!(
                 "one-minute alarm {standard_name} went to ALARM at {} UTC, {:.1} s after the injection{after_fix}",

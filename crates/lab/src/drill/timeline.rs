@@ -82,10 +82,16 @@ impl LabTimeline {
         }
     }
 
-    /// A finding of the lab drill itself (a route check, a notification, the diagnosis).
+    /// A finding of the lab drill itself (a route check, the diagnosis), as of now.
     pub fn note(&mut self, kind: EventKind, text: impl Into<String>) {
+        self.note_at(OffsetDateTime::now_utc(), kind, text);
+    }
+
+    /// Something that happened at `at`, found out later (a notification, an alarm change):
+    /// listed at its own time.
+    pub fn note_at(&mut self, at: OffsetDateTime, kind: EventKind, text: impl Into<String>) {
         self.events.push(TimelineEvent {
-            timestamp: OffsetDateTime::now_utc(),
+            timestamp: at,
             kind,
             text: text.into(),
         });
