@@ -132,6 +132,10 @@ impl Gateway {
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
         if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+            // Read and discard what the client is still sending (within a bound) before
+            // answering: a client writing its body would otherwise see a reset connection
+            // instead of the 413.
+            let _ = Limited::new(req.into_body(), 2 * MAX_BODY_BYTES).collect().await;
             return (canned(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE), None);
         }
         if !self.throttle.try_take() {
