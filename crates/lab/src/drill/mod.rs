@@ -17,8 +17,11 @@
 //! statuses clients saw per route), postmortem.
 
 mod admin_client;
+mod baseline;
+mod diagnose;
 pub mod diagnosis;
 mod incident;
+mod notifications;
 mod observed;
 mod output;
 mod timeline;
@@ -28,9 +31,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use incident_report::{EventKind, LogLine};
+use incident_report::EventKind;
 use outage_config::{FaultConfig, FaultMode, Stage};
-use serde::{Deserialize, Serialize};
 use smoke_test::check::{self, CheckReport};
 use smoke_test::drill::{
     self as engine, DrillEvent, DrillEventKind, DrillPlan, DrillReport, DrillSettings, Step,
@@ -42,7 +44,8 @@ use time::OffsetDateTime;
 
 use crate::{Lab, LabConfig, LabHandle};
 use admin_client::AdminClient;
-use diagnosis::{FunctionDiagnosis, LogEvent};
+use diagnose::{diagnose_from_logs, Findings};
+use notifications::notification;
 use observed::ObservedTraffic;
 use timeline::LabTimeline;
 
@@ -67,8 +70,6 @@ pub const BASELINE: Duration = Duration::from_secs(5);
 pub const LOAD_EVERY: Duration = Duration::from_millis(250);
 /// The route checks' latency budget (a cold start of a debug build included).
 pub const CHECK_BUDGET: Duration = Duration::from_secs(3);
-/// How long a notification may lag behind the alarm state change.
-pub const NOTIFICATION_WAIT: Duration = Duration::from_secs(5);
 
 /// `HH:MM:SS.mmm` in UTC.
 pub(crate) fn hms_millis(t: OffsetDateTime) -> String {
@@ -155,15 +156,6 @@ pub async fn run(options: DrillOptions) -> anyhow::Result<DrillSummary> {
     let result = drill(&lab, &stage, &plan, &id, &report_dir, command_started).await;
     lab.shutdown().await;
     result
-}
-
-/// What the diagnose step found.
-#[derive(Debug, Default)]
-struct Findings {
-    diagnoses: Vec<FunctionDiagnosis>,
-    excerpt: Vec<LogLine>,
-    passed: bool,
-    detail: String,
 }
 
 async fn drill(
@@ -257,41 +249,11 @@ async fn drill(
     tokio::time::sleep(BASELINE).await;
     let baseline_end = OffsetDateTime::now_utc();
     let baseline = diagnosis::route_stats(&routes, &traffic.observations(), started_at, baseline_end);
-    let expected = check::expectations(stage);
-    let mut baseline_problems = Vec::new();
-    for s in &baseline {
-        let allowed = expected
-            .iter()
-            .find(|e| e.route == s.route)
-            .map(|e| e.statuses.clone())
-            .unwrap_or_default();
-        let known_broken = known_fault(stage, &s.function);
-        let unexpected: Vec<u16> = s
-            .statuses
-            .keys()
-            .copied()
-            .filter(|c| !allowed.contains(c))
-            .collect();
-        if !unexpected.is_empty() || s.unanswered > 0 || s.requests == 0 {
-            baseline_problems.push(format!("{} answered {}", s.route, s.statuses_text()));
-        }
-        note(
-            EventKind::Info,
-            format!(
-                "baseline {}: {}, p50 {:.0} ms, p99 {:.0} ms{}",
-                s.route,
-                s.statuses_text(),
-                s.p50_ms,
-                s.p99_ms,
-                known_broken
-                    .map(|m| format!(" (known broken: the stage file sets {m})"))
-                    .unwrap_or_default()
-            ),
-        );
+    let verdict = baseline::judge(stage, &baseline, &checks);
+    for line in &verdict.lines {
+        note(EventKind::Info, line.clone());
     }
-    if !checks.passed {
-        baseline_problems.push("route checks failed".into());
-    }
+    let baseline_problems = verdict.problems;
     if !baseline_problems.is_empty() {
         record(DrillEventKind::StepFinished {
             step: Step::Baseline,
@@ -618,14 +580,6 @@ async fn drill(
     Ok(summary)
 }
 
-/// The fault a function has in the stage file itself (`FAULT_MODE=exception`), if any.
-fn known_fault(stage: &Stage, key: &str) -> Option<String> {
-    match FaultConfig::from_vars(&stage.fault_vars(key)) {
-        Ok(f) if f.mode != FaultMode::None => Some(format!("FAULT_MODE={}", f.mode)),
-        _ => None,
-    }
-}
-
 fn checks_summary(checks: &CheckReport) -> Vec<output::CheckLine> {
     checks
         .results
@@ -639,124 +593,6 @@ fn checks_summary(checks: &CheckReport) -> Vec<output::CheckLine> {
             problems: r.problems.clone(),
         })
         .collect()
-}
-
-/// One entry of `GET /notifications`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Notification {
-    #[serde(with = "time::serde::rfc3339")]
-    pub timestamp: OffsetDateTime,
-    pub topic: String,
-    pub subject: String,
-    pub alarm_name: String,
-    pub new_state: String,
-}
-
-/// The first notification of `alarm` going to `state` at or after `since`, waiting a little
-/// for it: the outbox delivers right after the state change.
-async fn notification(
-    admin: &AdminClient,
-    alarm: &str,
-    state: &str,
-    since: OffsetDateTime,
-) -> anyhow::Result<Option<Notification>> {
-    let until = Instant::now() + NOTIFICATION_WAIT;
-    loop {
-        let all: Vec<Notification> = admin.get("/notifications").await?;
-        if let Some(n) = all
-            .into_iter()
-            .find(|n| n.alarm_name == alarm && n.new_state == state && n.timestamp >= since)
-        {
-            return Ok(Some(n));
-        }
-        if Instant::now() >= until {
-            return Ok(None);
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-/// The diagnose step: handler errors in the logs of every function since the drill started
-/// (for the drilled function: since the fault was injected), and the story of the first
-/// failing invocation of each.
-async fn diagnose_from_logs(
-    admin: &AdminClient,
-    stage: &Stage,
-    function: &str,
-    expected_message: &str,
-    started_at: OffsetDateTime,
-    injected_at: OffsetDateTime,
-) -> Findings {
-    let since = (OffsetDateTime::now_utc() - started_at).whole_seconds() + 5;
-    let mut findings = Findings::default();
-    let mut errors = Vec::new();
-    // The drilled function first: its diagnosis is the incident's.
-    let mut keys: Vec<&String> = stage.functions.keys().collect();
-    keys.sort_by_key(|k| k.as_str() != function);
-    for key in keys {
-        let path = format!("/logs/{key}?filter=ERROR&since={since}");
-        let events: Vec<LogEvent> = match admin.get(&path).await {
-            Ok(e) => e,
-            Err(e) => {
-                errors.push(format!("{e:#}"));
-                continue;
-            }
-        };
-        let from = if key == function { injected_at } else { started_at };
-        let Some(d) = diagnosis::diagnose(key, &events, from) else {
-            continue;
-        };
-        if let Some(id) = d.failing_request_ids.first() {
-            let path = format!("/logs/{key}?filter={}&since={since}", admin_client::encode(id));
-            match admin.get::<Vec<LogEvent>>(&path).await {
-                Ok(story) => findings.excerpt.extend(diagnosis::invocation_excerpt(&story, id)),
-                Err(e) => errors.push(format!("{e:#}")),
-            }
-        }
-        findings.diagnoses.push(d);
-    }
-    let main = findings.diagnoses.iter().find(|d| d.function == function);
-    (findings.passed, findings.detail) = match main {
-        _ if !errors.is_empty() => (false, format!("cannot read the logs: {}", errors.join("; "))),
-        None => (
-            false,
-            format!(
-                "no handler error in the logs of {}",
-                stage.function_name(function)
-            ),
-        ),
-        Some(d) if d.error_message != expected_message => (
-            false,
-            format!(
-                "{} fails with \"{}\", not the injected \"{expected_message}\"",
-                stage.function_name(function),
-                d.error_message
-            ),
-        ),
-        Some(d) => {
-            let others: Vec<String> = findings
-                .diagnoses
-                .iter()
-                .filter(|o| o.function != function)
-                .map(|o| format!("{}: \"{}\"", stage.function_name(&o.function), o.error_message))
-                .collect();
-            (
-                true,
-                format!(
-                    "{}: \"{}\" ({} failed requests){}",
-                    stage.function_name(function),
-                    d.error_message,
-                    d.failed_requests,
-                    if others.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; also failing: {}", others.join(", "))
-                    }
-                ),
-            )
-        }
-    };
-    findings
 }
 
 /// Resolves on Ctrl-C or SIGTERM: the engine then restores the prior configuration.
