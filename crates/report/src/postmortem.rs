@@ -25,13 +25,14 @@ impl AlarmPathComparison {
         let (fast_alarm, standard_alarm) = (fast_alarm.into(), standard_alarm.into());
         let note = format!(
             "{standard_alarm} evaluates {standard_period_s} s datapoints of AWS/Lambda Errors. \
-             CloudWatch evaluates a period only after it has closed, so that path detects a failure \
-             {standard_period_s} to about {} s after the first error, and returns to OK only after a \
-             whole error-free period: on that path the 20 s MTTD and 30 s MTTR targets are out of \
-             reach. {fast_alarm} watches the high-resolution OutageLab Faults metric that the \
-             function writes before it returns the error, with {fast_period_s} s periods: detection \
-             within one to two periods.",
-            2 * standard_period_s
+             CloudWatch evaluates a period only after it has closed, so that path sees a failure up \
+             to {standard_period_s} s after the first error (later on AWS, where Lambda publishes \
+             its metrics up to a minute late) and returns to OK only after a whole error-free \
+             period, at least {standard_period_s} s after the fix: the 30 s MTTR target is out of \
+             reach on that path, and the 20 s MTTD target is met only when the failure starts just \
+             before a period closes. {fast_alarm} watches the high-resolution OutageLab Faults \
+             metric that the function writes before it returns the error, with {fast_period_s} s \
+             periods: detection within one to two periods."
         );
         Self {
             fast_alarm,
