@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use service_kit::testing::process::FunctionProcess;
+use service_kit::testing::process::{invoke_healthy, FunctionProcess};
 use service_kit::testing::runtime_api::{QueuedEvent, RuntimeApi};
 use service_kit::testing::{GET_IAM, HTTP_API_GETS};
 
@@ -48,19 +48,10 @@ fn emf_record(process: &FunctionProcess, request_id: &str) -> Value {
 
 #[test]
 fn a_healthy_invocation_answers_200_and_writes_its_emf_record() {
-    let api = RuntimeApi::start().unwrap();
-    let process = FunctionProcess::start(binary(), "dev-payment-fixed", &api, &[]);
-    queue(&api, "req-ok", Duration::from_secs(3));
-    let response = api
-        .wait_for("/invocation/req-ok/response", WAIT)
-        .expect("a response is posted");
-    let response: Value = serde_json::from_str(&response.body).unwrap();
-    assert_eq!(response["statusCode"], 200);
-    let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
-    assert_eq!(body["message"], "payment service reachable");
-    let record = emf_record(&process, "req-ok");
+    let seen = invoke_healthy(binary(), "dev-payment-fixed", GET_IAM, "req-ok");
+    assert_eq!(seen.body["message"], "payment service reachable");
     assert_eq!(
-        (record["Service"].clone(), record["Faults"].clone()),
+        (seen.emf["Service"].clone(), seen.emf["Faults"].clone()),
         (json!("dev-payment-fixed"), json!(0))
     );
 }

@@ -113,3 +113,53 @@ fn collect_lines(stream: Option<impl Read + Send + 'static>) -> Arc<Mutex<Vec<St
     }
     lines
 }
+
+/// A healthy invocation of a real function binary, seen from outside: the answer's body and
+/// the one EMF record the invocation wrote.
+pub struct Invocation {
+    pub body: serde_json::Value,
+    pub emf: serde_json::Value,
+}
+
+/// Runs `binary` as `function_name` against a fresh Runtime API, sends it `event` as request
+/// `request_id` with a 3 s deadline, checks that it answers 200 and writes exactly one EMF
+/// record for that request, and returns both. Shared by every function's wiring test.
+pub fn invoke_healthy(binary: &Path, function_name: &str, event: &str, request_id: &str) -> Invocation {
+    const WAIT: Duration = Duration::from_secs(30);
+    let api = RuntimeApi::start().expect("the local Runtime API starts");
+    let process = FunctionProcess::start(binary, function_name, &api, &[]);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_millis() as u64;
+    api.push(super::runtime_api::QueuedEvent {
+        request_id: request_id.to_owned(),
+        deadline_ms: now_ms + 3000,
+        body: event.to_owned(),
+    });
+    let response = api
+        .wait_for(&format!("/invocation/{request_id}/response"), WAIT)
+        .unwrap_or_else(|| panic!("no response posted; stderr: {:?}", process.stderr()));
+    let response: serde_json::Value = serde_json::from_str(&response.body).expect("the response is JSON");
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let body = serde_json::from_str(response["body"].as_str().expect("the body is a string"))
+        .expect("the body is JSON");
+
+    let id = format!(r#""requestId":"{request_id}""#);
+    process.wait_for_stdout(WAIT, |l| l.contains("\"_aws\"") && l.contains(&id));
+    let mut records: Vec<serde_json::Value> = process
+        .json_lines()
+        .into_iter()
+        .filter(|l| l.get("_aws").is_some() && l["requestId"] == request_id)
+        .collect();
+    assert_eq!(
+        records.len(),
+        1,
+        "one EMF record for {request_id} in {:?}",
+        process.stdout()
+    );
+    Invocation {
+        body,
+        emf: records.remove(0),
+    }
+}
