@@ -21,7 +21,7 @@ fn secs(s: u64) -> Duration {
 fn fast_errors() -> AlarmDefinition {
     AlarmDefinition {
         name: "dev-payment-fast-errors".into(),
-        kind: "fast_errors".into(),
+        kind: outage_config::AlarmKind::FastErrors,
         subject: AlarmSubject::Function("payment".into()),
         namespace: "OutageLab".into(),
         metric_name: "Faults".into(),
@@ -39,7 +39,7 @@ fn fast_errors() -> AlarmDefinition {
 fn lambda_errors() -> AlarmDefinition {
     AlarmDefinition {
         name: "dev-payment-errors".into(),
-        kind: "errors".into(),
+        kind: outage_config::AlarmKind::Errors,
         namespace: "AWS/Lambda".into(),
         metric_name: "Errors".into(),
         dimensions: BTreeMap::from([("FunctionName".to_owned(), "dev-payment".to_owned())]),
@@ -219,7 +219,7 @@ fn a_jump_over_several_instants_evaluates_once() {
 fn percentile_alarm_with_m_of_n() {
     let def = AlarmDefinition {
         name: "dev-auth-duration-p99".into(),
-        kind: "duration_p99".into(),
+        kind: outage_config::AlarmKind::DurationP99,
         namespace: "AWS/Lambda".into(),
         metric_name: "Duration".into(),
         dimensions: BTreeMap::from([("FunctionName".to_owned(), "dev-auth".to_owned())]),

@@ -6,8 +6,10 @@
 //!   init, by the lab's control plane before it accepts an injection, and by the stage file's
 //!   validation.
 
+pub mod alarm;
 pub mod fault;
 pub mod stage;
 
+pub use alarm::{AlarmKind, AlarmState};
 pub use fault::{FaultConfig, FaultConfigError, FaultMode};
 pub use stage::{AlarmDefinition, AlarmSubject, Stage, StageError, Statistic, TreatMissingData, KNOWN_CODES};

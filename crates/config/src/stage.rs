@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::alarm::AlarmKind;
 use crate::fault::{FaultConfig, FaultConfigError};
 
 /// The function code bases in `functions/`: a stage's function must use one of them.
@@ -195,8 +196,7 @@ impl Statistic {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlarmDefinition {
     pub name: String,
-    /// The key in the stage file's `alarms`.
-    pub kind: String,
+    pub kind: AlarmKind,
     pub subject: AlarmSubject,
     pub namespace: String,
     pub metric_name: String,
@@ -469,18 +469,18 @@ impl Stage {
         format!("{}-alarms", self.stage)
     }
 
-    /// The name of one alarm: `<stage>-<function>-<kind>` or `<stage>-api-<kind>`, where `kind`
-    /// is the stage file's key with `_` written as `-` and the `api_` prefix dropped for API
-    /// alarms (`dev-payment-fast-errors`, `dev-api-5xx`).
-    pub fn alarm_name(&self, subject: &AlarmSubject, kind: &str) -> String {
+    /// The name of one alarm: `<stage>-<function>-<kind>` or `<stage>-api-<kind>`, the kind
+    /// written with hyphens and without a second `api` (`dev-payment-fast-errors`, `dev-api-5xx`).
+    pub fn alarm_name(&self, subject: &AlarmSubject, kind: AlarmKind) -> String {
         match subject {
-            AlarmSubject::Function(key) => format!("{}-{key}-{}", self.stage, kind.replace('_', "-")),
-            AlarmSubject::Api => format!(
-                "{}-api-{}",
-                self.stage,
-                kind.trim_start_matches("api_").replace('_', "-")
-            ),
+            AlarmSubject::Function(key) => format!("{}-{key}-{}", self.stage, kind.name_suffix()),
+            AlarmSubject::Api => format!("{}-api-{}", self.stage, kind.name_suffix()),
         }
+    }
+
+    /// The name of a function's alarm of one kind (`dev-payment-fixed-fast-errors`).
+    pub fn function_alarm_name(&self, key: &str, kind: AlarmKind) -> String {
+        self.alarm_name(&AlarmSubject::Function(key.to_owned()), kind)
     }
 
     /// Every alarm the stage implies, functions in key order, then the API. `api_id` fills the
@@ -488,14 +488,14 @@ impl Stage {
     pub fn alarm_definitions(&self, api_id: &str) -> Vec<AlarmDefinition> {
         let mut out = Vec::new();
         let define = |subject: AlarmSubject,
-                      kind: &str,
+                      kind: AlarmKind,
                       math: &AlarmMath,
                       namespace: &str,
                       metric: &str,
                       dimensions: BTreeMap<String, String>,
                       statistic: Statistic| AlarmDefinition {
             name: self.alarm_name(&subject, kind),
-            kind: kind.to_owned(),
+            kind,
             subject,
             namespace: namespace.to_owned(),
             metric_name: metric.to_owned(),
@@ -515,7 +515,7 @@ impl Stage {
             let a = &self.alarms;
             out.push(define(
                 subject(),
-                "fast_errors",
+                AlarmKind::FastErrors,
                 &a.fast_errors,
                 "OutageLab",
                 "Faults",
@@ -524,7 +524,7 @@ impl Stage {
             ));
             out.push(define(
                 subject(),
-                "errors",
+                AlarmKind::Errors,
                 &a.errors,
                 "AWS/Lambda",
                 "Errors",
@@ -533,7 +533,7 @@ impl Stage {
             ));
             out.push(define(
                 subject(),
-                "duration_p99",
+                AlarmKind::DurationP99,
                 &a.duration_p99,
                 "AWS/Lambda",
                 "Duration",
@@ -542,7 +542,7 @@ impl Stage {
             ));
             out.push(define(
                 subject(),
-                "throttles",
+                AlarmKind::Throttles,
                 &a.throttles,
                 "AWS/Lambda",
                 "Throttles",
@@ -556,7 +556,7 @@ impl Stage {
         ]);
         out.push(define(
             AlarmSubject::Api,
-            "api_5xx",
+            AlarmKind::Api5xx,
             &self.alarms.api_5xx,
             "AWS/ApiGateway",
             "5xx",

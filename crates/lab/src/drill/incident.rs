@@ -5,7 +5,7 @@ use incident_report::{
     AlarmHistoryItem, AlarmPathComparison, AlarmState, AlarmTrack, Detection, EpochDatapoint, FaultInjection,
     Incident, LogLine, MetricSources, Metrics, Postmortem, RouteImpact, Series, Step, Targets, TimelineEvent,
 };
-use outage_config::{AlarmSubject, Stage};
+use outage_config::{AlarmKind, AlarmSubject, Stage};
 use time::{Duration, OffsetDateTime};
 
 use super::admin_client::{encode, AdminClient};
@@ -106,12 +106,14 @@ pub async fn alarm_track(admin: &AdminClient, name: &str) -> anyhow::Result<Alar
 /// The alarms the report shows: the drilled one first, the one-minute errors alarm of the same
 /// function, the fast alarm of every other function that failed, and the API's 5xx alarm.
 pub fn charted_alarms(stage: &Stage, function: &str, failing: &[FunctionDiagnosis]) -> Vec<String> {
-    let of = |key: &str, kind: &str| stage.alarm_name(&AlarmSubject::Function(key.to_owned()), kind);
-    let mut names = vec![of(function, "fast_errors"), of(function, "errors")];
+    let mut names = vec![
+        stage.function_alarm_name(function, AlarmKind::FastErrors),
+        stage.function_alarm_name(function, AlarmKind::Errors),
+    ];
     for d in failing.iter().filter(|d| d.function != function) {
-        names.push(of(&d.function, "fast_errors"));
+        names.push(stage.function_alarm_name(&d.function, AlarmKind::FastErrors));
     }
-    names.push(stage.alarm_name(&AlarmSubject::Api, "api_5xx"));
+    names.push(stage.alarm_name(&AlarmSubject::Api, AlarmKind::Api5xx));
     names
 }
 
@@ -167,7 +169,7 @@ pub fn build(facts: Facts) -> Incident {
         log_excerpt,
         blast_radius,
     } = facts;
-    let standard_alarm = stage.alarm_name(&AlarmSubject::Function(function.clone()), "errors");
+    let standard_alarm = stage.function_alarm_name(&function, AlarmKind::Errors);
     let standard_period_s = stage.alarms.errors.period_s;
     // The standard path counts only if it fired while the fault was live.
     let until = detection.fix_applied_at.unwrap_or(finished_at);

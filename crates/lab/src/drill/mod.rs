@@ -480,10 +480,7 @@ async fn drill(
     // The one-minute alarm is evaluated once its minute closes: it may fire within the drill
     // but after the fix, an alarm about an incident that is already over. Said as it is.
     let injected = report.injected_at.unwrap_or(baseline_end);
-    let standard_name = stage.alarm_name(
-        &outage_config::AlarmSubject::Function(plan.function.clone()),
-        "errors",
-    );
+    let standard_name = stage.function_alarm_name(&plan.function, outage_config::AlarmKind::Errors);
     let standard_fired_at = alarms
         .iter()
         .find(|t| t.name == standard_name)

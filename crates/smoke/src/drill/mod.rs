@@ -20,7 +20,7 @@ pub use events::{collecting_sink, DrillEvent, DrillEventKind, EventSink, Step};
 
 use std::time::Duration;
 
-use outage_config::{AlarmDefinition, AlarmSubject, FaultMode, Stage};
+use outage_config::{AlarmDefinition, FaultMode, Stage};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -45,6 +45,14 @@ impl AlarmKind {
         match self {
             AlarmKind::FastErrors => "fast_errors",
             AlarmKind::Errors => "errors",
+        }
+    }
+
+    /// The stage's alarm kind.
+    pub fn config_kind(&self) -> outage_config::AlarmKind {
+        match self {
+            AlarmKind::FastErrors => outage_config::AlarmKind::FastErrors,
+            AlarmKind::Errors => outage_config::AlarmKind::Errors,
         }
     }
 
@@ -187,7 +195,7 @@ impl DrillPlan {
                     stage.stage
                 ))
             })?;
-        let name = stage.alarm_name(&AlarmSubject::Function(key.clone()), settings.alarm.stage_key());
+        let name = stage.function_alarm_name(key, settings.alarm.config_kind());
         let alarm = stage
             .alarm_definitions("")
             .into_iter()
