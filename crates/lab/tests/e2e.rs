@@ -247,9 +247,11 @@ async fn throttles_at_the_reserved_concurrency() {
     )
     .await;
     let throttled = t.get("/pay-fixed").await;
+    // A Lambda throttle is API Gateway's 500, counted in the API's 5xx; 429 is only the
+    // API's own throttle (see the_stage_throttle_answers_429_beyond_the_burst).
     assert_eq!(
         (throttled.status, throttled.text().as_str()),
-        (429, r#"{"message":"Too Many Requests"}"#)
+        (500, r#"{"message":"Internal Server Error"}"#)
     );
     assert!(throttled.header("apigw-requestid").is_some());
     let slow = slow.await.unwrap();
@@ -268,7 +270,8 @@ async fn throttles_at_the_reserved_concurrency() {
         "a throttle is not an error"
     );
     let api = t.api_dims();
-    assert_eq!(t.metric_sum("AWS/ApiGateway", "4xx", &api).await, 1.0);
+    assert_eq!(t.metric_sum("AWS/ApiGateway", "5xx", &api).await, 1.0);
+    assert_eq!(t.metric_sum("AWS/ApiGateway", "4xx", &api).await, 0.0);
     assert_eq!(t.metric_sum("AWS/ApiGateway", "Count", &api).await, 2.0);
     // Once the environment is free again, the next request is served by it.
     assert_eq!(t.get("/pay-fixed").await.status, 200);

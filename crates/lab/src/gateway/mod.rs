@@ -208,7 +208,9 @@ impl Gateway {
                     canned(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR)
                 }
             },
-            Outcome::Throttled => canned(StatusCode::TOO_MANY_REQUESTS, TOO_MANY_REQUESTS),
+            // A function error, timeout, crash or throttle. Lambda refusing the invocation (TooManyRequestsException) reaches the client as
+            // API Gateway's own 500, not as a 429: the 429 belongs to the API's throttle alone.
+            // Source: Lambda developer guide, "Handling Lambda errors with an API Gateway API".
             _ => canned(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR),
         };
         if let Some(function) = result.function_duration {
