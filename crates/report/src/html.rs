@@ -10,7 +10,7 @@ use crate::charts::RenderedChart;
 use crate::model::{Incident, Measure, StepStatus};
 use crate::text::{date_time, escape, hms, hms_millis, offset, seconds};
 
-const CSS: &str = r#"
+pub(crate) const CSS: &str = r#"
 :root{--text:#1f2937;--muted:#6b7280;--line:#e5e7eb;--ok:#16a34a;--bad:#dc2626;--warn:#d97706;--bg:#f8fafc}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--text);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif}
