@@ -18,5 +18,6 @@ pub mod progress;
 pub mod targets;
 pub mod timeline;
 pub mod traffic;
+pub mod verdict;
 
 pub use error::PortError;
