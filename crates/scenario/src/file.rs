@@ -28,6 +28,13 @@ pub struct ScenarioFile {
     /// `FAULT_EXPIRES_AT` (needs `fault.expires_after_s`).
     #[serde(default)]
     pub fix: Fix,
+    /// When the fix comes (with `fix = "restore"` only). `all-alarms` (default): once every
+    /// expected alarm has fired or run out of its detection budget, so each alarm that sees the
+    /// incident gets to fire. `first-alarm`: as soon as the first expected alarm fires, as a
+    /// responder acts on the first page; the other expected alarms must then fire on what
+    /// already happened (one failure each).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_after: Option<FixAfter>,
     /// A `FAULT_*` fault injected into the function through the control plane.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<FaultSection>,
@@ -58,8 +65,21 @@ pub enum Fix {
     /// The exact prior configuration is written back (and read back).
     #[default]
     Restore,
-    /// Nothing is applied: the fault expires through `FAULT_EXPIRES_AT`.
+    /// Nothing is applied while the incident lasts: the fault expires through
+    /// `FAULT_EXPIRES_AT`. The prior configuration is still written back at the very end of the
+    /// run, after the verdict, so the stage is left as it was found.
     None,
+}
+
+/// When a `restore` fix is applied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixAfter {
+    /// Once every expected alarm has fired (or run out of its detection budget).
+    #[default]
+    AllAlarms,
+    /// As soon as the first expected alarm fires.
+    FirstAlarm,
 }
 
 /// The fault modes a scenario can inject (`FAULT_MODE` without `none`).

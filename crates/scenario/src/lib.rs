@@ -7,10 +7,14 @@
 //! [`Scenario`] with every default applied and every name resolved, which the drill runner uses
 //! as it is, in the lab and on AWS.
 //!
-//! What the catalogue assumes of the runner: the incident lasts until every expected alarm has
-//! fired (or its detection budget ran out), then the fix is applied (`fix = "restore"`), or the
-//! fault expires (`fix = "none"`). An alarm whose metric sees the incident therefore fires, and
-//! must be expected (or ignored); an alarm that fires without being expected is a false alarm.
+//! What the catalogue assumes of the runner ([`FixPlan`]): by default the incident lasts until
+//! every expected alarm has fired (or its detection budget ran out), then the prior
+//! configuration is restored; `fix_after = "first-alarm"` restores at the first expected alarm,
+//! as a responder would; `fix = "none"` applies nothing and the fault expires. An alarm whose
+//! metric sees the incident therefore fires, and must be expected (or ignored); an alarm that
+//! fires without being expected is a false alarm. The only requests a run sends are the steady
+//! traffic on `traffic.routes` and the surge: a route check of every route would invoke the
+//! known-broken `GET /pay` and page its alarms.
 //!
 //! The JSON Schema of the format is generated from [`file::ScenarioFile`] and committed as
 //! `scenarios/scenario.schema.json`; files point editors at it with a `#:schema` first line.
@@ -24,9 +28,9 @@ pub mod file;
 mod resolve;
 
 pub use error::{CatalogueError, ScenarioError};
-pub use file::{schema, schema_json, Fix, ScenarioFile};
+pub use file::{schema, schema_json, Fix, FixAfter, ScenarioFile};
 pub use resolve::{
-    is_scenario_name, Configuration, ExpectedAlarm, Fault, Scenario, Surge, Traffic,
+    is_scenario_name, Configuration, ExpectedAlarm, Fault, FixPlan, Scenario, Surge, Traffic,
 };
 
 /// The catalogue's folder below the project root.

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::error::ScenarioError;
 use crate::file::{
-    AlarmRef, Fix, ScenarioFile, DEFAULT_MAX_DURATION_S, DEFAULT_TRAFFIC_EVERY_MS,
+    AlarmRef, Fix, FixAfter, ScenarioFile, DEFAULT_MAX_DURATION_S, DEFAULT_TRAFFIC_EVERY_MS,
 };
 
 /// A scenario checked against one stage, every default applied and every name resolved.
@@ -43,7 +43,20 @@ pub struct Scenario {
     pub blast_radius: Vec<String>,
     #[serde(serialize_with = "as_seconds")]
     pub max_duration: Duration,
-    pub fix: Fix,
+    pub fix: FixPlan,
+}
+
+/// How the incident ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum FixPlan {
+    /// Write back the exact prior configuration (fault variables, configuration; the surge
+    /// stops) `after` the first or all of the expected alarms fired.
+    Restore { after: FixAfter },
+    /// Apply nothing: the fault heals itself at `FAULT_EXPIRES_AT` = injection +
+    /// `Fault::expires_after` (the surge stops then too). The prior configuration is written back
+    /// only at the end of the run, after the verdict.
+    None,
 }
 
 /// The fault to inject.
@@ -52,8 +65,9 @@ pub struct Fault {
     /// The parsed fault, exactly as the functions will read it.
     #[serde(skip)]
     pub config: FaultConfig,
-    /// The `FAULT_*` variables to set, without `FAULT_EXPIRES_AT` (the runner adds it at
-    /// injection time from `expires_after`, or as its own safety net).
+    /// The `FAULT_*` variables to set, without `FAULT_EXPIRES_AT`: the runner adds it at
+    /// injection time, injection + `expires_after`, or injection + the scenario's
+    /// `max_duration` as a safety net when there is none, so a killed run heals itself.
     pub vars: BTreeMap<String, String>,
     #[serde(serialize_with = "as_opt_seconds")]
     pub expires_after: Option<Duration>,
@@ -220,9 +234,14 @@ impl Resolver<'_> {
             }
         };
 
-        match f.fix {
-            Fix::Restore => {}
+        let fix = match f.fix {
+            Fix::Restore => FixPlan::Restore {
+                after: f.fix_after.unwrap_or_default(),
+            },
             Fix::None => {
+                if f.fix_after.is_some() {
+                    return bad("fix_after", "with fix = \"none\" no fix is applied: leave it out");
+                }
                 if fault.as_ref().and_then(|x| x.expires_after).is_none() {
                     return bad(
                         "fix",
@@ -235,8 +254,9 @@ impl Resolver<'_> {
                         "\"none\" cannot undo [configuration]: a configuration change does not expire",
                     );
                 }
+                FixPlan::None
             }
-        }
+        };
         if let Some(expires) = fault.as_ref().and_then(|x| x.expires_after) {
             if expires >= Duration::from_secs(u64::from(max_duration_s)) {
                 return bad(
@@ -250,6 +270,9 @@ impl Resolver<'_> {
         }
 
         let expected = self.expectations(fault.as_ref(), configuration.as_ref(), surge.as_ref(), max_duration_s)?;
+        if fix == (FixPlan::Restore { after: FixAfter::FirstAlarm }) {
+            self.first_alarm_suffices(&expected)?;
+        }
         let expected_names: BTreeSet<&str> = expected.iter().map(|e| e.name.as_str()).collect();
         let mut ignored = Vec::new();
         for (i, r) in f.quiet.ignore.iter().enumerate() {
@@ -290,7 +313,7 @@ impl Resolver<'_> {
             ignored,
             blast_radius,
             max_duration: Duration::from_secs(u64::from(max_duration_s)),
-            fix: f.fix,
+            fix,
         })
     }
 
@@ -533,6 +556,37 @@ impl Resolver<'_> {
             });
         }
         Ok(out)
+    }
+
+    /// With the fix at the first alarm, the incident may last a single failure: the fastest
+    /// expected alarms trigger the fix, and every slower one must fire on one failure (threshold
+    /// 1, one datapoint) or it may stay silent by chance.
+    fn first_alarm_suffices(&self, expected: &[ExpectedAlarm]) -> Check<()> {
+        let definitions = self.stage.alarm_definitions("");
+        let of = |e: &ExpectedAlarm| {
+            definitions
+                .iter()
+                .find(|d| d.name == e.name)
+                .expect("expected alarms were resolved against the stage")
+        };
+        let fastest = expected.iter().map(|e| of(e).period_s).min().unwrap_or_default();
+        for (i, e) in expected.iter().enumerate() {
+            let d = of(e);
+            if d.period_s == fastest {
+                continue;
+            }
+            let single = d.datapoints_to_alarm == 1 && d.threshold <= 1.0 && e.kind != AlarmKind::DurationP99;
+            if !single {
+                return bad(
+                    format!("expect[{i}].alarm"),
+                    format!(
+                        "{} needs more than one failure ({} of {} periods of {} s at threshold {}): with fix_after = \"first-alarm\" the fix may come before it can fire; use fix_after = \"all-alarms\"",
+                        d.name, d.datapoints_to_alarm, d.evaluation_periods, d.period_s, d.threshold
+                    ),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Whether an alarm of the scenario's function (or the API) can see what the scenario does:
