@@ -47,8 +47,9 @@ pub struct ScenarioFile {
     /// Steady load before, during and after the incident.
     #[serde(default)]
     pub traffic: TrafficSection,
-    /// The hypothesis: the alarms that must fire.
+    /// The hypothesis: the alarms that must fire (at least one).
     #[serde(default)]
+    #[schemars(length(min = 1))]
     pub expect: Vec<ExpectSection>,
     /// Every other alarm of the stage must stay quiet, except these.
     #[serde(default)]
@@ -258,7 +259,44 @@ fn alarm_kind_schema(_: &mut SchemaGenerator) -> Schema {
 
 /// The JSON Schema of the format, as committed in `scenarios/scenario.schema.json`.
 pub fn schema() -> Schema {
-    schemars::schema_for!(ScenarioFile)
+    let mut value = schemars::schema_for!(ScenarioFile).to_value();
+    drop_null(&mut value);
+    Schema::try_from(value).expect("the generated schema is an object")
+}
+
+/// TOML has no null: an optional field is one left out, so `Option`'s "or null" is dropped
+/// (`"type": ["integer", "null"]` and `anyOf: [X, {"type": "null"}]`).
+fn drop_null(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    map.insert("type".into(), only);
+                }
+            }
+            if let Some(Value::Array(any)) = map.get("anyOf") {
+                let rest: Vec<Value> = any
+                    .iter()
+                    .filter(|s| s.get("type").is_none_or(|t| t != "null"))
+                    .cloned()
+                    .collect();
+                if rest.len() == 1 && rest.len() < any.len() {
+                    map.remove("anyOf");
+                    if let Value::Object(inner) = &rest[0] {
+                        for (k, v) in inner {
+                            map.entry(k.clone()).or_insert_with(|| v.clone());
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(drop_null);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_null),
+        _ => {}
+    }
 }
 
 /// [`schema`] as the committed file's text (pretty, ending in a newline).

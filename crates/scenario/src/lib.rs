@@ -29,9 +29,7 @@ mod resolve;
 
 pub use error::{CatalogueError, ScenarioError};
 pub use file::{schema, schema_json, Fix, FixAfter, ScenarioFile};
-pub use resolve::{
-    is_scenario_name, Configuration, ExpectedAlarm, Fault, FixPlan, Scenario, Surge, Traffic,
-};
+pub use resolve::{is_scenario_name, Configuration, ExpectedAlarm, Fault, FixPlan, Scenario, Surge, Traffic};
 
 /// The catalogue's folder below the project root.
 pub const CATALOGUE_DIR: &str = "scenarios";
@@ -84,16 +82,34 @@ pub fn parse_file(text: &str, path: &Path) -> Result<ScenarioFile, ScenarioError
     };
     let de = toml::de::Deserializer::parse(text).map_err(syntax)?;
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = e.path().to_string();
-        let inner = e.into_inner();
+        let mut field = e.path().to_string();
+        if field == "." {
+            field.clear();
+        }
+        let message = e.into_inner().message().trim().to_owned();
+        // serde reports a missing field at the table that lacks it: name the field itself.
+        if let Some(missing) = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.strip_suffix('`'))
+        {
+            if !field.is_empty() {
+                field.push('.');
+            }
+            field.push_str(missing);
+            return ScenarioError::Invalid {
+                path: path.to_owned(),
+                field,
+                message: "is required".into(),
+            };
+        }
         ScenarioError::Invalid {
             path: path.to_owned(),
-            field: if field == "." || field.is_empty() {
+            field: if field.is_empty() {
                 "(top level)".into()
             } else {
                 field
             },
-            message: inner.message().trim().to_owned(),
+            message,
         }
     })
 }

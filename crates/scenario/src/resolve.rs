@@ -9,9 +9,7 @@ use outage_config::{AlarmKind, AlarmSubject, FaultConfig, FaultMode, Stage};
 use serde::Serialize;
 
 use crate::error::ScenarioError;
-use crate::file::{
-    AlarmRef, Fix, FixAfter, ScenarioFile, DEFAULT_MAX_DURATION_S, DEFAULT_TRAFFIC_EVERY_MS,
-};
+use crate::file::{AlarmRef, Fix, FixAfter, ScenarioFile, DEFAULT_MAX_DURATION_S, DEFAULT_TRAFFIC_EVERY_MS};
 
 /// A scenario checked against one stage, every default applied and every name resolved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -147,7 +145,12 @@ pub fn is_scenario_name(s: &str) -> bool {
 
 /// Checks `file` against `stage` and resolves it. `path` names the file in errors and gives
 /// the scenario its name.
-pub fn resolve(file: ScenarioFile, name: &str, path: &Path, stage: &Stage) -> Result<Scenario, ScenarioError> {
+pub fn resolve(
+    file: ScenarioFile,
+    name: &str,
+    path: &Path,
+    stage: &Stage,
+) -> Result<Scenario, ScenarioError> {
     Resolver { file: &file, stage }
         .run(name, path)
         .map_err(|(field, message)| ScenarioError::Invalid {
@@ -166,13 +169,20 @@ impl Resolver<'_> {
     fn run(&self, name: &str, path: &Path) -> Check<Scenario> {
         let f = self.file;
         let stage = self.stage;
-        for (field, value) in [("title", &f.title), ("lesson", &f.lesson), ("runbook", &f.runbook)] {
+        for (field, value) in [
+            ("title", &f.title),
+            ("lesson", &f.lesson),
+            ("runbook", &f.runbook),
+        ] {
             if value.trim().is_empty() {
                 return bad(field, "must not be empty");
             }
         }
         if f.runbook.contains(char::is_whitespace) {
-            return bad("runbook", format!("{:?} is not a link: it holds spaces", f.runbook));
+            return bad(
+                "runbook",
+                format!("{:?} is not a link: it holds spaces", f.runbook),
+            );
         }
         self.function_key("function", &f.function)?;
         if f.fault.is_none() && f.configuration.is_none() && f.surge.is_none() {
@@ -199,7 +209,10 @@ impl Resolver<'_> {
                 if function_routes.is_empty() {
                     return bad(
                         "surge",
-                        format!("{} has no route in the stage: a surge has nowhere to go", f.function),
+                        format!(
+                            "{} has no route in the stage: a surge has nowhere to go",
+                            f.function
+                        ),
                     );
                 }
                 Ok(Surge {
@@ -269,8 +282,17 @@ impl Resolver<'_> {
             }
         }
 
-        let expected = self.expectations(fault.as_ref(), configuration.as_ref(), surge.as_ref(), max_duration_s)?;
-        if fix == (FixPlan::Restore { after: FixAfter::FirstAlarm }) {
+        let expected = self.expectations(
+            fault.as_ref(),
+            configuration.as_ref(),
+            surge.as_ref(),
+            max_duration_s,
+        )?;
+        if fix
+            == (FixPlan::Restore {
+                after: FixAfter::FirstAlarm,
+            })
+        {
             self.first_alarm_suffices(&expected)?;
         }
         let expected_names: BTreeSet<&str> = expected.iter().map(|e| e.name.as_str()).collect();
@@ -381,7 +403,10 @@ impl Resolver<'_> {
         }
         if let Some(message) = &spec.message {
             if message.trim().is_empty() {
-                return bad("fault.message", "must not be empty (leave it out for the default)");
+                return bad(
+                    "fault.message",
+                    "must not be empty (leave it out for the default)",
+                );
             }
         }
         if spec.expires_after_s == Some(0) {
@@ -390,9 +415,7 @@ impl Resolver<'_> {
         Ok(Some(Fault {
             vars: config.to_vars(),
             config,
-            expires_after: spec
-                .expires_after_s
-                .map(|s| Duration::from_secs(u64::from(s))),
+            expires_after: spec.expires_after_s.map(|s| Duration::from_secs(u64::from(s))),
         }))
     }
 
@@ -401,10 +424,7 @@ impl Resolver<'_> {
             return Ok(None);
         };
         let Some(reserved) = spec.reserved_concurrency else {
-            return bad(
-                "configuration",
-                "changes nothing: give `reserved_concurrency`",
-            );
+            return bad("configuration", "changes nothing: give `reserved_concurrency`");
         };
         if reserved > 1000 {
             return bad(
@@ -416,7 +436,10 @@ impl Resolver<'_> {
         if reserved == current {
             return bad(
                 "configuration.reserved_concurrency",
-                format!("{reserved} is already {}'s reserved concurrency: nothing changes", self.file.function),
+                format!(
+                    "{reserved} is already {}'s reserved concurrency: nothing changes",
+                    self.file.function
+                ),
             );
         }
         Ok(Some(Configuration {
@@ -434,7 +457,10 @@ impl Resolver<'_> {
             None => self.stage.routes.keys().cloned().collect(),
             Some(routes) => {
                 if routes.is_empty() {
-                    return bad("traffic.routes", "must name at least one route (leave it out for every route)");
+                    return bad(
+                        "traffic.routes",
+                        "must name at least one route (leave it out for every route)",
+                    );
                 }
                 for (i, route) in routes.iter().enumerate() {
                     self.route(&format!("traffic.routes[{i}]"), route)?;
@@ -458,7 +484,11 @@ impl Resolver<'_> {
         if steady + extra <= limit {
             return Ok(());
         }
-        let field = if surge.is_some() { "surge" } else { "traffic.every_ms" };
+        let field = if surge.is_some() {
+            "surge"
+        } else {
+            "traffic.every_ms"
+        };
         bad(
             field,
             format!(
@@ -622,7 +652,9 @@ impl Resolver<'_> {
                     Some(ms) if kind == AlarmKind::DurationP99 && ms < threshold_ms => {
                         return bad(
                             field,
-                            format!("duration-p99 cannot see {ms} ms: the stage's threshold is {threshold_ms} ms"),
+                            format!(
+                                "duration-p99 cannot see {ms} ms: the stage's threshold is {threshold_ms} ms"
+                            ),
                         )
                     }
                     _ => return Ok(()),
@@ -641,7 +673,11 @@ impl Resolver<'_> {
                 };
                 return bad(
                     field,
-                    format!("{kind} cannot see fault mode {mode} ({}){instead}", blind_because(kind, &mode)),
+                    format!(
+                        "{kind} cannot see fault mode {} ({}){instead}",
+                        describe(&mode),
+                        blind_because(kind, &mode)
+                    ),
                 );
             }
         }
@@ -666,6 +702,15 @@ impl Resolver<'_> {
     }
 }
 
+/// A fault mode with its parameter, for messages: `status 418`, `latency 500 ms`.
+fn describe(mode: &FaultMode) -> String {
+    match mode {
+        FaultMode::Status { code } => format!("status {code}"),
+        FaultMode::Latency { ms } => format!("latency {ms} ms"),
+        other => other.to_string(),
+    }
+}
+
 /// Why an alarm is blind to a fault mode, for the error message.
 fn blind_because(kind: AlarmKind, mode: &FaultMode) -> &'static str {
     match (kind, mode) {
@@ -675,9 +720,7 @@ fn blind_because(kind: AlarmKind, mode: &FaultMode) -> &'static str {
         (AlarmKind::FastErrors, FaultMode::Timeout) => {
             "a timeout ends the invocation before the handler reports a fault"
         }
-        (AlarmKind::FastErrors, _) | (AlarmKind::Errors, _) => {
-            "the invocation succeeds: the handler answers"
-        }
+        (AlarmKind::FastErrors, _) | (AlarmKind::Errors, _) => "the invocation succeeds: the handler answers",
         (AlarmKind::DurationP99, _) => "the invocation is not slowed down",
         (AlarmKind::Api5xx, FaultMode::Status { .. }) => "only answers of 500 and above count in 5xx",
         (AlarmKind::Api5xx, _) => "clients still get a successful answer",

@@ -29,7 +29,17 @@ fn schema_refuses_unknown_fields_and_lists_the_enumerations() {
         .collect();
     assert_eq!(required, ["title", "lesson", "runbook", "function"]);
     let text = schema.to_string();
-    for word in ["fast-errors", "duration-p99", "api-5xx", "exception", "timeout", "first-alarm"] {
-        assert!(text.contains(&format!("\"{word}\"")), "{word} missing from the schema");
+    for word in [
+        "fast-errors",
+        "duration-p99",
+        "api-5xx",
+        "exception",
+        "timeout",
+        "first-alarm",
+    ] {
+        assert!(
+            text.contains(&format!("\"{word}\"")),
+            "{word} missing from the schema"
+        );
     }
 }
