@@ -282,10 +282,21 @@ impl Resolver<'_> {
             }
         }
 
+        // Requests per second that reach the function: what its alarms can count.
+        let steady_to_function = traffic
+            .routes
+            .iter()
+            .filter(|r| function_routes.contains(r))
+            .count();
+        let load = steady_to_function as f64 / traffic.interval.as_secs_f64()
+            + surge
+                .as_ref()
+                .map_or(0.0, |s| f64::from(s.concurrency) / s.interval.as_secs_f64());
         let expected = self.expectations(
             fault.as_ref(),
             configuration.as_ref(),
             surge.as_ref(),
+            load,
             max_duration_s,
         )?;
         if fix
@@ -525,6 +536,7 @@ impl Resolver<'_> {
         fault: Option<&Fault>,
         configuration: Option<&Configuration>,
         surge: Option<&Surge>,
+        load: f64,
         max_duration_s: u32,
     ) -> Check<Vec<ExpectedAlarm>> {
         let f = self.file;
@@ -556,7 +568,7 @@ impl Resolver<'_> {
             if out.iter().any(|x| x.name == name) {
                 return bad(at("alarm"), format!("{name} is already expected"));
             }
-            self.can_see(&at("alarm"), e.alarm, fault, configuration, surge)?;
+            self.can_see(&at("alarm"), e.alarm, fault, configuration, surge, load)?;
             for (field, value) in [("within_s", e.within_s), ("recover_within_s", e.recover_within_s)] {
                 match value {
                     Some(0) => return bad(at(field), "a budget must be greater than 0 s"),
@@ -619,6 +631,52 @@ impl Resolver<'_> {
         Ok(())
     }
 
+    /// Whether the traffic that reaches the function, at the fault's rate, can cross the
+    /// alarm's threshold in one period.
+    fn enough_failures(&self, field: &str, kind: AlarmKind, rate: f64, load: f64) -> Check<()> {
+        let function = &self.file.function;
+        if load == 0.0 {
+            return bad(
+                field,
+                format!(
+                    "{kind} cannot fire: no request reaches {function}; give traffic.routes one of its routes ({})",
+                    self.routes_of(function).join(", ")
+                ),
+            );
+        }
+        if kind == AlarmKind::DurationP99 {
+            if rate <= 0.01 {
+                return bad(
+                    field,
+                    format!(
+                        "duration-p99 cannot fire: fault.rate {rate} slows at most 1% of invocations, and their p99 needs more"
+                    ),
+                );
+            }
+            return Ok(());
+        }
+        let alarms = &self.stage.alarms;
+        let math = match kind {
+            AlarmKind::FastErrors => &alarms.fast_errors,
+            AlarmKind::Errors => &alarms.errors,
+            AlarmKind::DurationP99 => &alarms.duration_p99,
+            AlarmKind::Throttles => &alarms.throttles,
+            AlarmKind::Api5xx => &alarms.api_5xx,
+        };
+        let threshold = math.threshold.unwrap_or(1.0);
+        let per_period = load * rate * f64::from(math.period_s);
+        if per_period < threshold {
+            return bad(
+                field,
+                format!(
+                    "{kind} cannot fire: {load:.2} requests/s to {function} at fault.rate {rate} make {per_period:.1} failures per {} s period, below its threshold of {threshold}; send more traffic or raise fault.rate",
+                    math.period_s
+                ),
+            );
+        }
+        Ok(())
+    }
+
     /// Whether an alarm of the scenario's function (or the API) can see what the scenario does:
     /// the fault's mode through [`AlarmKind::can_see`] and the stage's thresholds, or throttling
     /// from the configuration and the surge.
@@ -629,6 +687,7 @@ impl Resolver<'_> {
         fault: Option<&Fault>,
         configuration: Option<&Configuration>,
         surge: Option<&Surge>,
+        load: f64,
     ) -> Check<()> {
         let spec = &self.stage.functions[&self.file.function];
         let reserved = configuration
@@ -657,7 +716,7 @@ impl Resolver<'_> {
                             ),
                         )
                     }
-                    _ => return Ok(()),
+                    _ => return self.enough_failures(field, kind, fault.config.rate, load),
                 }
             }
             if kind != AlarmKind::Throttles {

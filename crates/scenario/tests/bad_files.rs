@@ -195,6 +195,20 @@ fn bad_files_name_the_file_and_the_field() {
             "expect[1].alarm",
         ),
         (
+            "no traffic to the function",
+            edit(
+                "routes = [\"GET /auth\", \"GET /pay-fixed\"]",
+                "routes = [\"GET /auth\"]",
+            ),
+            "expect[0].alarm",
+        ),
+        (
+            "too few failures for api-5xx",
+            edit("mode = \"exception\"", "mode = \"exception\"\nrate = 0.01")
+                .replace("fast-errors", "api-5xx"),
+            "expect[0].alarm",
+        ),
+        (
             "configuration that changes nothing",
             format!("{GOOD}\n[configuration]\nreserved_concurrency = 10\n"),
             "configuration.reserved_concurrency",
