@@ -1,4 +1,5 @@
-//! Errors of scenario files: each names the file and, where there is one, the field.
+//! Errors of scenario files: each names the file and, where there is one, the field. Every one
+//! is bad input found before anything is injected: the binaries exit 2 on them.
 
 use std::path::PathBuf;
 
