@@ -15,6 +15,7 @@ pub mod maths;
 pub mod output;
 pub mod ports;
 pub mod progress;
+pub mod scenario_run;
 pub mod targets;
 pub mod timeline;
 pub mod traffic;

@@ -1,0 +1,832 @@
+//! Runs one scenario: the experiment of a scenario file, as named phases over one state.
+//!
+//! 1. baseline: steady traffic on the scenario's routes; route checks; which alarms are already
+//!    in ALARM (those are not judged); the prior configuration read and refused if it already
+//!    carries a live fault;
+//! 2. break: the configuration change, then the fault (with `FAULT_EXPIRES_AT`, so a killed run
+//!    heals itself), then the surge;
+//! 3. detect: every alarm polled until the fix is due (the first or every expected alarm fired,
+//!    or the fault expired for a scenario with no fix), watching the stop conditions: a route
+//!    outside the blast radius degrading, the scenario's time budget, an interrupt;
+//! 4. fix: the exact prior configuration written back and read back (always, once anything may
+//!    have been applied; not interruptible), the surge stopped;
+//! 5. validate: until every expected alarm that fired is OK again and the settle time passed
+//!    (the longest expected period after the fix, so alarms that see the incident late are
+//!    seen), then every alarm's history judged.
+//!
+//! The phases talk to the world through ports only, so each runs against the lab, AWS, or the
+//! test doubles of `tests`.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use outage_config::{AlarmDefinition, AlarmState, FaultConfig, FaultMode, Stage};
+use outage_scenario::{FixAfter, FixPlan, Scenario};
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::error::PortError;
+use crate::ports::{ControlPlane, Variables};
+use crate::verdict::{self, Expected, Judgement, Transition, Window};
+
+/// Every alarm of the stage at once, and their histories (DescribeAlarms and
+/// DescribeAlarmHistory).
+pub trait AlarmBoard: Send + Sync {
+    fn states(&self) -> impl Future<Output = Result<BTreeMap<String, AlarmState>, PortError>> + Send;
+    fn history(&self, alarm: &str) -> impl Future<Output = Result<Vec<Transition>, PortError>> + Send;
+}
+
+/// Lambda's PutFunctionConcurrency and DeleteFunctionConcurrency (`None` = unreserved).
+pub trait Concurrency: Send + Sync {
+    fn reserved_concurrency(
+        &self,
+        function: &str,
+    ) -> impl Future<Output = Result<Option<u32>, PortError>> + Send;
+    fn set_reserved_concurrency(
+        &self,
+        function: &str,
+        value: Option<u32>,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// One request as the client saw it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observation {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// `GET /pay-fixed`.
+    pub route: String,
+    /// `None` when no answer came.
+    pub status: Option<u16>,
+}
+
+/// Client load the run starts and stops, and what clients saw.
+pub trait Load: Send + Sync {
+    /// Starts one request to each route every `every` (each route on its own loop) until
+    /// the returned handle is dropped or stopped.
+    fn start(&self, routes: &[String], every: Duration) -> LoadHandle;
+    /// Every request so far.
+    fn observations(&self) -> Vec<Observation>;
+}
+
+/// Stops its load when dropped.
+pub struct LoadHandle(pub Vec<tokio::task::JoinHandle<()>>);
+
+impl LoadHandle {
+    pub fn stop(self) {}
+}
+
+impl Drop for LoadHandle {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
+
+/// How a run polls and waits; the lab and AWS differ.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// How long the baseline watches before anything changes.
+    pub baseline: Duration,
+    pub poll_interval: Duration,
+    /// How long a configuration update may take to apply.
+    pub update_deadline: Duration,
+    /// How late a datapoint reaches an alarm on this target.
+    pub metric_delay: Duration,
+    /// Degradation of a route outside the blast radius is judged over this window.
+    pub stop_window: Duration,
+}
+
+impl RunSettings {
+    pub fn lab() -> RunSettings {
+        RunSettings {
+            baseline: Duration::from_secs(5),
+            poll_interval: Duration::from_millis(500),
+            update_deadline: Duration::from_secs(30),
+            metric_delay: Duration::ZERO,
+            stop_window: Duration::from_secs(5),
+        }
+    }
+
+    pub fn aws() -> RunSettings {
+        RunSettings {
+            baseline: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(5),
+            update_deadline: Duration::from_secs(120),
+            metric_delay: Duration::from_secs(90),
+            stop_window: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunOutcome {
+    /// Every claim of the hypothesis held.
+    Passed,
+    /// It ran to the end and some claim did not hold.
+    Failed,
+    /// A stop condition or an interrupt ended it early; everything was restored.
+    Stopped,
+    /// The prior configuration could not be written back: a person must act.
+    RestoreFailed,
+}
+
+/// One line of what happened, for progress output and the incident timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunEvent {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub elapsed_s: f64,
+    pub phase: &'static str,
+    pub text: String,
+}
+
+/// Everything a run found, for the report and the coverage matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub scenario: String,
+    pub outcome: RunOutcome,
+    pub problems: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub injected_at: Option<OffsetDateTime>,
+    pub fault_expires_at: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub fixed_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    /// Alarms in ALARM when the baseline ended, and the ones the scenario ignores.
+    pub not_judged: Vec<String>,
+    pub judged: Vec<String>,
+    #[serde(skip)]
+    pub judgement: Judgement,
+    /// Budgets of the primary expected alarm, seconds.
+    pub mttd_budget_s: Option<f64>,
+    pub mttr_budget_s: Option<f64>,
+    #[serde(skip)]
+    pub histories: BTreeMap<String, Vec<Transition>>,
+    pub restored_exactly: bool,
+    pub events: Vec<RunEvent>,
+}
+
+impl RunReport {
+    pub fn passed(&self) -> bool {
+        self.outcome == RunOutcome::Passed
+    }
+}
+
+/// A run that cannot start; nothing was changed (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("precondition: {0}")]
+    Precondition(String),
+    #[error("before changing anything: {0}")]
+    Port(#[from] PortError),
+}
+
+/// The ports a run needs.
+pub struct Ports<'a, C, B, L> {
+    pub control: &'a C,
+    pub alarms: &'a B,
+    pub load: &'a L,
+}
+
+/// What the run changed, so that the fix can write back exactly what was there.
+#[derive(Debug, Clone, Default)]
+struct Prior {
+    variables: Variables,
+    revision_id: Option<String>,
+    reserved_concurrency: Option<Option<u32>>,
+}
+
+/// The state the phases share.
+struct Run<'a, C, B, L> {
+    scenario: &'a Scenario,
+    ports: Ports<'a, C, B, L>,
+    settings: RunSettings,
+    definitions: BTreeMap<String, AlarmDefinition>,
+    clock: Instant,
+    started_at: OffsetDateTime,
+    events: Mutex<Vec<RunEvent>>,
+    on_event: &'a (dyn Fn(&RunEvent) + Send + Sync),
+    prior: Prior,
+    /// Something was (or may have been) applied: the fix must run.
+    touched: bool,
+    injected_at: Option<OffsetDateTime>,
+    fault_expires_at: Option<OffsetDateTime>,
+    fixed_at: Option<OffsetDateTime>,
+    stopped: Option<String>,
+    problems: Vec<String>,
+    not_judged: Vec<String>,
+    restore_failed: bool,
+}
+
+/// Runs `scenario` to its end. `Err` means it did not start and nothing changed; once anything
+/// may have been applied, the answer is a report, whose outcome is `RestoreFailed` if the prior
+/// configuration is not back.
+pub async fn run_scenario<C, B, L>(
+    stage: &Stage,
+    scenario: &Scenario,
+    ports: Ports<'_, C, B, L>,
+    settings: RunSettings,
+    interrupt: impl Future<Output = ()> + Send,
+    on_event: &(dyn Fn(&RunEvent) + Send + Sync),
+) -> Result<RunReport, RunError>
+where
+    C: ControlPlane + Concurrency,
+    B: AlarmBoard,
+    L: Load,
+{
+    let definitions = stage
+        .alarm_definitions("")
+        .into_iter()
+        .map(|d| (d.name.clone(), d))
+        .collect();
+    let mut run = Run {
+        scenario,
+        ports,
+        settings,
+        definitions,
+        clock: Instant::now(),
+        started_at: OffsetDateTime::now_utc(),
+        events: Mutex::new(Vec::new()),
+        on_event,
+        prior: Prior::default(),
+        touched: false,
+        injected_at: None,
+        fault_expires_at: None,
+        fixed_at: None,
+        stopped: None,
+        problems: Vec::new(),
+        not_judged: Vec::new(),
+        restore_failed: false,
+    };
+    tokio::pin!(interrupt);
+    let steady = run
+        .ports
+        .load
+        .start(&scenario.traffic.routes, scenario.traffic.interval);
+    run.baseline().await?;
+    let surge = run.inject().await;
+    if !run.touched || run.stopped.is_none() {
+        run.detect(&mut interrupt).await;
+    }
+    drop(surge);
+    if run.touched {
+        run.fix().await;
+    }
+    if run.stopped.is_none() && !run.restore_failed {
+        run.validate(&mut interrupt).await;
+    }
+    let report = run.judge().await;
+    drop(steady);
+    Ok(report)
+}
+
+impl<C, B, L> Run<'_, C, B, L>
+where
+    C: ControlPlane + Concurrency,
+    B: AlarmBoard,
+    L: Load,
+{
+    fn say(&self, phase: &'static str, text: impl Into<String>) {
+        let event = RunEvent {
+            at: OffsetDateTime::now_utc(),
+            elapsed_s: self.clock.elapsed().as_secs_f64(),
+            phase,
+            text: text.into(),
+        };
+        (self.on_event)(&event);
+        self.events.lock().expect("events poisoned").push(event);
+    }
+
+    fn expected(&self) -> Vec<Expected> {
+        self.scenario
+            .expected
+            .iter()
+            .map(|e| {
+                let def = &self.definitions[&e.name];
+                Expected {
+                    alarm: e.name.clone(),
+                    detect_within: e
+                        .within
+                        .unwrap_or_else(|| verdict::detection_budget(def, self.settings.metric_delay)),
+                    recover_within: e
+                        .recover_within
+                        .unwrap_or_else(|| verdict::recovery_budget(def, self.settings.metric_delay)),
+                }
+            })
+            .collect()
+    }
+
+    /// Phase 1.
+    async fn baseline(&mut self) -> Result<(), RunError> {
+        let s = self.scenario;
+        self.say(
+            "baseline",
+            format!("steady traffic on {}", s.traffic.routes.join(", ")),
+        );
+        let prior = bounded(
+            self.settings.update_deadline + CALL_TIMEOUT,
+            self.ports
+                .control
+                .wait_until_applied(&s.function, self.settings.update_deadline),
+        )
+        .await?;
+        if let Ok(f) = FaultConfig::from_vars(&prior.variables) {
+            if f.mode != FaultMode::None && !f.is_expired(OffsetDateTime::now_utc()) {
+                return Err(RunError::Precondition(format!(
+                    "{} already has FAULT_MODE={}; a scenario starts from a healthy function",
+                    prior.function_name, f.mode
+                )));
+            }
+        }
+        self.prior.variables = prior.variables;
+        self.prior.revision_id = prior.revision_id;
+        if s.configuration.is_some() {
+            let current = bounded(CALL_TIMEOUT, self.ports.control.reserved_concurrency(&s.function)).await?;
+            self.prior.reserved_concurrency = Some(current);
+        }
+        tokio::time::sleep(self.settings.baseline).await;
+        let states = bounded(CALL_TIMEOUT, self.ports.alarms.states()).await?;
+        let mut not_judged: Vec<String> = states
+            .iter()
+            .filter(|(name, state)| **state == AlarmState::Alarm && !s.ignored.contains(name))
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in &not_judged {
+            if s.expected.iter().any(|e| &e.name == name) {
+                return Err(RunError::Precondition(format!(
+                    "{name} is already in ALARM before the scenario starts, and the scenario expects it to fire: wait for it to clear"
+                )));
+            }
+        }
+        self.say(
+            "baseline",
+            match not_judged.len() {
+                0 => "every judged alarm is out of ALARM".to_string(),
+                _ => format!("already in ALARM, not judged: {}", not_judged.join(", ")),
+            },
+        );
+        not_judged.extend(s.ignored.iter().cloned());
+        not_judged.sort();
+        not_judged.dedup();
+        self.not_judged = not_judged;
+        Ok(())
+    }
+
+    /// Phase 2. Returns the surge's load, which stops when dropped.
+    async fn inject(&mut self) -> Option<LoadHandle> {
+        let s = self.scenario;
+        let control = self.ports.control;
+        if let Some(c) = &s.configuration {
+            self.touched = true;
+            if let Err(e) = bounded(
+                CALL_TIMEOUT,
+                control.set_reserved_concurrency(&s.function, c.reserved_concurrency),
+            )
+            .await
+            {
+                self.stopped = Some(format!("changing the reserved concurrency: {e}"));
+                return None;
+            }
+            self.say(
+                "break",
+                format!(
+                    "{}: reserved concurrency {}",
+                    s.function_name,
+                    c.reserved_concurrency
+                        .map_or("unreserved".into(), |v| v.to_string())
+                ),
+            );
+        }
+        if let Some(fault) = &s.fault {
+            let now = OffsetDateTime::now_utc();
+            let ttl = fault
+                .expires_after
+                .unwrap_or(s.max_duration + Duration::from_secs(60));
+            let expires = (now + ttl).replace_nanosecond(0).unwrap_or(now + ttl);
+            let mut vars = self.prior.variables.clone();
+            vars.extend(fault.vars.clone());
+            vars.insert(
+                "FAULT_EXPIRES_AT".into(),
+                expires.format(&Rfc3339).unwrap_or_default(),
+            );
+            match bounded(
+                CALL_TIMEOUT,
+                control.replace_variables(&s.function, &vars, self.prior.revision_id.as_deref()),
+            )
+            .await
+            {
+                Err(e @ (PortError::Rejected(_) | PortError::NotFound(_))) => {
+                    self.stopped = Some(format!("the fault was not applied: {e}"));
+                    return None;
+                }
+                Err(e) => {
+                    self.touched = true;
+                    self.stopped = Some(format!("injecting the fault: {e}"));
+                    return None;
+                }
+                Ok(_) => self.touched = true,
+            }
+            if let Err(e) = bounded(
+                self.settings.update_deadline + CALL_TIMEOUT,
+                control.wait_until_applied(&s.function, self.settings.update_deadline),
+            )
+            .await
+            {
+                self.stopped = Some(format!("waiting for the fault to apply: {e}"));
+                return None;
+            }
+            self.fault_expires_at = Some(expires);
+            self.say(
+                "break",
+                format!(
+                    "{}: FAULT_MODE={} injected, expires at {}",
+                    s.function_name,
+                    fault.mode(),
+                    expires.format(&Rfc3339).unwrap_or_default()
+                ),
+            );
+        }
+        self.injected_at = Some(OffsetDateTime::now_utc());
+        s.surge.as_ref().map(|surge| {
+            self.say(
+                "break",
+                format!(
+                    "surge: {} clients, one request each every {} ms, on {}",
+                    surge.concurrency,
+                    surge.interval.as_millis(),
+                    surge.routes.join(", ")
+                ),
+            );
+            let routes: Vec<String> = (0..surge.concurrency as usize)
+                .map(|i| surge.routes[i % surge.routes.len()].clone())
+                .collect();
+            self.ports.load.start(&routes, surge.interval)
+        })
+    }
+
+    /// Phase 3: until the fix is due, a stop condition or an interrupt.
+    async fn detect(&mut self, interrupt: &mut (impl Future<Output = ()> + Send + Unpin)) {
+        let s = self.scenario;
+        let Some(injected) = self.injected_at else {
+            return;
+        };
+        let expected = self.expected();
+        let longest = expected
+            .iter()
+            .map(|e| e.detect_within)
+            .max()
+            .unwrap_or(Duration::ZERO);
+        let baseline_health = self.route_health(self.started_at, injected);
+        let mut fired: BTreeMap<String, f64> = BTreeMap::new();
+        loop {
+            let elapsed = (OffsetDateTime::now_utc() - injected).unsigned_abs();
+            // The fix is due.
+            let due = match s.fix {
+                FixPlan::Restore {
+                    after: FixAfter::FirstAlarm,
+                } => !fired.is_empty(),
+                FixPlan::Restore {
+                    after: FixAfter::AllAlarms,
+                } => fired.len() == expected.len(),
+                FixPlan::None => self
+                    .fault_expires_at
+                    .is_some_and(|e| OffsetDateTime::now_utc() >= e),
+            };
+            if due {
+                return;
+            }
+            if elapsed > longest && !matches!(s.fix, FixPlan::None) {
+                self.say(
+                    "detect",
+                    format!("detection budgets ran out ({:.0} s)", longest.as_secs_f64()),
+                );
+                return;
+            }
+            if (OffsetDateTime::now_utc() - self.started_at).unsigned_abs() > s.max_duration {
+                self.stopped = Some(format!(
+                    "stopped: the scenario's time budget of {:.0} s ran out",
+                    s.max_duration.as_secs_f64()
+                ));
+                self.say("detect", self.stopped.clone().unwrap_or_default());
+                return;
+            }
+            if let Some(reason) = self.outside_blast_radius(&baseline_health) {
+                self.say("detect", reason.clone());
+                self.stopped = Some(reason);
+                return;
+            }
+            match bounded(CALL_TIMEOUT, self.ports.alarms.states()).await {
+                Ok(states) => {
+                    for e in &expected {
+                        if states.get(&e.alarm) == Some(&AlarmState::Alarm) && !fired.contains_key(&e.alarm) {
+                            let after = (OffsetDateTime::now_utc() - injected).as_seconds_f64();
+                            fired.insert(e.alarm.clone(), after);
+                            self.say(
+                                "detect",
+                                format!("{} is in ALARM, {after:.1} s after the injection", e.alarm),
+                            );
+                        }
+                    }
+                }
+                Err(e) => self.say("detect", format!("reading the alarms failed, retrying: {e}")),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                _ = &mut *interrupt => {
+                    self.stopped = Some("interrupted".into());
+                    self.say("detect", "interrupted: restoring");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The share of each route's requests that failed (5xx or no answer) between two instants.
+    fn route_health(&self, from: OffsetDateTime, to: OffsetDateTime) -> BTreeMap<String, (u32, u32)> {
+        let mut health: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+        for o in self.ports.load.observations() {
+            if o.at >= from && o.at <= to {
+                let e = health.entry(o.route.clone()).or_default();
+                e.0 += 1;
+                if o.status.is_none_or(|s| s >= 500) {
+                    e.1 += 1;
+                }
+            }
+        }
+        health
+    }
+
+    /// A route outside the blast radius that was healthy at baseline and now fails most of
+    /// its requests: the experiment is hurting what it promised not to touch.
+    fn outside_blast_radius(&self, baseline: &BTreeMap<String, (u32, u32)>) -> Option<String> {
+        let now = OffsetDateTime::now_utc();
+        let recent = self.route_health(now - self.settings.stop_window, now);
+        recent.iter().find_map(|(route, &(sent, failed))| {
+            let healthy_before = baseline.get(route).is_none_or(|&(b_sent, b_failed)| b_failed * 2 < b_sent.max(1));
+            let degraded = sent >= 4 && failed * 2 >= sent;
+            (!self.scenario.blast_radius.contains(route) && healthy_before && degraded).then(|| {
+                format!(
+                    "stopped: {route} is outside the blast radius and {failed} of its last {sent} requests failed"
+                )
+            })
+        })
+    }
+
+    /// Phase 4: always once anything may have been applied.
+    async fn fix(&mut self) {
+        let s = self.scenario;
+        let control = self.ports.control;
+        let mut failures = Vec::new();
+        if matches!(s.fix, FixPlan::None) && self.stopped.is_none() {
+            // The fault healed itself at its expiry: that is the fix being measured.
+            self.fixed_at = self.fault_expires_at;
+            self.say("fix", "nothing applied: the fault expired on its own");
+            return;
+        }
+        if s.fault.is_some() {
+            match restore(
+                control,
+                &s.function,
+                &self.prior.variables,
+                self.settings.update_deadline,
+            )
+            .await
+            {
+                Ok(()) => self.say(
+                    "fix",
+                    format!("{}: prior variables restored and read back", s.function_name),
+                ),
+                Err(e) => failures.push(e),
+            }
+        }
+        if let Some(prior) = self.prior.reserved_concurrency {
+            match bounded(CALL_TIMEOUT, control.set_reserved_concurrency(&s.function, prior)).await {
+                Ok(()) => self.say(
+                    "fix",
+                    format!(
+                        "{}: reserved concurrency back to {}",
+                        s.function_name,
+                        prior.map_or("unreserved".into(), |v| v.to_string())
+                    ),
+                ),
+                Err(e) => failures.push(format!("writing back the reserved concurrency: {e}")),
+            }
+        }
+        self.fixed_at = Some(OffsetDateTime::now_utc());
+        if !failures.is_empty() {
+            self.restore_failed = true;
+            let reason = format!(
+                "RESTORE FAILED: {} may still be broken{}: {}",
+                s.function_name,
+                self.fault_expires_at
+                    .map(|e| format!(
+                        " (the fault expires at {})",
+                        e.format(&Rfc3339).unwrap_or_default()
+                    ))
+                    .unwrap_or_default(),
+                failures.join("; ")
+            );
+            self.say("fix", reason.clone());
+            self.problems.push(reason);
+        }
+    }
+
+    /// Phase 5: every expected alarm that fired back to OK, and the settle time passed.
+    async fn validate(&mut self, interrupt: &mut (impl Future<Output = ()> + Send + Unpin)) {
+        let Some(fixed) = self.fixed_at else {
+            return;
+        };
+        let expected = self.expected();
+        let longest_recovery = expected
+            .iter()
+            .map(|e| e.recover_within)
+            .max()
+            .unwrap_or(Duration::ZERO);
+        let settle = expected
+            .iter()
+            .map(|e| Duration::from_secs(u64::from(self.definitions[&e.alarm].period_s)))
+            .max()
+            .unwrap_or(Duration::ZERO)
+            + self.settings.metric_delay;
+        self.say(
+            "validate",
+            format!(
+                "waiting for the expected alarms to clear (at most {:.0} s)",
+                longest_recovery.as_secs_f64()
+            ),
+        );
+        loop {
+            let since = (OffsetDateTime::now_utc() - fixed).unsigned_abs();
+            if since > longest_recovery {
+                return;
+            }
+            if since >= settle {
+                if let Ok(states) = bounded(CALL_TIMEOUT, self.ports.alarms.states()).await {
+                    let still: Vec<&str> = expected
+                        .iter()
+                        .filter(|e| states.get(&e.alarm) == Some(&AlarmState::Alarm))
+                        .map(|e| e.alarm.as_str())
+                        .collect();
+                    if still.is_empty() {
+                        self.say("validate", "every expected alarm is out of ALARM");
+                        return;
+                    }
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                _ = &mut *interrupt => {
+                    self.stopped = Some("interrupted while the alarms cleared (the fix was already applied)".into());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The verdict, from the alarms' own histories.
+    async fn judge(mut self) -> RunReport {
+        let s = self.scenario;
+        let finished_at = OffsetDateTime::now_utc();
+        let judged: Vec<String> = self
+            .definitions
+            .keys()
+            .filter(|name| !self.not_judged.contains(name))
+            .cloned()
+            .collect();
+        let mut histories = BTreeMap::new();
+        for name in self.definitions.keys() {
+            match bounded(CALL_TIMEOUT, self.ports.alarms.history(name)).await {
+                Ok(h) => {
+                    histories.insert(name.clone(), h);
+                }
+                Err(e) => self.problems.push(format!("reading the history of {name}: {e}")),
+            }
+        }
+        let expected = self.expected();
+        let judgement = match self.injected_at {
+            Some(injected_at) => verdict::judge(
+                &judged,
+                &expected,
+                &histories,
+                Window {
+                    injected_at,
+                    fixed_at: self.fixed_at,
+                    end: finished_at,
+                },
+            ),
+            None => Judgement::default(),
+        };
+        let mut problems = std::mem::take(&mut self.problems);
+        if let Some(reason) = &self.stopped {
+            problems.insert(0, reason.clone());
+        }
+        // A stopped run's silent cells say nothing about the hypothesis; its false alarms do.
+        problems.extend(judgement.problems.iter().cloned());
+        let outcome = if self.restore_failed {
+            RunOutcome::RestoreFailed
+        } else if self.stopped.is_some() {
+            RunOutcome::Stopped
+        } else if problems.is_empty() {
+            RunOutcome::Passed
+        } else {
+            RunOutcome::Failed
+        };
+        self.say(
+            "validate",
+            format!("{}: {}", s.name, outcome_text(outcome, &problems)),
+        );
+        let primary = expected.first();
+        RunReport {
+            scenario: s.name.clone(),
+            outcome,
+            problems,
+            started_at: self.started_at,
+            injected_at: self.injected_at,
+            fault_expires_at: self
+                .fault_expires_at
+                .map(|e| e.format(&Rfc3339).unwrap_or_default()),
+            fixed_at: self.fixed_at,
+            finished_at,
+            not_judged: self.not_judged.clone(),
+            judged,
+            judgement,
+            mttd_budget_s: primary.map(|e| e.detect_within.as_secs_f64()),
+            mttr_budget_s: primary.map(|e| e.recover_within.as_secs_f64()),
+            histories,
+            restored_exactly: self.touched && !self.restore_failed,
+            events: self.events.into_inner().expect("events poisoned"),
+        }
+    }
+}
+
+fn outcome_text(outcome: RunOutcome, problems: &[String]) -> String {
+    match outcome {
+        RunOutcome::Passed => "passed: every claim of the hypothesis held".into(),
+        _ => format!(
+            "{}: {}",
+            match outcome {
+                RunOutcome::Failed => "FAILED",
+                RunOutcome::Stopped => "STOPPED",
+                _ => "RESTORE FAILED",
+            },
+            problems.join("; ")
+        ),
+    }
+}
+
+/// Writes back the exact prior variables and reads them back.
+async fn restore<C: ControlPlane>(
+    control: &C,
+    function: &str,
+    prior: &Variables,
+    update_deadline: Duration,
+) -> Result<(), String> {
+    let mut last = String::new();
+    for _ in 0..3 {
+        let attempt = async {
+            bounded(CALL_TIMEOUT, control.replace_variables(function, prior, None)).await?;
+            let applied = bounded(
+                update_deadline + CALL_TIMEOUT,
+                control.wait_until_applied(function, update_deadline),
+            )
+            .await?;
+            if &applied.variables == prior {
+                Ok(())
+            } else {
+                Err(PortError::Transport(
+                    "the variables read back differ from the prior ones".into(),
+                ))
+            }
+        };
+        match attempt.await {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Err(format!(
+        "restoring the prior variables failed three times: {last}"
+    ))
+}
+
+/// The longest one control-plane or alarm call may take.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn bounded<T>(limit: Duration, f: impl Future<Output = Result<T, PortError>>) -> Result<T, PortError> {
+    tokio::time::timeout(limit, f).await.unwrap_or_else(|_| {
+        Err(PortError::Transport(format!(
+            "no answer within {} s",
+            limit.as_secs()
+        )))
+    })
+}
