@@ -201,8 +201,8 @@ pub struct ExpectSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub within_s: Option<u32>,
-    /// Recovery budget (MTTR), seconds from the injection to the alarm back to OK; default
-    /// derived from the alarm's maths.
+    /// Recovery budget (MTTR), seconds from the fix (or the fault's expiry, when `fix = "none"`)
+    /// to the alarm back to OK; default derived from the alarm's maths.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub recover_within_s: Option<u32>,

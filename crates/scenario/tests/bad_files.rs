@@ -213,11 +213,6 @@ fn bad_files_name_the_file_and_the_field() {
             format!("{GOOD}\n[configuration]\nreserved_concurrency = 10\n"),
             "configuration.reserved_concurrency",
         ),
-        (
-            "recovery before detection",
-            edit("within_s = 20", "within_s = 20\nrecover_within_s = 15"),
-            "expect[0].recover_within_s",
-        ),
     ];
     let mut failures = Vec::new();
     for (what, text, field) in &cases {
