@@ -62,6 +62,7 @@ module "monitoring" {
   api_id                 = module.http_api.api_id
   api_stage              = module.http_api.stage_name
   alarms                 = var.alarms
+  runbook_base_url       = var.runbook_base_url
   alarm_emails           = var.alarm_emails
   enable_composite_alarm = var.enable_composite_alarm
   tags                   = var.tags

@@ -236,3 +236,16 @@ variable "alarms" {
     error_message = "Every alarm threshold (threshold_ms for duration_p99) must be a positive number."
   }
 }
+
+variable "runbook_base_url" {
+  description = "Where docs/runbooks is published, e.g. https://github.com/<owner>/<repo>/blob/main/docs/runbooks (https, no trailing slash); each alarm's description links <runbook_base_url>/<kind>.md. null: the repository-relative docs/runbooks/<kind>.md."
+  type        = string
+  default     = null
+
+  # The rule of crates/config (check_runbook_base_url); a conditional because regex() of null is
+  # an error.
+  validation {
+    condition     = var.runbook_base_url == null ? true : (can(regex("^https://[^/\\s?#]+(/[^\\s?#]*)?$", var.runbook_base_url)) && !endswith(var.runbook_base_url, "/") && length(var.runbook_base_url) <= 512)
+    error_message = "runbook_base_url must be an https:// URL with a host, no spaces, '?' or '#', no trailing '/' and at most 512 characters."
+  }
+}

@@ -31,6 +31,7 @@ module "stack" {
   functions              = var.functions
   routes                 = var.routes
   alarms                 = var.alarms
+  runbook_base_url       = var.runbook_base_url
   lambda_package_dir     = "${path.root}/../../target/lambda"
   enable_composite_alarm = var.enable_composite_alarm
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Compares what an AWS API (the local moto server) holds with what a stage file says.
 
-`deployed`: after `terraform apply`, every function, route, integration, permission, alarm,
-topic and the dashboard exist exactly as the stage file and crates/config (the `resolve`
-example: the names and alarm definitions the lab uses) say, and nothing else exists.
+`deployed`: after `terraform apply`, every function, route, integration, permission, alarm
+(description and runbook link included), topic and the dashboard exist exactly as the stage file
+and crates/config (the `resolve` example: the names and alarm definitions the lab uses) say, and
+nothing else exists.
 `lab`: the local lab (`outage-lab up`) serving the same stage file holds the same functions
 (name, memory, timeout, reserved concurrency, FAULT_* variables) and alarms (metric, dimensions,
 maths, with the lab's own API id) as the emulator, and its gateway serves exactly the routes the
@@ -224,6 +225,8 @@ def check_alarms(args, stage, resolved, topic_arn):
         same(f"{at} threshold", have["Threshold"], want["threshold"])
         same(f"{at} comparison", have["ComparisonOperator"], want["comparison_operator"])
         same(f"{at} treat missing data", have.get("TreatMissingData"), want["treat_missing_data"])
+        # The text the SNS e-mail carries, runbook link last: the lab shows the same one.
+        same(f"{at} description", have.get("AlarmDescription"), want["description"])
         same(f"{at} alarm actions", have.get("AlarmActions"), [topic_arn])
         same(f"{at} OK actions", have.get("OKActions"), [topic_arn])
     return alarms

@@ -33,6 +33,8 @@ fn fast_errors() -> AlarmDefinition {
         threshold: 1.0,
         comparison_operator: "GreaterThanOrEqualToThreshold".into(),
         treat_missing_data: TreatMissingData::NotBreaching,
+        description: String::new(),
+        runbook: String::new(),
     }
 }
 

@@ -6,6 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::fault::FaultMode;
 
+/// The folder of the runbooks, relative to the repository root: one `<kind>.md` per alarm kind
+/// and the index [`RUNBOOK_INDEX`]. A stage's `runbook_base_url` points at this folder.
+pub const RUNBOOKS_DIR: &str = "docs/runbooks";
+
+/// The runbooks' index in [`RUNBOOKS_DIR`].
+pub const RUNBOOK_INDEX: &str = "README.md";
+
 /// The alarm kinds of a stage: four per function and one for the API.
 ///
 /// Written in files and on the command line with hyphens (`fast-errors`, `api-5xx`); the stage
@@ -69,6 +76,17 @@ impl AlarmKind {
             AlarmKind::Api5xx => "5xx",
             other => other.as_str(),
         }
+    }
+
+    /// The runbook's file name in [`RUNBOOKS_DIR`]: `fast-errors.md`, `api-5xx.md`.
+    pub fn runbook_file(self) -> String {
+        format!("{}.md", self.as_str())
+    }
+
+    /// The runbook of this kind, relative to the repository root: `docs/runbooks/fast-errors.md`.
+    /// What an alarm links when its stage has no `runbook_base_url`.
+    pub fn runbook_path(self) -> String {
+        format!("{RUNBOOKS_DIR}/{}", self.runbook_file())
     }
 
     /// Whether the alarm watches the whole API rather than one function.
@@ -181,6 +199,23 @@ mod tests {
         assert!(AlarmKind::DurationP99.can_see(&Latency { ms: 1500 }));
         assert!(!AlarmKind::DurationP99.can_see(&Exception));
         assert!(!AlarmKind::Throttles.can_see(&Exception));
+    }
+
+    #[test]
+    fn every_kind_has_its_runbook_in_the_repository() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let index = std::fs::read_to_string(root.join(RUNBOOKS_DIR).join(RUNBOOK_INDEX)).unwrap();
+        for kind in AlarmKind::ALL {
+            let path = kind.runbook_path();
+            assert_eq!(path, format!("docs/runbooks/{kind}.md"));
+            let text = std::fs::read_to_string(root.join(&path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert!(text.starts_with("# "), "{path} has no title");
+            assert!(
+                index.contains(&format!("({})", kind.runbook_file())),
+                "the index does not link {path}"
+            );
+        }
+        assert_eq!(AlarmKind::Api5xx.runbook_path(), "docs/runbooks/api-5xx.md");
     }
 
     #[test]

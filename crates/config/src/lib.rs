@@ -10,6 +10,6 @@ pub mod alarm;
 pub mod fault;
 pub mod stage;
 
-pub use alarm::{AlarmKind, AlarmState};
+pub use alarm::{AlarmKind, AlarmState, RUNBOOKS_DIR, RUNBOOK_INDEX};
 pub use fault::{FaultConfig, FaultConfigError, FaultMode};
 pub use stage::{AlarmDefinition, AlarmSubject, Stage, StageError, Statistic, TreatMissingData, KNOWN_CODES};

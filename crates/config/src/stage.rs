@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::alarm::AlarmKind;
+use crate::alarm::{AlarmKind, RUNBOOKS_DIR, RUNBOOK_INDEX};
 use crate::fault::{FaultConfig, FaultConfigError};
 
 /// The function code bases in `functions/`: a stage's function must use one of them.
@@ -53,7 +53,16 @@ pub struct Stage {
     /// Route key ("GET /pay") to function key.
     pub routes: BTreeMap<String, String>,
     pub alarms: Alarms,
+    /// Where the runbooks of [`RUNBOOKS_DIR`] are published, e.g.
+    /// `https://github.com/<owner>/<repo>/blob/main/docs/runbooks` (https, no trailing slash);
+    /// each alarm links `<runbook_base_url>/<kind>.md`. Absent: the repository-relative path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook_base_url: Option<String>,
 }
+
+/// The longest `runbook_base_url` accepted: CloudWatch keeps at most 1024 characters of an
+/// alarm description, and the description holds the metric, maths and subject before the link.
+pub const MAX_RUNBOOK_BASE_URL_LEN: usize = 512;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -208,6 +217,14 @@ pub struct AlarmDefinition {
     pub threshold: f64,
     pub comparison_operator: String,
     pub treat_missing_data: TreatMissingData,
+    /// The alarm's description, as Terraform writes it into `alarm_description` (and so into the
+    /// SNS e-mail): the metric, the maths and the subject, ending with `Runbook: <runbook>`.
+    #[serde(default)]
+    pub description: String,
+    /// The runbook of the alarm's kind: `<runbook_base_url>/<kind>.md`, or the
+    /// repository-relative `docs/runbooks/<kind>.md` when the stage file sets no base URL.
+    #[serde(default)]
+    pub runbook: String,
 }
 
 impl Stage {
@@ -303,6 +320,9 @@ impl Stage {
                     format!("{email:?} is not an e-mail address"),
                 );
             }
+        }
+        if let Some(url) = &self.runbook_base_url {
+            check_runbook_base_url(url).map_err(|message| ("runbook_base_url".to_owned(), message))?;
         }
         if !self.api_throttle.rate_limit.is_finite() || self.api_throttle.rate_limit <= 0.0 {
             return bad("api_throttle.rate_limit".into(), "must be greater than 0".into());
@@ -483,6 +503,23 @@ impl Stage {
         self.alarm_name(&AlarmSubject::Function(key.to_owned()), kind)
     }
 
+    /// The runbook of an alarm kind: `<runbook_base_url>/<kind>.md`, or `docs/runbooks/<kind>.md`
+    /// (relative to the repository root) when the stage file sets no `runbook_base_url`.
+    pub fn runbook_url(&self, kind: AlarmKind) -> String {
+        match &self.runbook_base_url {
+            Some(base) => format!("{base}/{}", kind.runbook_file()),
+            None => kind.runbook_path(),
+        }
+    }
+
+    /// The runbooks' index, linked where no single kind applies (the composite alarm).
+    pub fn runbook_index_url(&self) -> String {
+        match &self.runbook_base_url {
+            Some(base) => format!("{base}/{RUNBOOK_INDEX}"),
+            None => format!("{RUNBOOKS_DIR}/{RUNBOOK_INDEX}"),
+        }
+    }
+
     /// Every alarm the stage implies, functions in key order, then the API. `api_id` fills the
     /// `ApiId` dimension (the lab's id locally, the deployed API's id on AWS).
     pub fn alarm_definitions(&self, api_id: &str) -> Vec<AlarmDefinition> {
@@ -493,20 +530,39 @@ impl Stage {
                       namespace: &str,
                       metric: &str,
                       dimensions: BTreeMap<String, String>,
-                      statistic: Statistic| AlarmDefinition {
-            name: self.alarm_name(&subject, kind),
-            kind,
-            subject,
-            namespace: namespace.to_owned(),
-            metric_name: metric.to_owned(),
-            dimensions,
-            statistic,
-            period_s: math.period_s,
-            evaluation_periods: math.evaluation_periods,
-            datapoints_to_alarm: math.datapoints_to_alarm,
-            threshold: math.threshold.or(math.threshold_ms).unwrap_or_default(),
-            comparison_operator: "GreaterThanOrEqualToThreshold".to_owned(),
-            treat_missing_data: math.treat_missing_data,
+                      statistic: Statistic| {
+            let threshold = math.threshold.or(math.threshold_ms).unwrap_or_default();
+            let runbook = self.runbook_url(kind);
+            // terraform/modules/monitoring writes the same text into `alarm_description`
+            // (scripts/tf-local-apply compares them); Terraform prints numbers as Rust does.
+            let watched = match &subject {
+                AlarmSubject::Function(key) => format!("function {}", self.function_name(key)),
+                AlarmSubject::Api => format!("HTTP API {api_id}"),
+            };
+            let description = format!(
+                "{namespace} {metric} {statistic} >= {threshold} for {watched} ({m} of {n} x {period} s). Runbook: {runbook}",
+                statistic = statistic.name(),
+                m = math.datapoints_to_alarm,
+                n = math.evaluation_periods,
+                period = math.period_s,
+            );
+            AlarmDefinition {
+                name: self.alarm_name(&subject, kind),
+                kind,
+                subject,
+                namespace: namespace.to_owned(),
+                metric_name: metric.to_owned(),
+                dimensions,
+                statistic,
+                period_s: math.period_s,
+                evaluation_periods: math.evaluation_periods,
+                datapoints_to_alarm: math.datapoints_to_alarm,
+                threshold,
+                comparison_operator: "GreaterThanOrEqualToThreshold".to_owned(),
+                treat_missing_data: math.treat_missing_data,
+                description,
+                runbook,
+            }
         };
         for key in self.functions.keys() {
             let name = self.function_name(key);
@@ -574,6 +630,33 @@ impl Stage {
             .map(FaultSpec::env_vars)
             .unwrap_or_default()
     }
+}
+
+/// A base URL the runbook file names are appended to after a `/`; the same rule as the
+/// `runbook_base_url` validation in terraform/stack/stage-variables.tf.
+fn check_runbook_base_url(url: &str) -> Result<(), String> {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return Err(format!("{url:?} must be an https:// URL"));
+    };
+    if rest.split('/').next().unwrap_or_default().is_empty() {
+        return Err(format!("{url:?} has no host"));
+    }
+    if url.contains(|c: char| c.is_ascii_whitespace() || c == '?' || c == '#') {
+        return Err(format!(
+            "{url:?} must not hold spaces, '?' or '#': the runbook's file name is appended to it"
+        ));
+    }
+    if url.ends_with('/') {
+        return Err(format!(
+            "{url:?} must not end with '/': the runbook's file name is appended after one"
+        ));
+    }
+    if url.chars().count() > MAX_RUNBOOK_BASE_URL_LEN {
+        return Err(format!(
+            "is longer than {MAX_RUNBOOK_BASE_URL_LEN} characters (CloudWatch keeps at most 1024 of an alarm description)"
+        ));
+    }
+    Ok(())
 }
 
 fn is_name(s: &str) -> bool {
@@ -650,6 +733,101 @@ mod tests {
         let api = alarms.iter().find(|a| a.name == "dev-api-5xx").unwrap();
         assert_eq!(api.dimensions["ApiId"], "lab0001");
         assert_eq!(api.dimensions["Stage"], "$default");
+    }
+
+    #[test]
+    fn each_alarm_describes_itself_and_links_its_runbook() {
+        let s = Stage::load_named(&repo_root(), "dev").unwrap();
+        assert_eq!(s.runbook_base_url, None);
+        let alarms = s.alarm_definitions("lab0001");
+        let by_name = |name: &str| alarms.iter().find(|a| a.name == name).unwrap().clone();
+        let fast = by_name("dev-payment-fixed-fast-errors");
+        assert_eq!(fast.runbook, "docs/runbooks/fast-errors.md");
+        assert_eq!(
+            fast.description,
+            "OutageLab Faults Sum >= 1 for function dev-payment-fixed (1 of 1 x 10 s). Runbook: docs/runbooks/fast-errors.md"
+        );
+        assert_eq!(
+            by_name("dev-auth-duration-p99").description,
+            "AWS/Lambda Duration p99 >= 1000 for function dev-auth (2 of 3 x 60 s). Runbook: docs/runbooks/duration-p99.md"
+        );
+        assert_eq!(
+            by_name("dev-api-5xx").description,
+            "AWS/ApiGateway 5xx Sum >= 5 for HTTP API lab0001 (1 of 1 x 60 s). Runbook: docs/runbooks/api-5xx.md"
+        );
+        for a in &alarms {
+            assert_eq!(a.runbook, a.kind.runbook_path(), "{}", a.name);
+            assert!(
+                a.description.ends_with(&format!("Runbook: {}", a.runbook)),
+                "{}",
+                a.description
+            );
+        }
+        assert_eq!(s.runbook_index_url(), "docs/runbooks/README.md");
+    }
+
+    #[test]
+    fn a_runbook_base_url_makes_every_link_absolute() {
+        let base = "https://github.com/acme/outage-lab/blob/main/docs/runbooks";
+        let s = parse_edited(|v| v["runbook_base_url"] = base.into()).unwrap();
+        assert_eq!(
+            s.runbook_url(AlarmKind::Throttles),
+            format!("{base}/throttles.md")
+        );
+        assert_eq!(s.runbook_index_url(), format!("{base}/README.md"));
+        let alarms = s.alarm_definitions("abc123");
+        let kinds: std::collections::BTreeSet<AlarmKind> = alarms.iter().map(|a| a.kind).collect();
+        assert_eq!(kinds.len(), AlarmKind::ALL.len());
+        for a in &alarms {
+            assert_eq!(a.runbook, format!("{base}/{}.md", a.kind));
+            assert!(
+                a.description
+                    .ends_with(&format!(". Runbook: {base}/{}.md", a.kind)),
+                "{}",
+                a.description
+            );
+            assert!(a.description.len() <= 1024, "{}", a.description);
+        }
+        // The field is written back only when set, so a stage file without it stays as it was.
+        let plain = Stage::load_named(&repo_root(), "dev").unwrap();
+        assert!(!serde_json::to_string(&plain)
+            .unwrap()
+            .contains("runbook_base_url"));
+        assert!(serde_json::to_string(&s).unwrap().contains(base));
+    }
+
+    #[test]
+    fn a_bad_runbook_base_url_names_the_field() {
+        let too_long = format!("https://example.com/{}", "a".repeat(MAX_RUNBOOK_BASE_URL_LEN));
+        for (url, says) in [
+            ("http://example.com/runbooks", "https://"),
+            ("example.com/runbooks", "https://"),
+            ("https://", "no host"),
+            ("https:///docs/runbooks", "no host"),
+            (
+                "https://github.com/acme/outage-lab/blob/main/docs/runbooks/",
+                "end with '/'",
+            ),
+            ("https://example.com/run books", "spaces"),
+            ("https://example.com/runbooks?ref=main", "'?'"),
+            ("https://example.com/runbooks#top", "'#'"),
+            (too_long.as_str(), "longer than 512"),
+        ] {
+            let e = parse_edited(|v| v["runbook_base_url"] = url.into()).unwrap_err();
+            let text = e.to_string();
+            assert_eq!(field_of(e), "runbook_base_url", "{url}");
+            assert!(text.contains(says), "{url}: {text}");
+        }
+        let e = parse_edited(|v| v["runbook_base_url"] = 3.into()).unwrap_err();
+        assert_eq!(field_of(e), "runbook_base_url");
+        // `null` is the same as leaving the field out, as in Terraform.
+        assert_eq!(
+            parse_edited(|v| v["runbook_base_url"] = serde_json::Value::Null)
+                .unwrap()
+                .runbook_base_url,
+            None
+        );
+        assert!(parse_edited(|v| v["runbook_base_url"] = "https://runbooks.example.com".into()).is_ok());
     }
 
     #[test]

@@ -41,12 +41,26 @@ locals {
     }
   }
 
+  # The runbooks (docs/runbooks): one <kind>.md per alarm kind, README.md the index.
+  runbook_base      = coalesce(var.runbook_base_url, "docs/runbooks")
+  runbook_index_url = "${local.runbook_base}/README.md"
+
   # Alarm key (name without the stage prefix) to its full definition.
-  all_alarms = {
+  all_alarms_maths = {
     for key, alarm in merge(local.function_alarms, local.api_alarms) :
     key => merge(alarm, var.alarms[alarm.kind], {
       name      = "${var.stage}-${key}"
       threshold = coalesce(var.alarms[alarm.kind].threshold, var.alarms[alarm.kind].threshold_ms)
+      runbook   = "${local.runbook_base}/${replace(alarm.kind, "_", "-")}.md"
+    })
+  }
+
+  # The description is crates/config's AlarmDefinition.description, character for character
+  # (scripts/tf-local-apply compares them): the SNS e-mail carries it, runbook link last.
+  all_alarms = {
+    for key, a in local.all_alarms_maths :
+    key => merge(a, {
+      description = "${a.namespace} ${a.metric} ${a.statistic} >= ${a.threshold} for ${a.subject} (${a.datapoints_to_alarm} of ${a.evaluation_periods} x ${a.period_s} s). Runbook: ${a.runbook}"
     })
   }
 
@@ -108,7 +122,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   for_each = local.all_alarms
 
   alarm_name          = each.value.name
-  alarm_description   = "${each.value.namespace} ${each.value.metric} ${each.value.statistic} >= ${each.value.threshold} for ${each.value.subject} (${each.value.datapoints_to_alarm} of ${each.value.evaluation_periods} x ${each.value.period_s} s)"
+  alarm_description   = each.value.description
   namespace           = each.value.namespace
   metric_name         = each.value.metric
   dimensions          = each.value.dimensions
@@ -129,7 +143,7 @@ resource "aws_cloudwatch_composite_alarm" "service_health" {
   count = var.enable_composite_alarm ? 1 : 0
 
   alarm_name        = "${var.stage}-service-health"
-  alarm_description = "In ALARM while any alarm of stage ${var.stage} is: one page per incident instead of one per symptom."
+  alarm_description = "In ALARM while any alarm of stage ${var.stage} is: one page per incident instead of one per symptom. The alarm in ALARM names its runbook; all runbooks: ${local.runbook_index_url}"
   alarm_rule        = join(" OR ", [for alarm in aws_cloudwatch_metric_alarm.this : "ALARM(\"${alarm.alarm_name}\")"])
   alarm_actions     = [aws_sns_topic.this.arn]
   ok_actions        = [aws_sns_topic.this.arn]

@@ -104,6 +104,17 @@ variable "alarms" {
   }
 }
 
+variable "runbook_base_url" {
+  description = "Where docs/runbooks is published (https, no trailing slash); each alarm's description ends with `Runbook: <runbook_base_url>/<kind>.md`. null: the repository-relative docs/runbooks/<kind>.md."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.runbook_base_url == null ? true : (can(regex("^https://[^/\\s?#]+(/[^\\s?#]*)?$", var.runbook_base_url)) && !endswith(var.runbook_base_url, "/") && length(var.runbook_base_url) <= 512)
+    error_message = "runbook_base_url must be an https:// URL with a host, no spaces, '?' or '#', no trailing '/' and at most 512 characters."
+  }
+}
+
 variable "alarm_emails" {
   description = "E-mail addresses subscribed to the alarm topic (each must confirm the subscription)."
   type        = list(string)

@@ -181,3 +181,23 @@ run "rejects_a_threshold_that_is_not_positive" {
 
   expect_failures = [var.alarms]
 }
+
+run "rejects_a_runbook_base_url_with_a_trailing_slash" {
+  command = plan
+
+  variables {
+    runbook_base_url = "https://github.com/acme/outage-lab/blob/main/docs/runbooks/"
+  }
+
+  expect_failures = [var.runbook_base_url]
+}
+
+run "rejects_a_runbook_base_url_that_is_not_https" {
+  command = plan
+
+  variables {
+    runbook_base_url = "http://github.com/acme/outage-lab/blob/main/docs/runbooks"
+  }
+
+  expect_failures = [var.runbook_base_url]
+}

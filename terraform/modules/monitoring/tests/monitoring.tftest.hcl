@@ -90,6 +90,75 @@ run "alarms_watch_the_metrics_of_the_contract" {
   }
 }
 
+run "descriptions_end_with_the_repository_relative_runbook_without_a_base_url" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for key, a in aws_cloudwatch_metric_alarm.this :
+      endswith(a.alarm_description, ". Runbook: docs/runbooks/${trimprefix(trimprefix(key, "payment-"), "auth-")}.md")
+    ])
+    error_message = "Every alarm description must end with the runbook of its kind, docs/runbooks/<kind>.md."
+  }
+
+  # The text of crates/config's AlarmDefinition.description, character for character.
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["payment-fast-errors"].alarm_description == "OutageLab Faults Sum >= 1 for function dev-payment (1 of 1 x 10 s). Runbook: docs/runbooks/fast-errors.md" &&
+      aws_cloudwatch_metric_alarm.this["auth-duration-p99"].alarm_description == "AWS/Lambda Duration p99 >= 1000 for function dev-auth (2 of 3 x 60 s). Runbook: docs/runbooks/duration-p99.md" &&
+      aws_cloudwatch_metric_alarm.this["api-5xx"].alarm_description == "AWS/ApiGateway 5xx Sum >= 5 for HTTP API abc123 (1 of 1 x 60 s). Runbook: docs/runbooks/api-5xx.md"
+    )
+    error_message = "Alarm descriptions must be crates/config's text: <namespace> <metric> <statistic> >= <threshold> for <subject> (<M> of <N> x <period> s). Runbook: <url>."
+  }
+
+  assert {
+    condition     = endswith(aws_cloudwatch_composite_alarm.service_health[0].alarm_description, "all runbooks: docs/runbooks/README.md")
+    error_message = "The composite alarm links the runbooks' index."
+  }
+}
+
+run "descriptions_end_with_the_published_runbook_with_a_base_url" {
+  command = apply
+
+  variables {
+    runbook_base_url = "https://github.com/acme/outage-lab/blob/main/docs/runbooks"
+  }
+
+  assert {
+    condition = (
+      endswith(aws_cloudwatch_metric_alarm.this["payment-errors"].alarm_description, ". Runbook: https://github.com/acme/outage-lab/blob/main/docs/runbooks/errors.md") &&
+      endswith(aws_cloudwatch_metric_alarm.this["auth-throttles"].alarm_description, ". Runbook: https://github.com/acme/outage-lab/blob/main/docs/runbooks/throttles.md") &&
+      endswith(aws_cloudwatch_metric_alarm.this["api-5xx"].alarm_description, ". Runbook: https://github.com/acme/outage-lab/blob/main/docs/runbooks/api-5xx.md")
+    )
+    error_message = "With runbook_base_url every description ends with <runbook_base_url>/<kind>.md."
+  }
+
+  assert {
+    condition     = endswith(aws_cloudwatch_composite_alarm.service_health[0].alarm_description, "all runbooks: https://github.com/acme/outage-lab/blob/main/docs/runbooks/README.md")
+    error_message = "The composite alarm links the published runbooks' index."
+  }
+}
+
+run "rejects_a_runbook_base_url_with_a_trailing_slash" {
+  command = plan
+
+  variables {
+    runbook_base_url = "https://github.com/acme/outage-lab/blob/main/docs/runbooks/"
+  }
+
+  expect_failures = [var.runbook_base_url]
+}
+
+run "rejects_a_runbook_base_url_with_a_query" {
+  command = plan
+
+  variables {
+    runbook_base_url = "https://example.com/runbooks?ref=main"
+  }
+
+  expect_failures = [var.runbook_base_url]
+}
+
 run "topic_key_lets_only_this_stages_alarms_publish" {
   command = apply
 
