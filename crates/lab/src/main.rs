@@ -66,22 +66,31 @@ enum Command {
         #[command(flatten)]
         at: Where,
     },
-    /// The outage drill on a lab of its own: baseline, break, detect, diagnose, fix, validate;
-    /// writes the incident report and prints MTTD and MTTR against their targets. Exit 0 when
-    /// every step passed, 1 otherwise.
+    /// Drills as code: runs scenario files (scenarios/<name>.toml), each on a lab of its own,
+    /// concurrently: baseline, break, detect, diagnose, fix, validate, then every alarm of the
+    /// stage judged against the scenario's hypothesis. Writes one incident report per scenario
+    /// and the game-day report with the coverage matrix. With no scenario: the default drill
+    /// (scenarios/payment-exception.toml). Exit 0 every scenario passed, 1 one failed
+    /// (everything restored), 2 bad scenario (nothing injected), 3 a restore failed.
     Drill {
         #[command(flatten)]
         at: Where,
+        /// A scenario to run: a name in scenarios/ or a path to a .toml file; repeatable.
+        #[arg(long = "scenario", value_name = "NAME|PATH")]
+        scenarios: Vec<String>,
+        /// Every scenario of the catalogue (scenarios/*.toml).
+        #[arg(long, conflicts_with = "scenarios")]
+        all: bool,
+        /// Scenarios running at once, each on a lab of its own (default: all of them).
+        #[arg(long)]
+        jobs: Option<usize>,
         /// Folder with the function binaries (auth, product, payment); default: this executable's folder.
         #[arg(long)]
         bin_dir: Option<PathBuf>,
         /// Where the report goes; default .outage-lab/<stage>/drills/<drill-id>/ under the project root.
         #[arg(long)]
         report_dir: Option<PathBuf>,
-        /// The function to break (its key in the stage file).
-        #[arg(long, default_value = "payment-fixed")]
-        function: String,
-        /// Print the result as JSON on stdout instead of the text summary.
+        /// Print the result as one JSON document on stdout (progress stays on stderr).
         #[arg(long)]
         json: bool,
     },
@@ -143,20 +152,73 @@ async fn main() -> ExitCode {
         Command::Status { at } => status(at).await,
         Command::Drill {
             at,
+            scenarios,
+            all,
+            jobs,
             bin_dir,
             report_dir,
-            function,
             json,
-        } => {
-            match outage_lab::drill::cli(root_of(&at), at.stage, bin_dir, report_dir, function, json).await {
-                Ok(passed) if passed => return ExitCode::SUCCESS,
-                Ok(_) => return ExitCode::from(1),
-                Err(e) => Err(e),
-            }
-        }
+        } => return drill(at, scenarios, all, jobs, bin_dir, report_dir, json).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn drill(
+    at: Where,
+    scenarios: Vec<String>,
+    all: bool,
+    jobs: Option<usize>,
+    bin_dir: Option<PathBuf>,
+    report_dir: Option<PathBuf>,
+    json: bool,
+) -> ExitCode {
+    use outage_lab::drill::scenarios::{run, CatalogueOptions, Exit};
+    let options = match (
+        root_of(&at),
+        bin_dir.map_or_else(
+            || outage_lab::default_bin_dir().context("cannot find this executable's folder"),
+            Ok,
+        ),
+    ) {
+        (Ok(root), Ok(bin_dir)) => CatalogueOptions {
+            root,
+            stage: at.stage,
+            bin_dir,
+            report_dir,
+            jobs: jobs.unwrap_or(usize::MAX),
+            scenarios,
+            all,
+        },
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options).await {
+        Ok((exit, result, text)) => {
+            if exit != Exit::Usage {
+                if json {
+                    match serde_json::to_string_pretty(&result) {
+                        Ok(doc) => println!("{doc}"),
+                        Err(e) => eprintln!("error: {e}"),
+                    }
+                } else {
+                    print!("{text}");
+                }
+            }
+            ExitCode::from(match exit {
+                Exit::Passed => 0,
+                Exit::Failed => 1,
+                Exit::Usage => 2,
+                Exit::RestoreFailed => 3,
+            })
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

@@ -44,4 +44,27 @@ impl AdminClient {
         }
         serde_json::from_slice(&resp.body).with_context(|| format!("admin API GET {path}: unexpected answer"))
     }
+
+    /// `method path` with a JSON body (none when `body` is null); any 2xx answer is success.
+    pub async fn send(&self, method: &str, path: &str, body: &serde_json::Value) -> anyhow::Result<()> {
+        let auth = format!("Bearer {}", self.token);
+        let url = format!("{}{path}", self.url);
+        let payload = if body.is_null() {
+            bytes::Bytes::new()
+        } else {
+            bytes::Bytes::from(serde_json::to_vec(body)?)
+        };
+        let resp = crate::http::request(
+            method,
+            &url,
+            &[("authorization", &auth), ("content-type", "application/json")],
+            payload,
+        )
+        .await
+        .with_context(|| format!("admin API {method} {path}"))?;
+        if !(200..300).contains(&resp.status) {
+            bail!("admin API {method} {path}: {} {}", resp.status, resp.text());
+        }
+        Ok(())
+    }
 }

@@ -24,6 +24,7 @@ mod incident;
 mod notifications;
 mod observed;
 mod output;
+pub mod scenarios;
 mod timeline;
 
 use std::path::PathBuf;

@@ -1,0 +1,746 @@
+//! `outage-lab drill --scenario NAME|PATH ... | --all`: scenario files run on labs of their own,
+//! concurrently, each judged by the scenario runner and written up as an incident report; the
+//! whole run as one game-day report with the coverage matrix.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use incident_report::catalogue::{CatalogueRun, ScenarioResult};
+use incident_report::{AlarmTrack, EventKind, Step as ReportStep, StepStatus, TimelineEvent};
+use outage_config::{AlarmState, Stage};
+use outage_scenario::{Scenario, ScenarioError};
+use serde::Serialize;
+use smoke_test::error::PortError;
+use smoke_test::ports::{ControlPlane, FunctionConfiguration, Variables};
+use smoke_test::scenario_run::{
+    run_scenario, AlarmBoard, Concurrency, Load, LoadHandle, Observation as RunObservation, Ports, RunError,
+    RunOutcome, RunReport, RunSettings,
+};
+use smoke_test::targets::lab::LabTarget;
+use smoke_test::traffic::HttpTraffic;
+use smoke_test::verdict::Transition;
+use time::OffsetDateTime;
+
+use super::admin_client::{encode, AdminClient};
+use super::diagnose::diagnose_from_logs;
+use super::observed::ObservedTraffic;
+use super::{diagnosis, incident};
+use crate::{Lab, LabConfig};
+
+/// What the person running the catalogue chooses.
+#[derive(Debug, Clone)]
+pub struct CatalogueOptions {
+    pub root: PathBuf,
+    pub stage: String,
+    pub bin_dir: PathBuf,
+    /// Default `<root>/.outage-lab/<stage>/drills/<id>/`.
+    pub report_dir: Option<PathBuf>,
+    /// Scenario names or paths; empty with `all` false = the default scenario.
+    pub scenarios: Vec<String>,
+    pub all: bool,
+    /// Scenarios running at once.
+    pub jobs: usize,
+}
+
+/// How the run ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Passed,
+    Failed,
+    /// Bad input: nothing was injected.
+    Usage,
+    /// A prior configuration could not be written back.
+    RestoreFailed,
+}
+
+/// `--json`: the contract of ../shared/ARCHITECTURE.md, plus each scenario's budgets, outcome,
+/// problems and report folder.
+#[derive(Debug, Serialize)]
+pub struct CatalogueJson {
+    pub passed: bool,
+    pub report: PathBuf,
+    pub scenarios: Vec<ScenarioJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScenarioJson {
+    pub name: String,
+    pub passed: bool,
+    pub outcome: String,
+    pub mttd_s: Option<f64>,
+    pub mttd_budget_s: Option<f64>,
+    pub mttr_s: Option<f64>,
+    pub mttr_budget_s: Option<f64>,
+    pub failed_requests: u64,
+    pub total_requests: u64,
+    pub cells: BTreeMap<String, &'static str>,
+    pub not_judged: Vec<String>,
+    pub problems: Vec<String>,
+    pub report: Option<PathBuf>,
+}
+
+/// Resolves the scenario arguments against the stage: any bad file is bad input.
+pub fn select(options: &CatalogueOptions, stage: &Stage) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
+    if options.all {
+        let dir = options.root.join(outage_scenario::CATALOGUE_DIR);
+        return outage_scenario::catalogue(&dir, stage).map_err(|e| e.errors);
+    }
+    let args: Vec<String> = if options.scenarios.is_empty() {
+        vec![outage_scenario::DEFAULT_SCENARIO.to_owned()]
+    } else {
+        options.scenarios.clone()
+    };
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for arg in &args {
+        match outage_scenario::load_arg(arg, &options.root, stage) {
+            Ok(s) => out.push(s),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn run_id(now: OffsetDateTime) -> String {
+    format!(
+        "drill-{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    )
+}
+
+/// Runs the selected scenarios and writes the game-day report.
+pub async fn run(options: CatalogueOptions) -> anyhow::Result<(Exit, CatalogueJson, String)> {
+    let stage = Stage::load_named(&options.root, &options.stage)
+        .with_context(|| format!("cannot read stage {}", options.stage))?;
+    let scenarios = match select(&options, &stage) {
+        Ok(s) if s.is_empty() => anyhow::bail!(
+            "no scenario to run in {}",
+            options.root.join("scenarios").display()
+        ),
+        Ok(s) => s,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            return Ok((
+                Exit::Usage,
+                CatalogueJson {
+                    passed: false,
+                    report: PathBuf::new(),
+                    scenarios: Vec::new(),
+                },
+                String::new(),
+            ));
+        }
+    };
+    let started_at = OffsetDateTime::now_utc();
+    let id = run_id(started_at);
+    let dir = options.report_dir.clone().unwrap_or_else(|| {
+        options
+            .root
+            .join(".outage-lab")
+            .join(&stage.stage)
+            .join("drills")
+            .join(&id)
+    });
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the report folder {}", dir.display()))?;
+    let dir = dir.canonicalize()?;
+    if scenarios.iter().any(|s| dir.join(&s.name).join("lab").exists()) {
+        anyhow::bail!(
+            "{} already holds a run: choose an empty --report-dir",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "{id}: stage {}, {} scenario(s), {} at a time; report: {}",
+        stage.stage,
+        scenarios.len(),
+        options.jobs.clamp(1, scenarios.len()),
+        dir.display()
+    );
+    let jobs = options.jobs.clamp(1, scenarios.len());
+    let permits = Arc::new(tokio::sync::Semaphore::new(jobs));
+    let mut tasks = Vec::new();
+    for scenario in scenarios.clone() {
+        let permits = permits.clone();
+        let options = options.clone();
+        let stage = stage.clone();
+        let dir = dir.join(&scenario.name);
+        tasks.push(tokio::spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            run_one(&options, &stage, &scenario, &dir).await
+        }));
+    }
+    let mut results = Vec::new();
+    let mut json = Vec::new();
+    let mut exit = Exit::Passed;
+    for (scenario, task) in scenarios.iter().zip(tasks) {
+        let outcome = task
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", scenario.name))?;
+        let (result, line, run_exit) = match outcome {
+            Ok(done) => done,
+            Err(e) => {
+                let problem = format!("{e:#}");
+                eprintln!("[{}] could not run: {problem}", scenario.name);
+                let result = not_run(scenario, problem.clone());
+                let line = scenario_json(&result, "not-run", None);
+                let run_exit = if problem.contains("precondition") {
+                    Exit::Usage
+                } else {
+                    Exit::Failed
+                };
+                (result, line, run_exit)
+            }
+        };
+        exit = worse(exit, run_exit);
+        results.push(result);
+        json.push(line);
+    }
+    let catalogue = CatalogueRun {
+        id: id.clone(),
+        stage: stage.stage.clone(),
+        target: "lab".into(),
+        started_at,
+        finished_at: OffsetDateTime::now_utc(),
+        alarms: stage.alarm_definitions("").into_iter().map(|a| a.name).collect(),
+        scenarios: results,
+    };
+    let files = incident_report::catalogue::write_catalogue(&catalogue, &dir)?;
+    let text = summary_text(&catalogue, &files.html);
+    Ok((
+        exit,
+        CatalogueJson {
+            passed: catalogue.passed(),
+            report: dir,
+            scenarios: json,
+        },
+        text,
+    ))
+}
+
+fn worse(a: Exit, b: Exit) -> Exit {
+    let rank = |e: Exit| match e {
+        Exit::Passed => 0,
+        Exit::Failed => 1,
+        Exit::Usage => 2,
+        Exit::RestoreFailed => 3,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+fn not_run(scenario: &Scenario, problem: String) -> ScenarioResult {
+    ScenarioResult {
+        name: scenario.name.clone(),
+        title: scenario.title.clone(),
+        lesson: scenario.lesson.clone(),
+        runbook: scenario.runbook.clone(),
+        passed: false,
+        problems: vec![problem],
+        mttd_s: None,
+        mttd_budget_s: None,
+        mttr_s: None,
+        mttr_budget_s: None,
+        failed_requests: 0,
+        total_requests: 0,
+        cells: BTreeMap::new(),
+        not_judged: Vec::new(),
+        report: None,
+    }
+}
+
+fn scenario_json(result: &ScenarioResult, outcome: &str, report: Option<PathBuf>) -> ScenarioJson {
+    ScenarioJson {
+        name: result.name.clone(),
+        passed: result.passed,
+        outcome: outcome.to_owned(),
+        mttd_s: result.mttd_s,
+        mttd_budget_s: result.mttd_budget_s,
+        mttr_s: result.mttr_s,
+        mttr_budget_s: result.mttr_budget_s,
+        failed_requests: result.failed_requests,
+        total_requests: result.total_requests,
+        cells: result
+            .cells
+            .iter()
+            .map(|(k, c)| (k.clone(), c.verdict.as_str()))
+            .collect(),
+        not_judged: result.not_judged.clone(),
+        problems: result.problems.clone(),
+        report,
+    }
+}
+
+/// One scenario on a lab of its own.
+async fn run_one(
+    options: &CatalogueOptions,
+    stage: &Stage,
+    scenario: &Scenario,
+    dir: &Path,
+) -> anyhow::Result<(ScenarioResult, ScenarioJson, Exit)> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let lab = Lab::start(LabConfig {
+        root: options.root.clone(),
+        stage: stage.stage.clone(),
+        port: 0,
+        admin_port: 0,
+        bin_dir: options.bin_dir.clone(),
+        run_dir: Some(dir.join("lab")),
+        console: false,
+    })
+    .await
+    .with_context(|| format!("cannot start a lab for scenario {}", scenario.name))?;
+    let name = scenario.name.clone();
+    eprintln!(
+        "[{name}] {}; dashboard: {}/?token={}",
+        scenario.title, lab.admin_url, lab.token
+    );
+    let result = judge_and_write(&lab, stage, scenario, dir).await;
+    lab.shutdown().await;
+    result
+}
+
+async fn judge_and_write(
+    lab: &crate::LabHandle,
+    stage: &Stage,
+    scenario: &Scenario,
+    dir: &Path,
+) -> anyhow::Result<(ScenarioResult, ScenarioJson, Exit)> {
+    let ports = LabPorts {
+        target: LabTarget::connect(&lab.admin_url, &lab.token_file).await?,
+        admin: AdminClient::new(&lab.admin_url, &lab.token),
+        traffic: ObservedTraffic::new(HttpTraffic::new(&lab.gateway_url, Duration::from_secs(10))?),
+    };
+    let name = scenario.name.clone();
+    let say = move |e: &smoke_test::scenario_run::RunEvent| {
+        eprintln!("[{name}] [{:>6.1} s] {}: {}", e.elapsed_s, e.phase, e.text);
+    };
+    let report = match run_scenario(
+        stage,
+        scenario,
+        Ports {
+            control: &ports,
+            alarms: &ports,
+            load: &ports,
+        },
+        RunSettings::lab(),
+        super::interrupted(),
+        &say,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e @ RunError::Precondition(_)) => anyhow::bail!("{e}"),
+        Err(e) => return Err(e.into()),
+    };
+    let injected = report.injected_at.unwrap_or(report.started_at);
+    let expected_message = scenario
+        .fault
+        .as_ref()
+        .and_then(|f| f.vars.get("FAULT_MESSAGE").cloned())
+        .unwrap_or_default();
+    let findings = diagnose_from_logs(
+        &ports.admin,
+        stage,
+        &scenario.function,
+        &expected_message,
+        report.started_at,
+        injected,
+    )
+    .await;
+    for d in &findings.diagnoses {
+        eprintln!(
+            "[{}] diagnose {}: {} failed requests since {} UTC, {}: \"{}\"",
+            scenario.name,
+            stage.function_name(&d.function),
+            d.failed_requests,
+            super::hms_millis(d.first_failure_at),
+            d.error_type,
+            d.error_message
+        );
+    }
+
+    let observations = ports.traffic.observations();
+    let routes = diagnosis::routes(stage);
+    let end = report.fixed_at.unwrap_or(report.finished_at);
+    let during = diagnosis::route_stats(&routes, &observations, injected, end);
+    let failed_requests: u64 = during.iter().map(|r| r.errors_5xx() + r.unanswered).sum();
+    let total_requests: u64 = during.iter().map(|r| r.requests).sum();
+    let window = incident::chart_window(report.started_at, report.finished_at);
+    let metrics = incident::metrics(&ports.admin, stage, &routes, &observations, window).await?;
+    let mut alarms: Vec<AlarmTrack> = Vec::new();
+    let charted: Vec<String> = scenario
+        .expected
+        .iter()
+        .map(|e| e.name.clone())
+        .chain(
+            report
+                .judgement
+                .cells
+                .iter()
+                .filter(|(_, c)| c.verdict.is_failure())
+                .map(|(n, _)| n.clone()),
+        )
+        .collect();
+    for alarm in dedup(charted) {
+        alarms.push(incident::alarm_track(&ports.admin, &alarm).await?);
+    }
+    let primary = scenario.expected.first();
+    let primary_cell = primary.and_then(|p| report.judgement.cells.get(&p.name));
+    let at = |s: Option<f64>| s.map(|s| injected + time::Duration::seconds_f64(s));
+    let mut built = incident::build(incident::Facts {
+        stage: stage.clone(),
+        drill_id: format!("{}-{}", run_id(report.started_at), scenario.name),
+        function: scenario.function.clone(),
+        mode: incident_mode(scenario),
+        route: scenario.function_routes.first().cloned().unwrap_or_default(),
+        alarm: primary.map(|p| p.name.clone()).unwrap_or_default(),
+        alarm_period_s: primary
+            .and_then(|p| stage.alarm_definitions("").into_iter().find(|d| d.name == p.name))
+            .map_or(60, |d| d.period_s),
+        started_at: report.started_at,
+        finished_at: report.finished_at,
+        detection: incident_report::Detection {
+            fault_injected_at: injected,
+            alarm_at: at(primary_cell.and_then(|c| c.fired_after_s)),
+            fix_applied_at: report.fixed_at,
+            recovered_at: at(primary_cell.and_then(|c| c.cleared_after_s)),
+        },
+        steps: steps(&report, findings.passed, &findings.detail),
+        events: report
+            .events
+            .iter()
+            .map(|e| TimelineEvent {
+                timestamp: e.at,
+                kind: match e.phase {
+                    "break" => EventKind::Fault,
+                    "fix" => EventKind::Fix,
+                    "detect" if e.text.contains("ALARM") => EventKind::Alarm,
+                    "validate" if e.text.contains("out of ALARM") => EventKind::Recovery,
+                    _ => EventKind::Info,
+                },
+                text: e.text.clone(),
+            })
+            .collect(),
+        metrics,
+        alarms,
+        diagnoses: findings.diagnoses.clone(),
+        log_excerpt: findings.excerpt.clone(),
+        blast_radius: diagnosis::blast_radius(&during),
+    });
+    built.targets = incident_report::Targets {
+        mttd_s: report.mttd_budget_s.unwrap_or(built.targets.mttd_s),
+        mttr_s: report.mttr_budget_s.unwrap_or(built.targets.mttr_s),
+        drill_s: scenario.max_duration.as_secs_f64(),
+    };
+    built.title = format!("{}: {}", scenario.name, scenario.title);
+    built.postmortem.summary = format!("{} What to learn: {}", built.postmortem.summary, scenario.lesson);
+    let files = incident_report::write_report(&built, dir)?;
+    std::fs::write(
+        dir.join("run.json"),
+        serde_json::to_string_pretty(&report)? + "\n",
+    )?;
+
+    let passed = report.passed();
+    let result = ScenarioResult {
+        name: scenario.name.clone(),
+        title: scenario.title.clone(),
+        lesson: scenario.lesson.clone(),
+        runbook: scenario.runbook.clone(),
+        passed,
+        problems: report.problems.clone(),
+        mttd_s: report.judgement.mttd_s,
+        mttd_budget_s: report.mttd_budget_s,
+        mttr_s: report.judgement.mttr_s,
+        mttr_budget_s: report.mttr_budget_s,
+        failed_requests,
+        total_requests,
+        cells: report.judgement.cells.clone(),
+        not_judged: report.not_judged.clone(),
+        report: Some(scenario.name.clone()),
+    };
+    let outcome = serde_json::to_value(report.outcome)?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let json = scenario_json(&result, &outcome, Some(files.dir.clone()));
+    let exit = match report.outcome {
+        RunOutcome::Passed => Exit::Passed,
+        RunOutcome::RestoreFailed => Exit::RestoreFailed,
+        _ => Exit::Failed,
+    };
+    eprintln!(
+        "[{}] {}: report {}",
+        scenario.name,
+        if passed { "PASSED" } else { "FAILED" },
+        files.html.display()
+    );
+    Ok((result, json, exit))
+}
+
+fn dedup(mut names: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    names.retain(|n| seen.insert(n.clone()));
+    names
+}
+
+/// What the incident's "mode" says: the fault, or the change that staged the incident.
+fn incident_mode(scenario: &Scenario) -> String {
+    let mut parts = Vec::new();
+    if let Some(f) = &scenario.fault {
+        parts.push(f.mode().name().to_owned());
+    }
+    if let Some(c) = &scenario.configuration {
+        parts.push(format!(
+            "reserved concurrency {}",
+            c.reserved_concurrency
+                .map_or("unreserved".into(), |v| v.to_string())
+        ));
+    }
+    if let Some(s) = &scenario.surge {
+        parts.push(format!("surge of {} clients", s.concurrency));
+    }
+    parts.join(" + ")
+}
+
+/// The report's steps, from the run's events and verdict.
+fn steps(report: &RunReport, diagnosed: bool, diagnosis: &str) -> Vec<ReportStep> {
+    let first = |phase: &str| report.events.iter().find(|e| e.phase == phase).map(|e| e.at);
+    let last = |phase: &str| {
+        report
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.phase == phase)
+            .map(|e| e.at)
+    };
+    let problems = report.problems.join("; ");
+    let silent = report
+        .problems
+        .iter()
+        .any(|p| p.contains("silent") || p.contains("budget"));
+    let step = |name: &str, passed: bool, detail: String| ReportStep {
+        name: name.to_owned(),
+        status: if passed {
+            StepStatus::Passed
+        } else {
+            StepStatus::Failed
+        },
+        started_at: first(if name == "diagnose" { "detect" } else { name }),
+        finished_at: last(if name == "diagnose" { "detect" } else { name }),
+        detail,
+    };
+    vec![
+        step(
+            "baseline",
+            true,
+            format!("not judged: {}", report.not_judged.join(", ")),
+        ),
+        step("break", report.injected_at.is_some(), String::new()),
+        step(
+            "detect",
+            report.injected_at.is_some() && !silent,
+            problems.clone(),
+        ),
+        step("diagnose", diagnosed, diagnosis.to_owned()),
+        step("fix", report.outcome != RunOutcome::RestoreFailed, String::new()),
+        step("validate", report.passed(), problems),
+    ]
+}
+
+fn summary_text(run: &CatalogueRun, html: &Path) -> String {
+    let mut out = String::new();
+    let coverage = run.coverage();
+    for s in &run.scenarios {
+        let fired: Vec<String> = s
+            .cells
+            .iter()
+            .filter(|(_, c)| c.verdict == incident_report::catalogue::Verdict::Fired)
+            .map(|(n, c)| format!("{n} {:.1} s", c.fired_after_s.unwrap_or_default()))
+            .collect();
+        out.push_str(&format!(
+            "scenario {} {}: MTTD {} (budget {}), MTTR {} (budget {}); fired: {}\n",
+            s.name,
+            if s.passed { "PASSED" } else { "FAILED" },
+            secs(s.mttd_s),
+            secs(s.mttd_budget_s),
+            secs(s.mttr_s),
+            secs(s.mttr_budget_s),
+            if fired.is_empty() {
+                "none".into()
+            } else {
+                fired.join(", ")
+            }
+        ));
+        for p in &s.problems {
+            out.push_str(&format!("  problem: {p}\n"));
+        }
+        out.push_str(&format!("  learn: {}\n", s.lesson));
+    }
+    out.push_str(&format!(
+        "{} {}: {} of {} scenarios passed; {} of {} alarms of the stage proven to fire; {} red cells\n  report: {}\n",
+        run.id,
+        if run.passed() { "PASSED" } else { "FAILED" },
+        run.scenarios.iter().filter(|s| s.passed).count(),
+        run.scenarios.len(),
+        coverage.covered.len(),
+        run.alarms.len(),
+        coverage.red_cells,
+        html.display()
+    ));
+    out
+}
+
+fn secs(s: Option<f64>) -> String {
+    s.map_or("-".into(), |s| format!("{s:.1} s"))
+}
+
+/// The scenario runner's ports over one lab: the smoke test's lab control plane, the admin
+/// API for alarms and reserved concurrency, and client traffic the report can account for.
+struct LabPorts {
+    target: LabTarget,
+    admin: AdminClient,
+    traffic: ObservedTraffic,
+}
+
+impl ControlPlane for LabPorts {
+    async fn configuration(&self, function: &str) -> Result<FunctionConfiguration, PortError> {
+        self.target.configuration(function).await
+    }
+
+    async fn replace_variables(
+        &self,
+        function: &str,
+        variables: &Variables,
+        revision_id: Option<&str>,
+    ) -> Result<FunctionConfiguration, PortError> {
+        self.target
+            .replace_variables(function, variables, revision_id)
+            .await
+    }
+
+    async fn wait_until_applied(
+        &self,
+        function: &str,
+        deadline: Duration,
+    ) -> Result<FunctionConfiguration, PortError> {
+        self.target.wait_until_applied(function, deadline).await
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct AlarmRow {
+    #[serde(rename = "AlarmName")]
+    name: String,
+    #[serde(rename = "StateValue")]
+    state: AlarmState,
+}
+
+#[derive(serde::Deserialize)]
+struct HistoryRow {
+    #[serde(with = "time::serde::rfc3339")]
+    timestamp: OffsetDateTime,
+    new_state: AlarmState,
+}
+
+#[derive(serde::Deserialize)]
+struct ConfigurationRow {
+    #[serde(rename = "ReservedConcurrentExecutions")]
+    reserved: Option<u32>,
+}
+
+fn port(e: anyhow::Error) -> PortError {
+    PortError::Transport(format!("{e:#}"))
+}
+
+impl AlarmBoard for LabPorts {
+    async fn states(&self) -> Result<BTreeMap<String, AlarmState>, PortError> {
+        let rows: Vec<AlarmRow> = self.admin.get("/alarms").await.map_err(port)?;
+        Ok(rows.into_iter().map(|r| (r.name, r.state)).collect())
+    }
+
+    async fn history(&self, alarm: &str) -> Result<Vec<Transition>, PortError> {
+        let rows: Vec<HistoryRow> = self
+            .admin
+            .get(&format!("/alarms/{}/history", encode(alarm)))
+            .await
+            .map_err(port)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Transition {
+                at: r.timestamp,
+                state: r.new_state,
+            })
+            .collect())
+    }
+}
+
+impl Concurrency for LabPorts {
+    async fn reserved_concurrency(&self, function: &str) -> Result<Option<u32>, PortError> {
+        let row: ConfigurationRow = self
+            .admin
+            .get(&format!("/functions/{}/configuration", encode(function)))
+            .await
+            .map_err(port)?;
+        Ok(row.reserved)
+    }
+
+    async fn set_reserved_concurrency(&self, function: &str, value: Option<u32>) -> Result<(), PortError> {
+        let path = format!("/functions/{}/concurrency", encode(function));
+        match value {
+            Some(v) => self
+                .admin
+                .send(
+                    "PUT",
+                    &path,
+                    &serde_json::json!({ "ReservedConcurrentExecutions": v }),
+                )
+                .await
+                .map_err(port),
+            None => self
+                .admin
+                .send("DELETE", &path, &serde_json::Value::Null)
+                .await
+                .map_err(port),
+        }
+    }
+}
+
+impl Load for LabPorts {
+    fn start(&self, routes: &[String], every: Duration) -> LoadHandle {
+        let paths: Vec<String> = routes
+            .iter()
+            .map(|r| r.split_once(' ').map_or(r.clone(), |(_, p)| p.to_owned()))
+            .collect();
+        LoadHandle(self.traffic.steady_load(&paths, every))
+    }
+
+    fn observations(&self) -> Vec<RunObservation> {
+        self.traffic
+            .observations()
+            .into_iter()
+            .map(|o| RunObservation {
+                at: o.at,
+                route: format!("GET {}", o.path),
+                status: o.status,
+            })
+            .collect()
+    }
+}
