@@ -12,41 +12,9 @@ use serde::{Deserialize, Serialize};
 pub use engine::{AlarmEngine, AlarmStatus, HistoryItem, StateChange};
 pub use evaluator::evaluate;
 
-/// The three alarm states, serialised as CloudWatch writes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum AlarmState {
-    #[serde(rename = "OK")]
-    Ok,
-    #[serde(rename = "ALARM")]
-    Alarm,
-    #[serde(rename = "INSUFFICIENT_DATA")]
-    InsufficientData,
-}
-
-impl AlarmState {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            AlarmState::Ok => "OK",
-            AlarmState::Alarm => "ALARM",
-            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<AlarmState> {
-        match s {
-            "OK" => Some(AlarmState::Ok),
-            "ALARM" => Some(AlarmState::Alarm),
-            "INSUFFICIENT_DATA" => Some(AlarmState::InsufficientData),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for AlarmState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The three alarm states: the one definition in `outage-config`, shared with the drill and
+/// the admin API.
+pub use outage_config::AlarmState;
 
 /// CloudWatch's four static-threshold comparison operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -5,18 +5,23 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
-use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
-use hyper::{Method, Request, Response, StatusCode};
-use lab_cloudwatch::{AlarmStatus, MetricQuery};
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use lab_admin_api::{
+    encode::parse_query, parse_body, routes, AlarmCounts, AlarmHistoryItem, AlarmView, Concurrency,
+    Configuration, ConfigurationUpdate, DrillDocument, Environment, ErrorMessage, FunctionView, Health,
+    LastUpdateStatus, LogEvent, LogQuery, MetricData, MetricPoint, MetricQuery, Stats, Status,
+};
 use outage_config::FaultConfig;
-use serde_json::{json, Value};
+use time::OffsetDateTime;
 
-use crate::http::{json_value, message, Body};
 use crate::lab::LabState;
-use crate::logs::LogQuery;
 use crate::runtime::pool::Pool;
 
 /// The live dashboard page (one self-contained file, built into the binary).
@@ -46,13 +51,32 @@ const RESERVED: [&str; 18] = [
 
 const MAX_ADMIN_BODY: usize = 1024 * 1024;
 
-fn not_found(what: &str) -> Response<Body> {
-    message(StatusCode::NOT_FOUND, what)
+/// The most a function may reserve here (Lambda's default account concurrency).
+pub const MAX_RESERVED_CONCURRENCY: u32 = 1000;
+
+/// An error answer: `{"message": ...}` with its status.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(ErrorMessage { message: self.1 })).into_response()
+    }
 }
 
-fn bad(text: impl AsRef<str>) -> Response<Body> {
-    message(StatusCode::BAD_REQUEST, text.as_ref())
+fn bad(text: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, text.into())
 }
+
+fn unknown_function(key: &str) -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, format!("unknown function {key:?}"))
+}
+
+fn unknown_alarm(name: &str) -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, format!("unknown alarm {name:?}"))
+}
+
+type Reply<T> = Result<Json<T>, ApiError>;
+type Lab = State<Arc<LabState>>;
 
 /// Compares without an early exit, so the answer time does not leak how much of a guess was right.
 fn same_token(given: &str, expected: &str) -> bool {
@@ -64,364 +88,320 @@ fn same_token(given: &str, expected: &str) -> bool {
             == 0
 }
 
-fn authorised(state: &LabState, req: &Request<Incoming>) -> bool {
-    req.headers()
+async fn require_token(State(state): Lab, req: Request, next: Next) -> Response {
+    let given = req
+        .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| same_token(t.trim(), &state.token))
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if given.is_some_and(|t| same_token(t.trim(), &state.token)) {
+        next.run(req).await
+    } else {
+        ApiError(StatusCode::UNAUTHORIZED, "Unauthorized".into()).into_response()
+    }
 }
 
-/// `name=value&...`, percent-decoded.
-fn query_params(req: &Request<Incoming>) -> BTreeMap<String, String> {
-    req.uri()
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(&v.replace('+', " ")))
+/// The admin API's route table. Every route but the dashboard page and `/healthz` needs the
+/// bearer token; unknown paths (404) and unknown methods (405) are the router's answers.
+pub fn router(state: Arc<LabState>) -> Router {
+    let private = Router::new()
+        .route(routes::STATUS, get(status))
+        .route(routes::FUNCTIONS, get(functions))
+        .route(routes::FUNCTION, get(function))
+        .route(
+            routes::CONFIGURATION,
+            get(get_configuration).put(put_configuration),
+        )
+        .route(
+            routes::CONCURRENCY,
+            axum::routing::put(put_concurrency).delete(delete_concurrency),
+        )
+        .route(routes::METRICS, get(metrics))
+        .route(routes::ALARMS, get(alarms))
+        .route(routes::ALARM, get(alarm))
+        .route(routes::ALARM_HISTORY, get(alarm_history))
+        .route(routes::LOGS, get(logs))
+        .route(routes::NOTIFICATIONS, get(notifications))
+        .route(routes::DRILL, get(get_drill).put(put_drill))
+        .route(routes::STATS, get(stats))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        // The dashboard page itself is public; the token it needs comes as ?token= and its
+        // requests carry it as a bearer token like every other client.
+        .route(routes::DASHBOARD, get(dashboard))
+        .route(
+            routes::HEALTHZ,
+            get(|| async { Json(Health { status: "ok".into() }) }),
+        )
+        .merge(private)
+        .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "Not Found".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed".into())
         })
-        .collect()
+        .with_state(state)
 }
 
-pub(crate) fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+async fn dashboard() -> impl IntoResponse {
+    ([(CONTENT_TYPE, "text/html; charset=utf-8")], DASHBOARD)
 }
 
-pub async fn handle(state: Arc<LabState>, req: Request<Incoming>) -> Response<Body> {
-    let path = req.uri().path().to_owned();
-    let segments: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(percent_decode)
-        .collect();
-    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let method = req.method().clone();
-
-    if segs == ["healthz"] {
-        return match method {
-            Method::GET => json_value(StatusCode::OK, &json!({ "status": "ok" })),
-            _ => message(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
-        };
-    }
-    // The dashboard page itself is public; the token it needs comes as ?token= and its
-    // requests carry it as a bearer token like every other client.
-    if segs.is_empty() && method == Method::GET {
-        let mut r = Response::new(http_body_util::Full::new(Bytes::from_static(
-            DASHBOARD.as_bytes(),
-        )));
-        r.headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-        return r;
-    }
-    if !authorised(&state, &req) {
-        return message(StatusCode::UNAUTHORIZED, "Unauthorized");
-    }
-    let q = query_params(&req);
-    match (method, segs.as_slice()) {
-        (Method::GET, ["status"]) => status(&state),
-        (Method::GET, ["functions"]) => {
-            let views: Vec<Value> = state
-                .pools
-                .iter()
-                .map(|(k, p)| function_view(&state, k, p))
-                .collect();
-            json_value(StatusCode::OK, &views)
-        }
-        (Method::GET, ["functions", key]) => match state.pools.get(*key) {
-            Some(p) => json_value(StatusCode::OK, &function_view(&state, key, p)),
-            None => not_found(&format!("unknown function {key:?}")),
-        },
-        (Method::GET, ["functions", key, "configuration"]) => match state.pools.get(*key) {
-            Some(p) => json_value(StatusCode::OK, &configuration(&state, key, p)),
-            None => not_found(&format!("unknown function {key:?}")),
-        },
-        (Method::PUT, ["functions", key, "configuration"]) => {
-            let key = key.to_string();
-            put_configuration(&state, &key, req).await
-        }
-        (Method::GET, ["metrics"]) => metrics(&state, &q),
-        (Method::GET, ["alarms"]) => {
-            let views: Vec<Value> = state.alarms.alarms().iter().map(alarm_view).collect();
-            json_value(StatusCode::OK, &views)
-        }
-        (Method::GET, ["alarms", name]) => match state.alarms.alarm(name) {
-            Some(a) => json_value(StatusCode::OK, &alarm_view(&a)),
-            None => not_found(&format!("unknown alarm {name:?}")),
-        },
-        (Method::GET, ["alarms", name, "history"]) => match state.alarms.history(name) {
-            Some(items) => {
-                let items: Vec<Value> = items
-                    .iter()
-                    .map(|h| {
-                        json!({
-                            "timestamp": crate::time_fmt::rfc3339_system(h.timestamp),
-                            "old_state": h.old_state.as_str(),
-                            "new_state": h.new_state.as_str(),
-                            "reason": h.reason,
-                        })
-                    })
-                    .collect();
-                json_value(StatusCode::OK, &items)
-            }
-            None => not_found(&format!("unknown alarm {name:?}")),
-        },
-        (Method::GET, ["logs", key]) => logs(&state, key, &q),
-        (Method::GET, ["notifications"]) => json_value(StatusCode::OK, &state.outbox.all()),
-        (Method::GET, ["drill"]) => json_value(StatusCode::OK, &*state.drill.lock().expect("drill lock")),
-        (Method::PUT, ["drill"]) => put_drill(&state, req).await,
-        (Method::GET, ["stats"]) => {
-            let reset = q.get("reset").is_some_and(|v| v == "true");
-            json_value(
-                StatusCode::OK,
-                &json!({ "overhead": state.overhead.summary(reset), "metric_store": state.metrics.store().stats() }),
-            )
-        }
-        (
-            _,
-            ["status" | "functions" | "metrics" | "alarms" | "logs" | "notifications" | "drill" | "stats", ..],
-        ) => {
-            if known_path(&segs) {
-                message(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
-            } else {
-                not_found("Not Found")
-            }
-        }
-        _ => not_found("Not Found"),
-    }
+async fn body_of<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_ADMIN_BODY)
+        .await
+        .map_err(|_| bad("body: larger than 1 MB or unreadable"))?;
+    parse_body(&bytes).map_err(bad)
 }
 
-fn known_path(segs: &[&str]) -> bool {
-    matches!(
-        segs,
-        ["status"]
-            | ["functions"]
-            | ["functions", _]
-            | ["functions", _, "configuration"]
-            | ["metrics"]
-            | ["alarms"]
-            | ["alarms", _]
-            | ["alarms", _, "history"]
-            | ["logs", _]
-            | ["notifications"]
-            | ["drill"]
-            | ["stats"]
-    )
+fn query(raw: Option<String>) -> BTreeMap<String, String> {
+    parse_query(raw.as_deref().unwrap_or(""))
 }
 
-fn status(state: &LabState) -> Response<Body> {
-    let mut counts = BTreeMap::from([("OK", 0), ("ALARM", 0), ("INSUFFICIENT_DATA", 0)]);
+fn pool<'a>(state: &'a LabState, key: &str) -> Result<&'a Arc<Pool>, ApiError> {
+    state.pools.get(key).ok_or_else(|| unknown_function(key))
+}
+
+async fn status(State(state): Lab) -> Json<Status> {
+    let mut alarms = AlarmCounts::default();
     for a in state.alarms.alarms() {
-        *counts.entry(a.state.as_str()).or_default() += 1;
+        alarms.add(a.state);
     }
-    let mut v = serde_json::to_value(&state.info).unwrap_or_default();
-    v["functions"] = json!(state.pools.len());
-    v["alarms"] = json!(counts);
-    json_value(StatusCode::OK, &v)
-}
-
-fn configuration(state: &LabState, key: &str, pool: &Pool) -> Value {
-    let config = pool.config();
-    let spec = &state.stage.functions[key];
-    json!({
-        "FunctionName": state.stage.function_name(key),
-        "Environment": { "Variables": config.variables },
-        "MemorySize": spec.memory_mb,
-        "Timeout": spec.timeout_s,
-        "ReservedConcurrentExecutions": spec.reserved_concurrency,
-        "LastUpdateStatus": "Successful",
-        "RevisionId": config.revision_id,
+    Json(Status {
+        lab: state.info.clone(),
+        functions: state.pools.len(),
+        alarms,
     })
 }
 
-fn function_view(state: &LabState, key: &str, pool: &Pool) -> Value {
-    let mut v = configuration(state, key, pool);
-    v["key"] = json!(key);
-    v["code"] = json!(pool.code);
-    v["log_group"] = json!(state.stage.log_group(key));
-    v["environments"] = json!(pool.environments());
-    v
+fn configuration(state: &LabState, key: &str, pool: &Pool) -> Configuration {
+    let config = pool.config();
+    let spec = &state.stage.functions[key];
+    Configuration {
+        function_name: state.stage.function_name(key),
+        environment: Environment {
+            variables: config.variables.clone(),
+        },
+        memory_size: spec.memory_mb,
+        timeout: spec.timeout_s,
+        reserved_concurrent_executions: pool.reserved_concurrency(),
+        last_update_status: LastUpdateStatus::Successful,
+        last_update_status_reason: None,
+        revision_id: config.revision_id.clone(),
+    }
 }
 
-async fn read_json(req: Request<Incoming>) -> Result<Value, Response<Body>> {
-    let body = Limited::new(req.into_body(), MAX_ADMIN_BODY)
-        .collect()
-        .await
-        .map_err(|_| bad("body: larger than 1 MB or unreadable"))?
-        .to_bytes();
-    serde_json::from_slice(&body).map_err(|e| bad(format!("body: not JSON: {e}")))
+fn function_view(state: &LabState, key: &str, pool: &Pool) -> FunctionView {
+    FunctionView {
+        configuration: configuration(state, key, pool),
+        key: key.to_owned(),
+        code: pool.code.clone(),
+        log_group: state.stage.log_group(key),
+        environments: pool.environments(),
+    }
 }
 
-async fn put_configuration(state: &LabState, key: &str, req: Request<Incoming>) -> Response<Body> {
-    let Some(pool) = state.pools.get(key) else {
-        return not_found(&format!("unknown function {key:?}"));
-    };
-    let body = match read_json(req).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let Some(vars) = body.get("Variables").and_then(Value::as_object) else {
-        return bad("Variables: required, an object of variable names to string values");
-    };
-    let mut variables = BTreeMap::new();
-    for (name, value) in vars {
-        let Some(value) = value.as_str() else {
-            return bad(format!("Variables.{name}: must be a string"));
-        };
+async fn functions(State(state): Lab) -> Json<Vec<FunctionView>> {
+    Json(
+        state
+            .pools
+            .iter()
+            .map(|(k, p)| function_view(&state, k, p))
+            .collect(),
+    )
+}
+
+async fn function(State(state): Lab, Path(key): Path<String>) -> Reply<FunctionView> {
+    let p = pool(&state, &key)?;
+    Ok(Json(function_view(&state, &key, p)))
+}
+
+async fn get_configuration(State(state): Lab, Path(key): Path<String>) -> Reply<Configuration> {
+    let p = pool(&state, &key)?;
+    Ok(Json(configuration(&state, &key, p)))
+}
+
+async fn put_configuration(State(state): Lab, Path(key): Path<String>, body: Body) -> Reply<Configuration> {
+    let p = pool(&state, &key)?;
+    let update: ConfigurationUpdate = body_of(body).await?;
+    for name in update.variables.keys() {
         if RESERVED.contains(&name.as_str()) {
-            return bad(format!("Variables.{name}: reserved by Lambda and cannot be set"));
+            return Err(bad(format!(
+                "Variables.{name}: reserved by Lambda and cannot be set"
+            )));
         }
         if name.is_empty()
             || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
             || name.as_bytes()[0].is_ascii_digit()
         {
-            return bad(format!(
+            return Err(bad(format!(
                 "Variables.{name}: names are letters, digits and '_' and start with a letter"
-            ));
+            )));
         }
-        variables.insert(name.clone(), value.to_owned());
     }
-    if let Err(e) = FaultConfig::from_vars(&variables) {
-        return bad(e.to_string());
+    FaultConfig::from_vars(&update.variables).map_err(|e| bad(e.to_string()))?;
+    p.update_config(update.variables);
+    tracing::info!(function = %state.stage.function_name(&key), "configuration updated");
+    Ok(Json(configuration(&state, &key, p)))
+}
+
+async fn put_concurrency(State(state): Lab, Path(key): Path<String>, body: Body) -> Reply<Concurrency> {
+    let p = pool(&state, &key)?;
+    let wanted: Concurrency = body_of(body).await?;
+    let n = wanted.reserved_concurrent_executions;
+    if n > MAX_RESERVED_CONCURRENCY {
+        return Err(bad(format!(
+            "ReservedConcurrentExecutions: {n} is more than the account's {MAX_RESERVED_CONCURRENCY}"
+        )));
     }
-    pool.update_config(variables);
-    tracing::info!(function = %state.stage.function_name(key), "configuration updated");
-    json_value(StatusCode::OK, &configuration(state, key, pool))
+    p.set_reserved_concurrency(Some(n));
+    tracing::info!(function = %state.stage.function_name(&key), reserved = n, "concurrency reserved");
+    Ok(Json(wanted))
+}
+
+async fn delete_concurrency(State(state): Lab, Path(key): Path<String>) -> Result<StatusCode, ApiError> {
+    let p = pool(&state, &key)?;
+    p.set_reserved_concurrency(None);
+    tracing::info!(function = %state.stage.function_name(&key), "reserved concurrency removed");
+    // Lambda's DeleteFunctionConcurrency answers 204 with no body.
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn epoch(secs: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64)
 }
 
-fn metrics(state: &LabState, q: &BTreeMap<String, String>) -> Response<Body> {
-    let Some(namespace) = q.get("namespace").filter(|v| !v.is_empty()) else {
-        return bad("namespace: required");
-    };
-    let Some(metric) = q.get("metric").filter(|v| !v.is_empty()) else {
-        return bad("metric: required");
-    };
-    let period: u32 = match q.get("period").map(|p| p.parse()) {
-        None => 60,
-        Some(Ok(p)) => p,
-        Some(Err(_)) => return bad("period: expected whole seconds"),
-    };
-    let stat = q.get("stat").cloned().unwrap_or_else(|| "Sum".into());
-    let now = crate::time_fmt::epoch_secs(SystemTime::now());
-    let parse_time = |name: &str, default: i64| match q.get(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<i64>()
-            .map_err(|_| format!("{name}: expected epoch seconds")),
-    };
-    let (end, start) =
-        match parse_time("end", now + 1).and_then(|end| Ok((end, parse_time("start", end - 3600)?))) {
-            Ok(v) => v,
-            Err(e) => return bad(e),
-        };
-    let dimensions: BTreeMap<String, String> = q
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix("dim.").map(|name| (name.to_owned(), v.clone())))
-        .collect();
-    let query = MetricQuery {
-        namespace: namespace.clone(),
-        metric_name: metric.clone(),
-        dimensions,
+async fn metrics(State(state): Lab, RawQuery(raw): RawQuery) -> Reply<MetricData> {
+    let q = MetricQuery::from_query(&query(raw)).map_err(bad)?;
+    let period = q.period.unwrap_or(MetricQuery::DEFAULT_PERIOD);
+    let stat = q.stat.unwrap_or_else(|| MetricQuery::DEFAULT_STAT.into());
+    let end = q
+        .end
+        .unwrap_or_else(|| crate::time_fmt::epoch_secs(SystemTime::now()) + 1);
+    let start = q.start.unwrap_or(end - 3600);
+    let store_query = lab_cloudwatch::MetricQuery {
+        namespace: q.namespace,
+        metric_name: q.metric.clone(),
+        dimensions: q.dimensions,
         period_s: period,
         statistic: stat.clone(),
         start: epoch(start),
         end: epoch(end),
     };
-    match state.metrics.store().query(&query) {
-        Ok(points) => {
-            let datapoints: Vec<Value> = points
-                .iter()
-                .map(|p| json!({ "timestamp": crate::time_fmt::epoch_secs(p.timestamp), "value": p.value }))
-                .collect();
-            json_value(
-                StatusCode::OK,
-                &json!({ "label": metric, "period": period, "stat": stat, "datapoints": datapoints }),
-            )
-        }
-        Err(e) => bad(e.to_string()),
-    }
+    let points = state
+        .metrics
+        .store()
+        .query(&store_query)
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(Json(MetricData {
+        label: q.metric,
+        period,
+        stat,
+        datapoints: points
+            .iter()
+            .map(|p| MetricPoint {
+                timestamp: crate::time_fmt::epoch_secs(p.timestamp),
+                value: p.value,
+            })
+            .collect(),
+    }))
 }
 
-fn alarm_view(a: &AlarmStatus) -> Value {
+fn alarm_view(a: &lab_cloudwatch::AlarmStatus) -> AlarmView {
     let d = &a.definition;
-    json!({
-        "AlarmName": a.name,
-        "StateValue": a.state.as_str(),
-        "StateReason": a.reason,
-        "StateReasonData": a.reason_data,
-        "StateUpdatedTimestamp": crate::time_fmt::rfc3339_system(a.updated_at),
-        "Namespace": d.namespace,
-        "MetricName": d.metric_name,
-        "Dimensions": d.dimensions,
-        "Statistic": d.statistic.name(),
-        "Period": d.period_s,
-        "EvaluationPeriods": d.evaluation_periods,
-        "DatapointsToAlarm": d.datapoints_to_alarm,
-        "Threshold": d.threshold,
-        "ComparisonOperator": d.comparison_operator,
-        "TreatMissingData": d.treat_missing_data.as_str(),
+    AlarmView {
+        alarm_name: a.name.clone(),
+        state_value: a.state,
+        state_reason: a.reason.clone(),
+        state_reason_data: a.reason_data.clone(),
+        state_updated_timestamp: OffsetDateTime::from(a.updated_at),
+        namespace: d.namespace.clone(),
+        metric_name: d.metric_name.clone(),
+        dimensions: d.dimensions.clone(),
+        statistic: d.statistic.name().to_owned(),
+        period: d.period_s,
+        evaluation_periods: d.evaluation_periods,
+        datapoints_to_alarm: d.datapoints_to_alarm,
+        threshold: d.threshold,
+        comparison_operator: d.comparison_operator.clone(),
+        treat_missing_data: d.treat_missing_data.as_str().to_owned(),
+    }
+}
+
+async fn alarms(State(state): Lab) -> Json<Vec<AlarmView>> {
+    Json(state.alarms.alarms().iter().map(alarm_view).collect())
+}
+
+async fn alarm(State(state): Lab, Path(name): Path<String>) -> Reply<AlarmView> {
+    let a = state.alarms.alarm(&name).ok_or_else(|| unknown_alarm(&name))?;
+    Ok(Json(alarm_view(&a)))
+}
+
+async fn alarm_history(State(state): Lab, Path(name): Path<String>) -> Reply<Vec<AlarmHistoryItem>> {
+    let items = state.alarms.history(&name).ok_or_else(|| unknown_alarm(&name))?;
+    Ok(Json(
+        items
+            .iter()
+            .map(|h| AlarmHistoryItem {
+                timestamp: OffsetDateTime::from(h.timestamp),
+                old_state: h.old_state,
+                new_state: h.new_state,
+                reason: h.reason.clone(),
+            })
+            .collect(),
+    ))
+}
+
+async fn logs(State(state): Lab, Path(key): Path<String>, RawQuery(raw): RawQuery) -> Reply<Vec<LogEvent>> {
+    let q = LogQuery::from_query(&query(raw)).map_err(bad)?;
+    let store_query = crate::logs::LogQuery {
+        filter: q.filter,
+        since_ms: q
+            .since_s
+            .map(|secs| crate::runtime::env::epoch_ms() - (secs as i64) * 1000),
+        limit: q.limit,
+    };
+    let events = state
+        .logs
+        .query(&key, &store_query)
+        .ok_or_else(|| unknown_function(&key))?;
+    Ok(Json(
+        events
+            .into_iter()
+            .map(|e| LogEvent {
+                timestamp: e.timestamp,
+                log_group: e.log_group.to_string(),
+                log_stream: e.log_stream.to_string(),
+                message: e.message,
+            })
+            .collect(),
+    ))
+}
+
+async fn notifications(State(state): Lab) -> Json<Vec<lab_admin_api::Notification>> {
+    Json(state.outbox.all())
+}
+
+async fn get_drill(State(state): Lab) -> Json<DrillDocument> {
+    Json(state.drill.lock().expect("drill lock").clone())
+}
+
+async fn put_drill(State(state): Lab, body: Body) -> Reply<DrillDocument> {
+    let doc: DrillDocument = body_of(body).await?;
+    *state.drill.lock().expect("drill lock") = doc.clone();
+    Ok(Json(doc))
+}
+
+async fn stats(State(state): Lab, RawQuery(raw): RawQuery) -> Json<Stats> {
+    let reset = query(raw).get("reset").is_some_and(|v| v == "true");
+    Json(Stats {
+        overhead: state.overhead.summary(reset),
+        metric_store: {
+            let s = state.metrics.store().stats();
+            lab_admin_api::MetricStoreStats {
+                series: s.series,
+                buckets: s.buckets,
+                stored_values: s.stored_values,
+                dropped_samples: s.dropped_samples,
+            }
+        },
     })
-}
-
-fn logs(state: &LabState, key: &str, q: &BTreeMap<String, String>) -> Response<Body> {
-    let since_ms = match q.get("since").map(|s| s.parse::<u64>()) {
-        None => None,
-        Some(Ok(secs)) => Some(crate::runtime::env::epoch_ms() - (secs as i64) * 1000),
-        Some(Err(_)) => return bad("since: expected whole seconds"),
-    };
-    let limit = match q.get("limit").map(|s| s.parse::<usize>()) {
-        None => None,
-        Some(Ok(n)) => Some(n),
-        Some(Err(_)) => return bad("limit: expected a whole number"),
-    };
-    let query = LogQuery {
-        filter: q.get("filter").filter(|f| !f.is_empty()).cloned(),
-        since_ms,
-        limit,
-    };
-    match state.logs.query(key, &query) {
-        Some(events) => json_value(StatusCode::OK, &events),
-        None => not_found(&format!("unknown function {key:?}")),
-    }
-}
-
-async fn put_drill(state: &LabState, req: Request<Incoming>) -> Response<Body> {
-    let body = match read_json(req).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if !body.is_object() {
-        return bad("body: expected a JSON object");
-    }
-    if body.get("running").is_some_and(|r| !r.is_boolean()) {
-        return bad("running: expected true or false");
-    }
-    if body.get("steps").is_some_and(|s| !s.is_array()) {
-        return bad("steps: expected a list");
-    }
-    *state.drill.lock().expect("drill lock") = body.clone();
-    json_value(StatusCode::OK, &body)
 }

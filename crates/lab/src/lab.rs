@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use lab_admin_api::{run_folder, DrillDocument};
 use lab_cloudwatch::{AlarmEngine, MetricStore, SystemClock};
 use outage_config::Stage;
-use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -45,18 +45,7 @@ pub struct LabConfig {
     pub console: bool,
 }
 
-/// `lab.json`, the run folder's description of a running lab.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct LabInfo {
-    pub stage: String,
-    pub pid: u32,
-    pub gateway_url: String,
-    pub admin_url: String,
-    pub api_id: String,
-    pub token_file: PathBuf,
-    pub run_dir: PathBuf,
-    pub started_at: String,
-}
+pub use lab_admin_api::LabInfo;
 
 /// Everything the admin API reads and changes.
 pub struct LabState {
@@ -69,7 +58,7 @@ pub struct LabState {
     pub alarms: Arc<AlarmEngine>,
     pub outbox: Arc<Outbox>,
     pub overhead: Arc<LatencyStats>,
-    pub drill: Mutex<serde_json::Value>,
+    pub drill: Mutex<DrillDocument>,
 }
 
 pub struct LabHandle {
@@ -91,17 +80,6 @@ pub fn binary_path(bin_dir: &Path, code: &str) -> PathBuf {
     bin_dir.join(code)
 }
 
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(contents.as_bytes())
-}
-
 impl Lab {
     pub async fn start(config: LabConfig) -> anyhow::Result<LabHandle> {
         let stage = Stage::load_named(&config.root, &config.stage)?;
@@ -116,7 +94,7 @@ impl Lab {
         }
 
         let now = OffsetDateTime::now_utc();
-        let stage_dir = config.root.join(".outage-lab").join(&stage.stage);
+        let stage_dir = run_folder::stage_dir(&config.root, &stage.stage);
         let run_dir = match &config.run_dir {
             Some(d) => d.clone(),
             None => stage_dir.join(crate::time_fmt::run_folder_name(now)),
@@ -133,8 +111,8 @@ impl Lab {
         let run_dir = run_dir.canonicalize()?;
 
         let token = crate::ids::admin_token();
-        let token_file = run_dir.join("admin-token");
-        write_private(&token_file, &token)
+        let token_file = run_folder::admin_token(&run_dir);
+        run_folder::write_private(&token_file, &token)
             .with_context(|| format!("cannot write {}", token_file.display()))?;
 
         let api_id = crate::ids::api_id();
@@ -228,9 +206,12 @@ impl Lab {
             run_dir: run_dir.clone(),
             started_at: crate::time_fmt::rfc3339(now),
         };
-        std::fs::write(run_dir.join("lab.json"), serde_json::to_string_pretty(&info)?)?;
+        std::fs::write(
+            run_folder::lab_json(&run_dir),
+            serde_json::to_string_pretty(&info)?,
+        )?;
         if config.run_dir.is_none() {
-            let current = stage_dir.join("current");
+            let current = run_folder::current(&config.root, &stage.stage);
             let _ = std::fs::remove_file(&current);
             let target = run_dir
                 .file_name()
@@ -250,7 +231,7 @@ impl Lab {
             alarms: alarms.clone(),
             outbox: outbox.clone(),
             overhead,
-            drill: Mutex::new(serde_json::json!({ "running": false, "steps": [] })),
+            drill: Mutex::new(DrillDocument::default()),
         });
 
         let (stop, stop_rx) = watch::channel(false);
@@ -265,13 +246,19 @@ impl Lab {
             stop_rx.clone(),
             move |req, peer| gateway.clone().handle(req, peer),
         )));
-        let admin_state = state.clone();
-        tasks.push(tokio::spawn(crate::http::serve(
-            admin_listener,
-            hyper::server::conn::http1::Builder::new(),
-            stop_rx.clone(),
-            move |req, _| crate::admin::handle(admin_state.clone(), req),
-        )));
+        let admin = crate::admin::router(state.clone());
+        let mut admin_stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let stopped = async move {
+                let _ = admin_stop.changed().await;
+            };
+            if let Err(e) = axum::serve(admin_listener, admin)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                tracing::error!("the admin API stopped: {e}");
+            }
+        }));
         let mut alarm_stop = stop_rx;
         tasks.push(tokio::spawn(async move {
             let mut every = tokio::time::interval(ALARM_TICK);

@@ -4,8 +4,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use lab_admin_api::{AdminClient, EnvironmentState, LogQuery};
 use outage_lab::{Lab, LabConfig, LabInfo};
 
 /// Local lab for outage-lab: the real Lambda function binaries behind an emulated API Gateway
@@ -293,57 +294,10 @@ fn alarm_eval() -> ExitCode {
     }
 }
 
-/// The running lab of a stage, from `.outage-lab/<stage>/current/lab.json`, and its token.
-fn running_lab(at: &Where) -> anyhow::Result<(LabInfo, String)> {
+/// The running lab of a stage (the run folder `.outage-lab/<stage>/current` links to).
+fn running_lab(at: &Where) -> anyhow::Result<(LabInfo, AdminClient)> {
     let root = root_of(at)?;
-    let path = root
-        .join(".outage-lab")
-        .join(&at.stage)
-        .join("current")
-        .join("lab.json");
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "no running lab for stage {} ({} is missing): start one with `outage-lab up --stage {}`",
-            at.stage,
-            path.display(),
-            at.stage
-        )
-    })?;
-    let info: LabInfo = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a lab description", path.display()))?;
-    let token = std::fs::read_to_string(&info.token_file)
-        .with_context(|| format!("cannot read the admin token {}", info.token_file.display()))?;
-    Ok((info, token.trim().to_owned()))
-}
-
-async fn admin_get(info: &LabInfo, token: &str, path: &str) -> anyhow::Result<serde_json::Value> {
-    let url = format!("{}{path}", info.admin_url);
-    let auth = format!("Bearer {token}");
-    let resp = outage_lab::http::request("GET", &url, &[("authorization", &auth)], bytes::Bytes::new())
-        .await
-        .with_context(|| format!("the lab at {} does not answer (stopped?)", info.admin_url))?;
-    let body = resp.json().unwrap_or_default();
-    if resp.status != 200 {
-        let msg = body
-            .get("message")
-            .and_then(|m| m.as_str())
-            .unwrap_or("")
-            .to_owned();
-        bail!("admin API {path}: {} {msg}", resp.status);
-    }
-    Ok(body)
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    AdminClient::discover(&root, &at.stage).map_err(anyhow::Error::msg)
 }
 
 async fn logs(
@@ -352,38 +306,40 @@ async fn logs(
     filter: Option<String>,
     since: Option<String>,
 ) -> anyhow::Result<()> {
-    let mut query = Vec::new();
-    if let Some(f) = &filter {
-        query.push(format!("filter={}", encode(f)));
-    }
-    if let Some(s) = &since {
-        let d = outage_lab::time_fmt::parse_duration(s)
-            .map_err(anyhow::Error::msg)
-            .context("--since")?;
-        query.push(format!("since={}", d.as_secs()));
-    }
-    let (info, token) = running_lab(&at)?;
-    let path = format!("/logs/{}?{}", encode(function), query.join("&"));
-    let events = admin_get(&info, &token, &path).await?;
-    for e in events.as_array().into_iter().flatten() {
-        let ts = e["timestamp"].as_i64().unwrap_or(0);
-        let when = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts) * 1_000_000)
+    let since_s = match &since {
+        Some(s) => Some(
+            outage_lab::time_fmt::parse_duration(s)
+                .map_err(anyhow::Error::msg)
+                .context("--since")?
+                .as_secs(),
+        ),
+        None => None,
+    };
+    let (info, admin) = running_lab(&at)?;
+    let query = LogQuery {
+        filter,
+        since_s,
+        limit: None,
+    };
+    let events = admin
+        .logs(function, &query)
+        .await
+        .with_context(|| format!("the lab at {}", info.admin_url))?;
+    for e in events {
+        let when = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.timestamp) * 1_000_000)
             .map(outage_lab::time_fmt::rfc3339)
             .unwrap_or_default();
-        println!(
-            "{when} {} {}",
-            e["log_stream"].as_str().unwrap_or(""),
-            e["message"].as_str().unwrap_or("")
-        );
+        println!("{when} {} {}", e.log_stream, e.message);
     }
     Ok(())
 }
 
 async fn status(at: Where) -> anyhow::Result<()> {
-    let (info, token) = running_lab(&at)?;
-    let status = admin_get(&info, &token, "/status").await?;
-    let functions = admin_get(&info, &token, "/functions").await?;
-    let alarms = admin_get(&info, &token, "/alarms").await?;
+    let (info, admin) = running_lab(&at)?;
+    let answer = |e| anyhow::anyhow!("the lab at {}: {e}", info.admin_url);
+    let status = admin.status().await.map_err(answer)?;
+    let functions = admin.functions().await.map_err(answer)?;
+    let alarms = admin.alarms().await.map_err(answer)?;
     println!(
         "stage {} (pid {}), started {}",
         info.stage, info.pid, info.started_at
@@ -391,27 +347,28 @@ async fn status(at: Where) -> anyhow::Result<()> {
     println!("gateway: {}", info.gateway_url);
     println!("admin: {}", info.admin_url);
     println!("run folder: {}", Path::new(&info.run_dir).display());
-    println!("alarms: {}", status["alarms"]);
-    for f in functions.as_array().into_iter().flatten() {
-        let envs = f["environments"].as_array().cloned().unwrap_or_default();
-        let states: Vec<&str> = envs.iter().filter_map(|e| e["state"].as_str()).collect();
-        let vars = &f["Environment"]["Variables"];
+    println!("alarms: {}", serde_json::to_string(&status.alarms)?);
+    for f in functions {
+        let states: Vec<&str> = f
+            .environments
+            .iter()
+            .map(|e| match e.state {
+                EnvironmentState::Cold => "cold",
+                EnvironmentState::Warm => "warm",
+                EnvironmentState::Busy => "busy",
+            })
+            .collect();
         println!(
             "function {} ({}): {} environments {:?}, variables {}",
-            f["key"].as_str().unwrap_or(""),
-            f["FunctionName"].as_str().unwrap_or(""),
-            envs.len(),
+            f.key,
+            f.configuration.function_name,
+            f.environments.len(),
             states,
-            vars
+            serde_json::to_string(&f.configuration.environment.variables)?
         );
     }
-    for a in alarms.as_array().into_iter().flatten() {
-        println!(
-            "alarm {} {}: {}",
-            a["AlarmName"].as_str().unwrap_or(""),
-            a["StateValue"].as_str().unwrap_or(""),
-            a["StateReason"].as_str().unwrap_or("")
-        );
+    for a in alarms {
+        println!("alarm {} {}: {}", a.alarm_name, a.state_value, a.state_reason);
     }
     Ok(())
 }

@@ -5,19 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use lab_admin_api::{run_folder, Notification};
 use lab_cloudwatch::StateChange;
-use serde::Serialize;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Notification {
-    pub timestamp: String,
-    pub topic: String,
-    pub subject: String,
-    pub alarm_name: String,
-    pub old_state: String,
-    pub new_state: String,
-    pub reason: String,
-}
 
 pub struct Outbox {
     topic: String,
@@ -47,7 +36,7 @@ impl Outbox {
         Outbox {
             topic,
             region_name: region_name(region),
-            path: run_dir.join("notifications.jsonl"),
+            path: run_folder::notifications(run_dir),
             console,
             sent: Mutex::new(Vec::new()),
         }
@@ -60,15 +49,15 @@ impl Outbox {
     /// Delivers one notification per state change (CloudWatch runs actions only on a change).
     pub fn deliver(&self, change: &StateChange) {
         let n = Notification {
-            timestamp: crate::time_fmt::rfc3339_system(change.timestamp),
+            timestamp: change.timestamp.into(),
             topic: self.topic.clone(),
             subject: format!(
                 "{}: \"{}\" in {}",
                 change.new_state, change.alarm_name, self.region_name
             ),
             alarm_name: change.alarm_name.clone(),
-            old_state: change.old_state.to_string(),
-            new_state: change.new_state.to_string(),
+            old_state: change.old_state,
+            new_state: change.new_state,
             reason: change.reason.clone(),
         };
         let line = serde_json::to_string(&n).expect("a notification serialises");

@@ -4,8 +4,6 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde::Serialize;
-
 const CAPACITY: usize = 100_000;
 
 #[derive(Default)]
@@ -13,14 +11,8 @@ pub struct LatencyStats {
     ring: Mutex<(Vec<u32>, usize, u64)>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Summary {
-    pub count: u64,
-    pub p50_us: u32,
-    pub p90_us: u32,
-    pub p99_us: u32,
-    pub max_us: u32,
-}
+/// The admin API's `overhead` figures.
+pub use lab_admin_api::Overhead as Summary;
 
 impl LatencyStats {
     pub fn record(&self, d: Duration) {

@@ -223,6 +223,127 @@ async fn a_status_fault_is_an_api_5xx_but_not_a_lambda_error() {
     t.stop().await;
 }
 
+/// Waits until one environment of payment-fixed is busy.
+async fn one_busy(t: &common::TestLab) {
+    eventually("an environment to be busy", Duration::from_secs(10), || async {
+        let f = t.admin_json("/functions/payment-fixed").await;
+        (f["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["state"] == "busy"))
+        .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_and_delete_function_concurrency_apply_at_once() {
+    let t = start(|v| {
+        v["functions"]["payment-fixed"]["fault"] = json!({ "mode": "latency", "latency_ms": 1500 });
+    })
+    .await;
+    let admin = lab_admin_api::AdminClient::new(&t.lab.admin_url, &t.lab.token).unwrap();
+    let stage_value = admin.configuration("payment-fixed").await.unwrap();
+    assert!(stage_value.reserved_concurrent_executions.unwrap() > 1);
+
+    // Two warm environments first: the lowered limit must hold even with an idle one at hand.
+    let url = format!("{}/pay-fixed", t.lab.gateway_url);
+    let two: Vec<_> = (0..2)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { request("GET", &url, &[], Bytes::new()).await.unwrap() })
+        })
+        .collect();
+    for r in two {
+        assert_eq!(r.await.unwrap().status, 200);
+    }
+
+    let set = admin.put_concurrency("payment-fixed", 1).await.unwrap();
+    assert_eq!(set.reserved_concurrent_executions, 1);
+    assert_eq!(
+        admin
+            .configuration("payment-fixed")
+            .await
+            .unwrap()
+            .reserved_concurrent_executions,
+        Some(1)
+    );
+    let slow = {
+        let url = url.clone();
+        tokio::spawn(async move { request("GET", &url, &[], Bytes::new()).await.unwrap() })
+    };
+    one_busy(&t).await;
+    let throttled = t.get("/pay-fixed").await;
+    assert_eq!(
+        (throttled.status, throttled.text().as_str()),
+        (429, r#"{"message":"Too Many Requests"}"#)
+    );
+    assert_eq!(slow.await.unwrap().status, 200);
+    let dims = [("FunctionName", "dev-payment-fixed")];
+    assert_eq!(t.metric_sum("AWS/Lambda", "Throttles", &dims).await, 1.0);
+
+    // Without a reservation the function is limited by the account only: no more throttles.
+    admin.delete_concurrency("payment-fixed").await.unwrap();
+    assert_eq!(
+        admin
+            .configuration("payment-fixed")
+            .await
+            .unwrap()
+            .reserved_concurrent_executions,
+        None
+    );
+    let slow = {
+        let url = url.clone();
+        tokio::spawn(async move { request("GET", &url, &[], Bytes::new()).await.unwrap() })
+    };
+    one_busy(&t).await;
+    assert_eq!(t.get("/pay-fixed").await.status, 200);
+    assert_eq!(slow.await.unwrap().status, 200);
+    assert_eq!(t.metric_sum("AWS/Lambda", "Throttles", &dims).await, 1.0);
+
+    // Bad input names the field; unknown functions and methods are the router's 404 and 405.
+    for (body, status, named) in [
+        (
+            json!({ "ReservedConcurrentExecutions": "x" }),
+            400,
+            "ReservedConcurrentExecutions",
+        ),
+        (
+            json!({ "ReservedConcurrentExecutions": 1001 }),
+            400,
+            "ReservedConcurrentExecutions",
+        ),
+        (json!({ "Reserved": 1 }), 400, "Reserved"),
+    ] {
+        let r = t
+            .admin("PUT", "/functions/payment-fixed/concurrency", Some(body.clone()))
+            .await;
+        assert_eq!(r.status, status, "{body}");
+        let msg = r.json().unwrap()["message"].as_str().unwrap().to_owned();
+        assert!(msg.contains(named), "{body}: {msg}");
+    }
+    let r = t
+        .admin(
+            "PUT",
+            "/functions/nope/concurrency",
+            Some(json!({ "ReservedConcurrentExecutions": 1 })),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json().unwrap()["message"].as_str().unwrap()),
+        (404, r#"unknown function "nope""#)
+    );
+    let r = t.admin("GET", "/functions/payment-fixed/concurrency", None).await;
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (405, r#"{"message":"Method Not Allowed"}"#)
+    );
+    let r = t.admin("GET", "/functions/payment-fixed/nope", None).await;
+    assert_eq!((r.status, r.text().as_str()), (404, r#"{"message":"Not Found"}"#));
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttles_at_the_reserved_concurrency() {
     let t = start(|v| {

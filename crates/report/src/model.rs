@@ -85,25 +85,8 @@ impl Default for Targets {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepStatus {
-    Pending,
-    Running,
-    Passed,
-    Failed,
-}
-
-impl StepStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepStatus::Pending => "pending",
-            StepStatus::Running => "running",
-            StepStatus::Passed => "passed",
-            StepStatus::Failed => "failed",
-        }
-    }
-}
+/// A drill step's status, as the admin API's drill document has it.
+pub use lab_admin_api::StepStatus;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
@@ -198,12 +181,8 @@ impl Series {
     }
 }
 
-/// One datapoint as the lab's `GET /metrics` answers it: the period start in epoch seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EpochDatapoint {
-    pub timestamp: i64,
-    pub value: f64,
-}
+/// A datapoint as the lab's `GET /metrics` answers it.
+pub use lab_admin_api::MetricPoint as EpochDatapoint;
 
 impl Series {
     /// A series from the `datapoints` of the lab's `GET /metrics` answer (or CloudWatch
@@ -269,25 +248,8 @@ impl Default for MetricSources {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AlarmState {
-    #[serde(rename = "OK")]
-    Ok,
-    #[serde(rename = "ALARM")]
-    Alarm,
-    #[serde(rename = "INSUFFICIENT_DATA")]
-    InsufficientData,
-}
-
-impl AlarmState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlarmState::Ok => "OK",
-            AlarmState::Alarm => "ALARM",
-            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
-        }
-    }
-}
+/// CloudWatch's alarm states: the one definition in `outage-config`.
+pub use outage_config::AlarmState;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlarmTransition {
@@ -306,17 +268,8 @@ pub struct AlarmTrack {
     pub transitions: Vec<AlarmTransition>,
 }
 
-/// One entry of the lab's `GET /alarms/{name}/history` (CloudWatch `DescribeAlarmHistory`
-/// state updates).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AlarmHistoryItem {
-    #[serde(with = "time::serde::rfc3339")]
-    pub timestamp: OffsetDateTime,
-    pub old_state: AlarmState,
-    pub new_state: AlarmState,
-    #[serde(default)]
-    pub reason: String,
-}
+/// One state change of an alarm, as the lab's admin API and DescribeAlarmHistory give it.
+pub use lab_admin_api::AlarmHistoryItem;
 
 impl AlarmTrack {
     /// The track of one alarm from its history, oldest first as the admin API returns it.

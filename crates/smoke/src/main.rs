@@ -438,7 +438,7 @@ async fn execute<C: ControlPlane, A: AlarmSource>(
     );
     // On the lab, the timeline also goes to the admin API (`PUT /drill`) for the live dashboard.
     // One publisher task sends the newest document, so a slow PUT never holds the drill up.
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<lab_admin_api::DrillDocument>();
     let publisher = lab.cloned().map(|lab| {
         tokio::spawn(async move {
             let mut warned = false;
@@ -464,7 +464,7 @@ async fn execute<C: ControlPlane, A: AlarmSource>(
         if publishing {
             let mut t = timeline.lock().expect("timeline poisoned");
             t.record(e);
-            let _ = tx.send(t.to_json());
+            let _ = tx.send(t.to_document());
         }
     };
     let result = drill::run_drill(control, alarms, http, plan, interrupted(), &progress).await;
@@ -472,7 +472,7 @@ async fn execute<C: ControlPlane, A: AlarmSource>(
     {
         let mut t = timeline.lock().expect("timeline poisoned");
         t.finish();
-        let _ = tx.send(t.to_json());
+        let _ = tx.send(t.to_document());
     }
     drop(tx);
     if let Some(task) = publisher {

@@ -58,42 +58,8 @@ pub trait ControlPlane: Send + Sync {
     ) -> impl Future<Output = Result<FunctionConfiguration, PortError>> + Send;
 }
 
-/// CloudWatch alarm states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AlarmState {
-    #[serde(rename = "OK")]
-    Ok,
-    #[serde(rename = "ALARM")]
-    Alarm,
-    #[serde(rename = "INSUFFICIENT_DATA")]
-    InsufficientData,
-}
-
-impl AlarmState {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            AlarmState::Ok => "OK",
-            AlarmState::Alarm => "ALARM",
-            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
-        }
-    }
-
-    /// Parses CloudWatch's `StateValue`.
-    pub fn parse(value: &str) -> Result<AlarmState, PortError> {
-        match value {
-            "OK" => Ok(AlarmState::Ok),
-            "ALARM" => Ok(AlarmState::Alarm),
-            "INSUFFICIENT_DATA" => Ok(AlarmState::InsufficientData),
-            other => Err(PortError::Transport(format!("unknown alarm state {other:?}"))),
-        }
-    }
-}
-
-impl std::fmt::Display for AlarmState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// CloudWatch's alarm states: the one definition in `outage-config`.
+pub use outage_config::AlarmState;
 
 /// One alarm as `DescribeAlarms` reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

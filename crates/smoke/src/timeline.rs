@@ -1,7 +1,7 @@
 //! The drill's timeline in the shape of the lab's `GET/PUT /drill` (docs/lab-admin-api.md), built
 //! from [`DrillEvent`]s as they arrive, so the live dashboard can show a running drill.
 
-use serde_json::{json, Value};
+use lab_admin_api::{DrillDocument, DrillStep, DrillTimelineEvent, StepStatus};
 use time::format_description::well_known::Rfc3339;
 
 use crate::drill::{DrillEvent, DrillEventKind, Step};
@@ -20,21 +20,32 @@ pub struct Timeline {
     drill_id: String,
     started_at: Option<String>,
     running: bool,
-    steps: Vec<Value>,
-    events: Vec<Value>,
+    steps: Vec<DrillStep>,
+    events: Vec<DrillTimelineEvent>,
+}
+
+/// A step not started yet.
+pub fn pending_step(name: &str) -> DrillStep {
+    DrillStep {
+        name: name.to_owned(),
+        status: StepStatus::Pending,
+        started_at: None,
+        finished_at: None,
+        detail: Some(String::new()),
+    }
+}
+
+fn step_mut(steps: &mut [DrillStep], step: Step) -> Option<&mut DrillStep> {
+    steps.iter_mut().find(|s| s.name == step.as_str())
 }
 
 impl Timeline {
     pub fn new(drill_id: &str) -> Timeline {
-        let steps = STEPS
-            .iter()
-            .map(|s| json!({"name": s.as_str(), "status": "pending", "started_at": null, "finished_at": null, "detail": ""}))
-            .collect();
         Timeline {
             drill_id: drill_id.to_owned(),
             started_at: None,
             running: true,
-            steps,
+            steps: STEPS.iter().map(|s| pending_step(s.as_str())).collect(),
             events: Vec::new(),
         }
     }
@@ -44,22 +55,23 @@ impl Timeline {
     pub fn record(&mut self, event: &DrillEvent) {
         let at = event.at.format(&Rfc3339).unwrap_or_default();
         self.started_at.get_or_insert_with(|| at.clone());
-        self.events.push(json!({"timestamp": at, "text": event.text()}));
-        let step_mut = |steps: &mut Vec<Value>, step: Step| -> Option<usize> {
-            steps.iter().position(|s| s["name"] == step.as_str())
-        };
+        self.events.push(DrillTimelineEvent {
+            timestamp: at.clone(),
+            kind: None,
+            text: event.text(),
+        });
         match &event.kind {
             DrillEventKind::StepStarted { step } => {
-                if let Some(i) = step_mut(&mut self.steps, *step) {
-                    self.steps[i]["status"] = "running".into();
-                    self.steps[i]["started_at"] = at.into();
+                if let Some(s) = step_mut(&mut self.steps, *step) {
+                    s.status = StepStatus::Running;
+                    s.started_at = Some(at);
                 }
             }
             DrillEventKind::StepFinished { step, passed, detail } => {
-                if let Some(i) = step_mut(&mut self.steps, *step) {
-                    self.steps[i]["status"] = if *passed { "passed" } else { "failed" }.into();
-                    self.steps[i]["finished_at"] = at.into();
-                    self.steps[i]["detail"] = detail.clone().into();
+                if let Some(s) = step_mut(&mut self.steps, *step) {
+                    s.status = StepStatus::of(*passed);
+                    s.finished_at = Some(at);
+                    s.detail = Some(detail.clone());
                 }
             }
             _ => {}
@@ -71,14 +83,14 @@ impl Timeline {
         self.running = false;
     }
 
-    pub fn to_json(&self) -> Value {
-        json!({
-            "running": self.running,
-            "drill_id": self.drill_id,
-            "started_at": self.started_at,
-            "steps": self.steps,
-            "events": self.events,
-        })
+    pub fn to_document(&self) -> DrillDocument {
+        DrillDocument {
+            running: self.running,
+            drill_id: Some(self.drill_id.clone()),
+            started_at: self.started_at.clone(),
+            steps: self.steps.clone(),
+            events: Some(self.events.clone()),
+        }
     }
 }
 
@@ -102,12 +114,12 @@ mod tests {
             detail: "no ALARM".into(),
         }));
         t.finish();
-        let v = t.to_json();
-        assert_eq!(v["running"], false);
-        assert_eq!(v["steps"][2]["name"], "detect");
-        assert_eq!(v["steps"][2]["status"], "failed");
-        assert_eq!(v["steps"][2]["detail"], "no ALARM");
-        assert_eq!(v["steps"][0]["status"], "pending");
-        assert_eq!(v["events"].as_array().unwrap().len(), 2);
+        let v = t.to_document();
+        assert!(!v.running);
+        assert_eq!(v.steps[2].name, "detect");
+        assert_eq!(v.steps[2].status, StepStatus::Failed);
+        assert_eq!(v.steps[2].detail.as_deref(), Some("no ALARM"));
+        assert_eq!(v.steps[0].status, StepStatus::Pending);
+        assert_eq!(v.events.unwrap().len(), 2);
     }
 }

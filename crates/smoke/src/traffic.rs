@@ -49,17 +49,7 @@ impl HttpTraffic {
 }
 
 /// True when the URL names this machine (127.0.0.0/8, ::1 or localhost).
-pub fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host_str() {
-        Some("localhost") => true,
-        Some(host) => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
-    }
-}
+pub use lab_admin_api::is_loopback;
 
 impl TrafficDriver for HttpTraffic {
     async fn get(&self, path: &str) -> Result<TrafficOutcome, PortError> {

@@ -5,8 +5,9 @@ use incident_report::LogLine;
 use outage_config::Stage;
 use time::OffsetDateTime;
 
-use super::admin_client::{self, AdminClient};
-use super::diagnosis::{self, FunctionDiagnosis, LogEvent};
+use lab_admin_api::{AdminClient, LogQuery};
+
+use super::diagnosis::{self, FunctionDiagnosis};
 
 /// What the diagnose step found.
 #[derive(Debug, Default)]
@@ -28,15 +29,19 @@ pub async fn diagnose_from_logs(
     started_at: OffsetDateTime,
     injected_at: OffsetDateTime,
 ) -> Findings {
-    let since = (OffsetDateTime::now_utc() - started_at).whole_seconds() + 5;
+    let since = ((OffsetDateTime::now_utc() - started_at).whole_seconds() + 5).max(0) as u64;
+    let query = |filter: &str| LogQuery {
+        filter: Some(filter.to_owned()),
+        since_s: Some(since),
+        limit: None,
+    };
     let mut findings = Findings::default();
     let mut errors = Vec::new();
     // The drilled function first: its diagnosis is the incident's.
     let mut keys: Vec<&String> = stage.functions.keys().collect();
     keys.sort_by_key(|k| k.as_str() != function);
     for key in keys {
-        let path = format!("/logs/{key}?filter=ERROR&since={since}");
-        let events: Vec<LogEvent> = match admin.get(&path).await {
+        let events = match admin.logs(key, &query("ERROR")).await {
             Ok(e) => e,
             Err(e) => {
                 errors.push(format!("{e:#}"));
@@ -48,8 +53,7 @@ pub async fn diagnose_from_logs(
             continue;
         };
         if let Some(id) = d.failing_request_ids.first() {
-            let path = format!("/logs/{key}?filter={}&since={since}", admin_client::encode(id));
-            match admin.get::<Vec<LogEvent>>(&path).await {
+            match admin.logs(key, &query(id)).await {
                 Ok(story) => findings.excerpt.extend(diagnosis::invocation_excerpt(&story, id)),
                 Err(e) => errors.push(format!("{e:#}")),
             }

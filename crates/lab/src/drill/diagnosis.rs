@@ -6,34 +6,25 @@
 use std::collections::BTreeMap;
 
 use incident_report::{LogLine, Point, RouteImpact, Series};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use super::observed::Observation;
 
-/// One event of `GET /logs/{key}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct LogEvent {
-    /// Epoch milliseconds, as CloudWatch Logs has it.
-    pub timestamp: i64,
-    pub log_group: String,
-    #[serde(default)]
-    pub log_stream: String,
-    pub message: String,
+/// One event of `GET /logs/{key}` (FilterLogEvents-like).
+pub use lab_admin_api::LogEvent;
+
+/// When the event was logged.
+pub fn logged_at(event: &LogEvent) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(event.timestamp) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-impl LogEvent {
-    pub fn at(&self) -> OffsetDateTime {
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.timestamp) * 1_000_000)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-    }
-
-    pub fn to_log_line(&self) -> LogLine {
-        LogLine {
-            timestamp: self.at(),
-            log_group: self.log_group.clone(),
-            message: self.message.clone(),
-        }
+pub fn to_log_line(event: &LogEvent) -> LogLine {
+    LogLine {
+        timestamp: logged_at(event),
+        log_group: event.log_group.clone(),
+        message: event.message.clone(),
     }
 }
 
@@ -56,7 +47,7 @@ pub fn handler_error(event: &LogEvent) -> Option<HandlerError> {
     let text = line.pointer("/fields/message")?.as_str()?;
     let (error_type, message) = split_error(text);
     Some(HandlerError {
-        at: event.at(),
+        at: logged_at(event),
         request_id: line
             .pointer("/span/requestId")
             .and_then(|v| v.as_str())
@@ -143,7 +134,7 @@ pub fn invocation_excerpt(events: &[LogEvent], request_id: &str) -> Vec<LogLine>
         .iter()
         .filter(|e| e.message.contains(request_id) && !e.message.contains("\"_aws\""))
         .map(|e| {
-            let mut line = e.to_log_line();
+            let mut line = to_log_line(e);
             line.message = without_spans(&line.message);
             line
         })

@@ -2,15 +2,15 @@
 //! from the admin API, the diagnosis, the blast radius, and the postmortem drafted from them.
 
 use incident_report::{
-    AlarmHistoryItem, AlarmPathComparison, AlarmState, AlarmTrack, Detection, EpochDatapoint, FaultInjection,
-    Incident, LogLine, MetricSources, Metrics, Postmortem, RouteImpact, Series, Step, Targets, TimelineEvent,
+    AlarmPathComparison, AlarmState, AlarmTrack, Detection, FaultInjection, Incident, LogLine, MetricSources,
+    Metrics, Postmortem, RouteImpact, Series, Step, Targets, TimelineEvent,
 };
 use outage_config::{AlarmKind, AlarmSubject, Stage};
 use time::{Duration, OffsetDateTime};
 
-use super::admin_client::{encode, AdminClient};
 use super::diagnosis::{self, FunctionDiagnosis, Route};
 use super::observed::Observation;
+use lab_admin_api::{AdminClient, MetricQuery};
 
 /// The period of every chart: the drill lasts about a minute, so one-minute AWS metrics would
 /// be one or two points; the high-resolution `OutageLab` metrics are stored per second.
@@ -38,18 +38,16 @@ async fn outage_lab_series(
     stat: &str,
     (start, end): (OffsetDateTime, OffsetDateTime),
 ) -> anyhow::Result<Series> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        datapoints: Vec<EpochDatapoint>,
-    }
-    let path = format!(
-        "/metrics?namespace=OutageLab&metric={metric}&dim.Service={}&period={CHART_PERIOD_S}&stat={}&start={}&end={}",
-        encode(&stage.function_name(key)),
-        encode(stat),
-        start.unix_timestamp(),
-        end.unix_timestamp() + 1
-    );
-    let answer: Answer = admin.get(&path).await?;
+    let query = MetricQuery {
+        namespace: "OutageLab".into(),
+        metric: metric.into(),
+        dimensions: [("Service".to_owned(), stage.function_name(key))].into(),
+        period: Some(CHART_PERIOD_S),
+        stat: Some(stat.into()),
+        start: Some(start.unix_timestamp()),
+        end: Some(end.unix_timestamp() + 1),
+    };
+    let answer = admin.metrics(&query).await?;
     Ok(Series::from_datapoints(key, &answer.datapoints))
 }
 
@@ -90,17 +88,11 @@ pub async fn metrics(
     Ok(out)
 }
 
-#[derive(serde::Deserialize)]
-struct AlarmView {
-    #[serde(rename = "StateValue")]
-    state: AlarmState,
-}
-
 /// One alarm's state over the drill, from `GET /alarms/{name}/history`.
 pub async fn alarm_track(admin: &AdminClient, name: &str) -> anyhow::Result<AlarmTrack> {
-    let history: Vec<AlarmHistoryItem> = admin.get(&format!("/alarms/{}/history", encode(name))).await?;
-    let now: AlarmView = admin.get(&format!("/alarms/{}", encode(name))).await?;
-    Ok(AlarmTrack::from_history(name, &history, now.state))
+    let history = admin.alarm_history(name).await?;
+    let now = admin.alarm(name).await?;
+    Ok(AlarmTrack::from_history(name, &history, now.state_value))
 }
 
 /// The alarms the report shows: the drilled one first, the one-minute errors alarm of the same

@@ -16,7 +16,6 @@
 //! Then the incident report: metrics around the spike, alarm histories, blast radius (from the
 //! statuses clients saw per route), postmortem.
 
-mod admin_client;
 mod baseline;
 mod diagnose;
 pub mod diagnosis;
@@ -44,8 +43,8 @@ use smoke_test::traffic::HttpTraffic;
 use time::OffsetDateTime;
 
 use crate::{Lab, LabConfig, LabHandle};
-use admin_client::AdminClient;
 use diagnose::{diagnose_from_logs, Findings};
+use lab_admin_api::{AdminClient, AlarmState};
 use notifications::notification;
 use observed::ObservedTraffic;
 use timeline::LabTimeline;
@@ -171,7 +170,7 @@ async fn drill(
         started: Instant::now(),
     };
     let started_at = OffsetDateTime::now_utc();
-    let admin = AdminClient::new(&lab.admin_url, &lab.token);
+    let admin = AdminClient::new(&lab.admin_url, &lab.token)?;
     let target = LabTarget::connect(&lab.admin_url, &lab.token_file).await?;
     let traffic = ObservedTraffic::new(HttpTraffic::new(&lab.gateway_url, Duration::from_secs(10))?);
     let routes = diagnosis::routes(stage);
@@ -179,7 +178,7 @@ async fn drill(
 
     // The dashboard gets the newest timeline document; one publisher, so a slow PUT never
     // holds the drill up.
-    let (publish_tx, mut publish_rx) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();
+    let (publish_tx, mut publish_rx) = tokio::sync::mpsc::unbounded_channel::<lab_admin_api::DrillDocument>();
     let publisher = {
         let target = target.clone();
         tokio::spawn(async move {
@@ -196,7 +195,7 @@ async fn drill(
     let publish = {
         let timeline = timeline.clone();
         move || {
-            let doc = timeline.lock().expect("timeline poisoned").to_json();
+            let doc = timeline.lock().expect("timeline poisoned").to_document();
             let _ = publish_tx.send(doc);
         }
     };
@@ -389,7 +388,7 @@ async fn drill(
     }
     let alarm = &plan.alarm.name;
     let notified_alarm = match report.alarm_at {
-        Some(_) => notification(&admin, alarm, "ALARM", started_at).await?,
+        Some(_) => notification(&admin, alarm, AlarmState::Alarm, started_at).await?,
         None => None,
     };
     match (&report.alarm_at, &notified_alarm) {
@@ -414,7 +413,15 @@ async fn drill(
         _ => {}
     }
     let notified_ok = match report.ok_at {
-        Some(_) => notification(&admin, alarm, "OK", report.restored_at.unwrap_or(started_at)).await?,
+        Some(_) => {
+            notification(
+                &admin,
+                alarm,
+                AlarmState::Ok,
+                report.restored_at.unwrap_or(started_at),
+            )
+            .await?
+        }
         None => None,
     };
     let config = target.configuration(&plan.function).await?;
@@ -502,8 +509,7 @@ async fn drill(
             ),
         );
     }
-    let timeline_doc = timeline.lock().expect("timeline poisoned").to_json();
-    let steps = serde_json::from_value(timeline_doc["steps"].clone()).context("the drill's own timeline")?;
+    let steps = timeline.lock().expect("timeline poisoned").report_steps();
     let events = timeline.lock().expect("timeline poisoned").events().to_vec();
     let route = format!("GET {}", plan.route_path);
     let incident = incident::build(incident::Facts {

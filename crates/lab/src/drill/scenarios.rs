@@ -24,7 +24,7 @@ use smoke_test::traffic::HttpTraffic;
 use smoke_test::verdict::Transition;
 use time::OffsetDateTime;
 
-use super::admin_client::{encode, AdminClient};
+use lab_admin_api::AdminClient;
 use super::diagnose::diagnose_from_logs;
 use super::observed::ObservedTraffic;
 use super::{diagnosis, incident};
@@ -325,7 +325,7 @@ async fn judge_and_write(
 ) -> anyhow::Result<(ScenarioResult, ScenarioJson, Exit)> {
     let ports = LabPorts {
         target: LabTarget::connect(&lab.admin_url, &lab.token_file).await?,
-        admin: AdminClient::new(&lab.admin_url, &lab.token),
+        admin: AdminClient::new(&lab.admin_url, &lab.token)?,
         traffic: ObservedTraffic::new(HttpTraffic::new(&lab.gateway_url, Duration::from_secs(10))?),
     };
     let name = scenario.name.clone();
@@ -645,43 +645,18 @@ impl ControlPlane for LabPorts {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct AlarmRow {
-    #[serde(rename = "AlarmName")]
-    name: String,
-    #[serde(rename = "StateValue")]
-    state: AlarmState,
-}
-
-#[derive(serde::Deserialize)]
-struct HistoryRow {
-    #[serde(with = "time::serde::rfc3339")]
-    timestamp: OffsetDateTime,
-    new_state: AlarmState,
-}
-
-#[derive(serde::Deserialize)]
-struct ConfigurationRow {
-    #[serde(rename = "ReservedConcurrentExecutions")]
-    reserved: Option<u32>,
-}
-
-fn port(e: anyhow::Error) -> PortError {
-    PortError::Transport(format!("{e:#}"))
+fn port(e: lab_admin_api::AdminError) -> PortError {
+    PortError::Transport(e.to_string())
 }
 
 impl AlarmBoard for LabPorts {
     async fn states(&self) -> Result<BTreeMap<String, AlarmState>, PortError> {
-        let rows: Vec<AlarmRow> = self.admin.get("/alarms").await.map_err(port)?;
-        Ok(rows.into_iter().map(|r| (r.name, r.state)).collect())
+        let rows = self.admin.alarms().await.map_err(port)?;
+        Ok(rows.into_iter().map(|r| (r.alarm_name, r.state_value)).collect())
     }
 
     async fn history(&self, alarm: &str) -> Result<Vec<Transition>, PortError> {
-        let rows: Vec<HistoryRow> = self
-            .admin
-            .get(&format!("/alarms/{}/history", encode(alarm)))
-            .await
-            .map_err(port)?;
+        let rows = self.admin.alarm_history(alarm).await.map_err(port)?;
         Ok(rows
             .into_iter()
             .map(|r| Transition {
@@ -694,31 +669,18 @@ impl AlarmBoard for LabPorts {
 
 impl Concurrency for LabPorts {
     async fn reserved_concurrency(&self, function: &str) -> Result<Option<u32>, PortError> {
-        let row: ConfigurationRow = self
+        Ok(self
             .admin
-            .get(&format!("/functions/{}/configuration", encode(function)))
+            .configuration(function)
             .await
-            .map_err(port)?;
-        Ok(row.reserved)
+            .map_err(port)?
+            .reserved_concurrent_executions)
     }
 
     async fn set_reserved_concurrency(&self, function: &str, value: Option<u32>) -> Result<(), PortError> {
-        let path = format!("/functions/{}/concurrency", encode(function));
         match value {
-            Some(v) => self
-                .admin
-                .send(
-                    "PUT",
-                    &path,
-                    &serde_json::json!({ "ReservedConcurrentExecutions": v }),
-                )
-                .await
-                .map_err(port),
-            None => self
-                .admin
-                .send("DELETE", &path, &serde_json::Value::Null)
-                .await
-                .map_err(port),
+            Some(v) => self.admin.put_concurrency(function, v).await.map(|_| ()).map_err(port),
+            None => self.admin.delete_concurrency(function).await.map_err(port),
         }
     }
 }

@@ -4,9 +4,9 @@
 //! events for the incident report.
 
 use incident_report::{EventKind, TimelineEvent};
-use serde_json::{json, Value};
+use lab_admin_api::{DrillDocument, DrillStep, DrillTimelineEvent, StepStatus};
 use smoke_test::drill::{DrillEvent, DrillEventKind, Step};
-use smoke_test::timeline::Timeline;
+use smoke_test::timeline::{pending_step, Timeline};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -14,7 +14,7 @@ pub struct LabTimeline {
     engine: Timeline,
     baseline_started: bool,
     last_alarm_state: Option<(String, String)>,
-    diagnose: Value,
+    diagnose: DrillStep,
     /// Every event of the drill, for the report, in the order they happened.
     events: Vec<TimelineEvent>,
 }
@@ -40,7 +40,7 @@ impl LabTimeline {
             engine: Timeline::new(drill_id),
             baseline_started: false,
             last_alarm_state: None,
-            diagnose: json!({"name": "diagnose", "status": "pending", "started_at": null, "finished_at": null, "detail": ""}),
+            diagnose: pending_step("diagnose"),
             events: Vec::new(),
         }
     }
@@ -98,21 +98,37 @@ impl LabTimeline {
     }
 
     pub fn diagnose_started(&mut self) {
-        self.diagnose["status"] = "running".into();
-        self.diagnose["started_at"] = rfc3339(OffsetDateTime::now_utc()).into();
+        self.diagnose.status = StepStatus::Running;
+        self.diagnose.started_at = Some(rfc3339(OffsetDateTime::now_utc()));
     }
 
     pub fn diagnose_finished(&mut self, passed: bool, detail: &str) {
-        if self.diagnose["started_at"].is_null() {
+        if self.diagnose.started_at.is_none() {
             self.diagnose_started();
         }
-        self.diagnose["status"] = if passed { "passed" } else { "failed" }.into();
-        self.diagnose["finished_at"] = rfc3339(OffsetDateTime::now_utc()).into();
-        self.diagnose["detail"] = detail.into();
+        self.diagnose.status = StepStatus::of(passed);
+        self.diagnose.finished_at = Some(rfc3339(OffsetDateTime::now_utc()));
+        self.diagnose.detail = Some(detail.to_owned());
     }
 
     pub fn finish(&mut self) {
         self.engine.finish();
+    }
+
+    /// The steps as the incident report lists them.
+    pub fn report_steps(&self) -> Vec<incident_report::Step> {
+        let parse = |t: &Option<String>| t.as_deref().and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+        self.to_document()
+            .steps
+            .into_iter()
+            .map(|s| incident_report::Step {
+                started_at: parse(&s.started_at),
+                finished_at: parse(&s.finished_at),
+                name: s.name,
+                status: s.status,
+                detail: s.detail.unwrap_or_default(),
+            })
+            .collect()
     }
 
     pub fn events(&self) -> &[TimelineEvent] {
@@ -120,21 +136,26 @@ impl LabTimeline {
     }
 
     /// The `GET/PUT /drill` document: the six steps in drill order, and every event.
-    pub fn to_json(&self) -> Value {
-        let mut doc = self.engine.to_json();
-        if let Some(steps) = doc["steps"].as_array_mut() {
-            let at = steps
-                .iter()
-                .position(|s| s["name"] == "fix")
-                .unwrap_or(steps.len());
-            steps.insert(at, self.diagnose.clone());
-        }
+    pub fn to_document(&self) -> DrillDocument {
+        let mut doc = self.engine.to_document();
+        let at = doc
+            .steps
+            .iter()
+            .position(|s| s.name == Step::Fix.as_str())
+            .unwrap_or(doc.steps.len());
+        doc.steps.insert(at, self.diagnose.clone());
         let mut events: Vec<&TimelineEvent> = self.events.iter().collect();
         events.sort_by_key(|e| e.timestamp);
-        doc["events"] = events
-            .iter()
-            .map(|e| json!({"timestamp": rfc3339(e.timestamp), "kind": e.kind.as_str(), "text": e.text}))
-            .collect();
+        doc.events = Some(
+            events
+                .iter()
+                .map(|e| DrillTimelineEvent {
+                    timestamp: rfc3339(e.timestamp),
+                    kind: Some(e.kind.as_str().to_owned()),
+                    text: e.text.clone(),
+                })
+                .collect(),
+        );
         doc
     }
 }
@@ -155,7 +176,7 @@ mod tests {
     fn diagnose_sits_between_detect_and_fix_and_baseline_starts_once() {
         let mut t = LabTimeline::new("d1");
         t.record(&ev(DrillEventKind::StepStarted { step: Step::Baseline }));
-        let first_start = t.to_json()["steps"][0]["started_at"].clone();
+        let first_start = t.to_document().steps[0].started_at.clone();
         std::thread::sleep(std::time::Duration::from_millis(5));
         t.record(&ev(DrillEventKind::StepStarted { step: Step::Baseline }));
         t.diagnose_finished(true, "root cause found");
@@ -176,25 +197,16 @@ mod tests {
             passed: false,
             detail: "no OK".into(),
         }));
-        let doc = t.to_json();
-        let names: Vec<&str> = doc["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["name"].as_str().unwrap())
-            .collect();
+        let doc = t.to_document();
+        let names: Vec<&str> = doc.steps.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
             ["baseline", "break", "detect", "diagnose", "fix", "validate"]
         );
-        assert_eq!(doc["steps"][0]["started_at"], first_start);
-        assert_eq!(doc["steps"][3]["status"], "passed");
-        let texts: Vec<&str> = doc["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["text"].as_str().unwrap())
-            .collect();
+        assert_eq!(doc.steps[0].started_at, first_start);
+        assert_eq!(doc.steps[3].status, StepStatus::Passed);
+        let events = doc.events.unwrap();
+        let texts: Vec<&str> = events.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(
             texts,
             [
@@ -204,6 +216,6 @@ mod tests {
                 "validate: FAILED (no OK)"
             ]
         );
-        assert_eq!(doc["events"][0]["kind"], "alarm");
+        assert_eq!(events[0].kind.as_deref(), Some("alarm"));
     }
 }

@@ -43,6 +43,15 @@ impl Phase {
             Phase::Busy => "busy",
         }
     }
+
+    /// The admin API's name for the phase.
+    pub fn state(self) -> lab_admin_api::EnvironmentState {
+        match self {
+            Phase::Cold => lab_admin_api::EnvironmentState::Cold,
+            Phase::Warm => lab_admin_api::EnvironmentState::Warm,
+            Phase::Busy => lab_admin_api::EnvironmentState::Busy,
+        }
+    }
 }
 
 /// An event on its way to an environment.

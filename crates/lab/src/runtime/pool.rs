@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use serde::Serialize;
+use lab_admin_api::EnvironmentView;
 use tokio::sync::oneshot;
 
 use super::env::{Env, FunctionIdentity, Invocation, Phase, SpawnSpec};
@@ -29,30 +29,28 @@ pub struct FunctionConfig {
     pub revision_id: String,
 }
 
-/// The admin API's view of one environment.
-#[derive(Debug, Clone, Serialize)]
-pub struct EnvView {
-    pub id: String,
-    pub state: &'static str,
-    pub invocations: u64,
-    pub started_at: String,
-    pub revision_id: String,
-    pub log_stream: String,
-    pub pid: Option<u32>,
-}
-
 struct PoolState {
     /// Warm environments waiting for an event, most recently used last.
     idle: Vec<Arc<Env>>,
     /// Every environment the pool counts against the reserved concurrency.
     envs: Vec<Arc<Env>>,
     config: Arc<FunctionConfig>,
+    /// Lambda's reserved concurrency; `None` = unreserved (the account's limit applies).
+    reserved: Option<u32>,
+}
+
+/// The concurrency a function without a reservation may use (Lambda's default account limit).
+pub const UNRESERVED_LIMIT: usize = 1000;
+
+impl PoolState {
+    fn limit(&self) -> usize {
+        self.reserved.map_or(UNRESERVED_LIMIT, |n| n as usize)
+    }
 }
 
 pub struct Pool {
     pub identity: Arc<FunctionIdentity>,
     pub code: String,
-    pub reserved: usize,
     binary: PathBuf,
     logs: Arc<LogStore>,
     metrics: Arc<LabMetrics>,
@@ -85,7 +83,6 @@ impl Pool {
         Arc::new_cyclic(|me| Pool {
             identity: Arc::new(identity),
             code,
-            reserved: reserved as usize,
             binary,
             logs,
             metrics,
@@ -93,6 +90,7 @@ impl Pool {
                 idle: Vec::new(),
                 envs: Vec::new(),
                 config,
+                reserved: Some(reserved),
             }),
             busy: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
@@ -125,13 +123,34 @@ impl Pool {
         config
     }
 
-    pub fn environments(&self) -> Vec<EnvView> {
+    /// The reserved concurrency (Lambda's `ReservedConcurrentExecutions`), if any.
+    pub fn reserved_concurrency(&self) -> Option<u32> {
+        self.state.lock().expect("pool lock").reserved
+    }
+
+    /// Lambda's PutFunctionConcurrency (`Some`) and DeleteFunctionConcurrency (`None`): the next
+    /// invocation already counts against the new limit. Idle environments beyond it are retired;
+    /// busy ones finish their invocation.
+    pub fn set_reserved_concurrency(&self, reserved: Option<u32>) {
+        let excess = {
+            let mut st = self.state.lock().expect("pool lock");
+            st.reserved = reserved;
+            let keep = st.limit();
+            let excess = st.idle.len().saturating_sub(keep);
+            st.idle.drain(..excess).collect::<Vec<_>>()
+        };
+        for env in excess {
+            self.retire(&env);
+        }
+    }
+
+    pub fn environments(&self) -> Vec<EnvironmentView> {
         let st = self.state.lock().expect("pool lock");
         st.envs
             .iter()
-            .map(|e| EnvView {
+            .map(|e| EnvironmentView {
                 id: e.id.clone(),
-                state: e.phase().name(),
+                state: e.phase().state(),
                 invocations: e.invocations(),
                 started_at: crate::time_fmt::rfc3339(e.started_at),
                 revision_id: e.revision_id.clone(),
@@ -164,6 +183,11 @@ impl Pool {
     /// A warm environment, or a new one if the reserved concurrency allows; `None` = throttle.
     fn acquire(&self) -> std::io::Result<Option<(Arc<Env>, bool)>> {
         let mut st = self.state.lock().expect("pool lock");
+        // Lambda counts concurrent executions, not environments: an idle one beyond a lowered
+        // limit is no licence to run.
+        if st.envs.len() - st.idle.len() >= st.limit() {
+            return Ok(None);
+        }
         while let Some(env) = st.idle.pop() {
             if env.is_alive() && env.revision == st.config.revision {
                 return Ok(Some((env, false)));
@@ -172,7 +196,7 @@ impl Pool {
             self.retire(&env);
             st = self.state.lock().expect("pool lock");
         }
-        if self.closed.load(Ordering::SeqCst) || st.envs.len() >= self.reserved {
+        if self.closed.load(Ordering::SeqCst) || st.envs.len() >= st.limit() {
             return Ok(None);
         }
         let config = st.config.clone();

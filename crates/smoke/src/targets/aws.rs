@@ -251,7 +251,9 @@ impl AlarmSource for AwsTarget {
             .ok_or_else(|| {
                 PortError::NotFound(format!("alarm {name} does not exist (DescribeAlarms found none)"))
             })?;
-        let state = AlarmState::parse(alarm.state_value().map(|s| s.as_str()).unwrap_or_default())?;
+        let value = alarm.state_value().map(|s| s.as_str()).unwrap_or_default();
+        let state = AlarmState::parse(value)
+            .ok_or_else(|| PortError::Transport(format!("unknown alarm state {value:?}")))?;
         let updated_at = alarm
             .state_updated_timestamp()
             .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()).ok())

@@ -1,0 +1,46 @@
+//! The admin API's paths, in the route syntax of the server's router (`{name}` captures one
+//! segment). The client fills them with [`path`].
+
+pub const DASHBOARD: &str = "/";
+pub const HEALTHZ: &str = "/healthz";
+pub const STATUS: &str = "/status";
+pub const FUNCTIONS: &str = "/functions";
+pub const FUNCTION: &str = "/functions/{key}";
+pub const CONFIGURATION: &str = "/functions/{key}/configuration";
+pub const CONCURRENCY: &str = "/functions/{key}/concurrency";
+pub const METRICS: &str = "/metrics";
+pub const ALARMS: &str = "/alarms";
+pub const ALARM: &str = "/alarms/{name}";
+pub const ALARM_HISTORY: &str = "/alarms/{name}/history";
+pub const LOGS: &str = "/logs/{key}";
+pub const NOTIFICATIONS: &str = "/notifications";
+pub const DRILL: &str = "/drill";
+pub const STATS: &str = "/stats";
+
+/// `route` with its one `{...}` capture replaced by `value`, percent-encoded.
+pub fn path(route: &str, value: &str) -> String {
+    match (route.find('{'), route.find('}')) {
+        (Some(open), Some(close)) if open < close => format!(
+            "{}{}{}",
+            &route[..open],
+            crate::encode::encode(value),
+            &route[close + 1..]
+        ),
+        _ => route.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captures_are_filled_and_encoded() {
+        assert_eq!(
+            path(CONFIGURATION, "payment-fixed"),
+            "/functions/payment-fixed/configuration"
+        );
+        assert_eq!(path(ALARM_HISTORY, "a b/c"), "/alarms/a%20b%2Fc/history");
+        assert_eq!(path(STATUS, "x"), "/status");
+    }
+}
