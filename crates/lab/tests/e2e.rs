@@ -353,20 +353,7 @@ async fn throttles_at_the_reserved_concurrency() {
     .await;
     let url = format!("{}/pay-fixed", t.lab.gateway_url);
     let slow = tokio::spawn(async move { request("GET", &url, &[], Bytes::new()).await.unwrap() });
-    eventually(
-        "the only environment to be busy",
-        Duration::from_secs(10),
-        || async {
-            let f = t.admin_json("/functions/payment-fixed").await;
-            (f["environments"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e["state"] == "busy"))
-            .then_some(())
-        },
-    )
-    .await;
+    one_busy(&t).await;
     let throttled = t.get("/pay-fixed").await;
     // A Lambda throttle is API Gateway's 500, counted in the API's 5xx; 429 is only the
     // API's own throttle (see the_stage_throttle_answers_429_beyond_the_burst).

@@ -133,7 +133,7 @@ fn a_fault_the_alarm_cannot_see_is_refused() {
             .arg(root()),
         2,
     );
-    assert!(err.contains("does not move the fast_errors alarm"), "{err}");
+    assert!(err.contains("does not move the fast-errors alarm"), "{err}");
     let err = stderr_of(
         smoke_test()
             .args([

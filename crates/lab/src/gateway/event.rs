@@ -86,27 +86,8 @@ fn is_text(content_type: Option<&str>) -> bool {
         || ct == "application/x-www-form-urlencoded"
 }
 
-/// Percent-decoding of a query component (API Gateway decodes `queryStringParameters`).
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+// Percent-decoding of a query component (API Gateway decodes `queryStringParameters`).
+use lab_admin_api::encode::decode;
 
 /// Repeated names joined by commas, as both headers and query parameters are in format 2.0.
 fn join_into(map: &mut BTreeMap<String, String>, name: String, value: &str) {

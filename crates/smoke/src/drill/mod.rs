@@ -29,54 +29,8 @@ use crate::error::PortError;
 use crate::maths::{self, AlarmMaths, Deadlines, TrafficPlan};
 use crate::ports::Variables;
 
-/// The alarm the drill waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AlarmKind {
-    /// `OutageLab Faults`, high resolution (the stage file's `alarms.fast_errors`).
-    FastErrors,
-    /// `AWS/Lambda Errors` (the stage file's `alarms.errors`).
-    Errors,
-}
-
-impl AlarmKind {
-    /// The key in the stage file's `alarms`.
-    pub fn stage_key(&self) -> &'static str {
-        match self {
-            AlarmKind::FastErrors => "fast_errors",
-            AlarmKind::Errors => "errors",
-        }
-    }
-
-    /// The stage's alarm kind.
-    pub fn config_kind(&self) -> outage_config::AlarmKind {
-        match self {
-            AlarmKind::FastErrors => outage_config::AlarmKind::FastErrors,
-            AlarmKind::Errors => outage_config::AlarmKind::Errors,
-        }
-    }
-
-    /// The fault modes that this alarm's metric counts.
-    pub fn detects(&self, mode: FaultMode) -> bool {
-        match self {
-            // `Faults` is emitted by the handler before it returns the error: only an exception
-            // reaches it; a crash or a timeout ends the process first.
-            AlarmKind::FastErrors => matches!(mode, FaultMode::Exception),
-            AlarmKind::Errors => matches!(mode, FaultMode::Exception | FaultMode::Panic | FaultMode::Timeout),
-        }
-    }
-}
-
-impl std::str::FromStr for AlarmKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "fast-errors" | "fast_errors" => Ok(AlarmKind::FastErrors),
-            "errors" => Ok(AlarmKind::Errors),
-            other => Err(format!("unknown alarm kind {other:?} (fast-errors or errors)")),
-        }
-    }
-}
+/// The alarm the drill waits for: the stage's one alarm-kind vocabulary.
+pub use outage_config::AlarmKind;
 
 /// What the caller chooses; everything else comes from the stage file.
 #[derive(Debug, Clone)]
@@ -171,14 +125,15 @@ impl DrillPlan {
                 known.join(", ")
             )));
         }
-        if !settings.alarm.detects(settings.mode) {
+        if !settings.alarm.can_see(&settings.mode) {
             return Err(DrillError::Plan(format!(
                 "fault mode {} does not move the {} alarm's metric; use {}",
                 settings.mode,
-                settings.alarm.stage_key(),
+                settings.alarm,
                 match settings.alarm {
                     AlarmKind::FastErrors => "--mode exception, or --alarm errors for panic and timeout",
                     AlarmKind::Errors => "--mode exception, panic or timeout",
+                    _ => "a fault mode this alarm's metric counts",
                 }
             )));
         }
@@ -195,7 +150,7 @@ impl DrillPlan {
                     stage.stage
                 ))
             })?;
-        let name = stage.function_alarm_name(key, settings.alarm.config_kind());
+        let name = stage.function_alarm_name(key, settings.alarm);
         let alarm = stage
             .alarm_definitions("")
             .into_iter()
