@@ -87,3 +87,38 @@ ensure_all() {
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# Builds that several checks share. scripts/test runs each of them once, side by side with the
+# checks that need none, and tells the checks through SCRIPTS_TEST_RUN (its run folder, where
+# <name>.pending marks a build it started and <name>.status holds its exit code): a check then
+# waits for that build instead of starting its own. A second cargo would only queue on cargo's
+# build-directory lock behind whichever cargo holds it (10-rust's clippy, for minutes) and then
+# find nothing to do. Run alone, or when the shared build failed, the check builds itself (and
+# shows the error).
+shared_build() { # name command...
+  local name="$1" run="${SCRIPTS_TEST_RUN:-}" status
+  shift
+  if [ -n "$run" ] && [ -f "$run/$name.pending" ]; then
+    [ -f "$run/$name.status" ] || log "waiting for the shared $name build of scripts/test"
+    while [ ! -f "$run/$name.status" ]; do sleep 1; done
+    status="$(cat "$run/$name.status")"
+    [ "$status" = 0 ] && return 0
+    log "the shared $name build failed (exit $status); building here to show why"
+  fi
+  "$@"
+}
+
+# The one debug build of the workspace: every binary, test harness and example with the
+# dev-dependencies' features (tokio's test-util, the SDKs' test-util, service-kit's testing),
+# as the tests build them. Any other selection (`--bins` alone, `-p outage-lab`) resolves
+# features differently: cargo then builds a second copy of tokio and everything above it, and
+# relinks target/debug/outage-lab and smoke-test with other features each time the selection
+# changes. Every check that needs target/debug binaries calls this.
+build_debug() {
+  shared_build debug cargo build --workspace --locked --bins --tests --examples
+}
+
+# The arm64 release zips of the functions (target/lambda/<code>/bootstrap.zip).
+build_lambda_zips() {
+  shared_build lambda-zips "$ROOT/scripts/build-lambdas" auth product payment >/dev/null
+}
