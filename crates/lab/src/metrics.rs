@@ -57,8 +57,12 @@ impl LabMetrics {
         &self.store
     }
 
-    /// One invocation that reached an environment. `Errors` is published as 0 or 1 so that a
-    /// healthy function shows zeros rather than missing data, as Lambda does.
+    /// One invocation that reached an environment. `Errors` and `Throttles` are published as 0 or
+    /// 1 so that a healthy function shows zeros rather than missing data: Lambda's invocation
+    /// metrics are "binary indicators of the outcome of an invocation" (Lambda developer guide,
+    /// "Types of metrics for Lambda functions"). It matters for alarms: with only missing data
+    /// after the last throttle, CloudWatch would keep judging that throttled minute for the
+    /// whole evaluation range (N + 2 periods) before the throttles alarm could clear.
     pub fn lambda_invocation(&self, function_name: &str, duration_ms: f64, error: bool, concurrent: usize) {
         let dims = BTreeMap::from([("FunctionName".to_owned(), function_name.to_owned())]);
         let now = SystemTime::now();
@@ -72,6 +76,7 @@ impl LabMetrics {
                 if error { 1.0 } else { 0.0 },
                 now,
             ),
+            sample("AWS/Lambda", "Throttles", &dims, "Count", 0.0, now),
             sample("AWS/Lambda", "Duration", &dims, "Milliseconds", duration_ms, now),
             sample(
                 "AWS/Lambda",

@@ -1,24 +1,12 @@
-//! `smoke-test`: post-release route checks and the alarm fire/clear drill, against the local lab
-//! or a deployed AWS stage.
-//!
-//! The drill engine ([`drill`]) talks to "a control plane" and "an alarm source" through the
-//! narrow traits in [`ports`]; [`targets::lab`] implements them over the lab's admin API (HTTP)
-//! and [`targets::aws`] (feature `aws`, on by default) over the AWS SDK. `outage-lab drill`
-//! reuses the engine with the lab target and `default-features = false`, so the lab never
-//! compiles the AWS SDK.
+//! `smoke-test`: post-release route checks and drills against the local lab or a deployed AWS
+//! stage. The drill itself (scenario runner, engine, ports, checks) is the `outage-drill`
+//! library, shared with `outage-lab`; this crate adds the AWS adapters ([`targets::aws`],
+//! feature `aws`, on by default), terraform-output reading, JUnit and the CLI.
 
-pub mod check;
-pub mod drill;
-pub mod error;
 pub mod junit;
-pub mod maths;
 pub mod output;
-pub mod ports;
-pub mod progress;
-pub mod scenario_run;
 pub mod targets;
-pub mod timeline;
-pub mod traffic;
-pub mod verdict;
 
-pub use error::PortError;
+pub use outage_drill::{
+    check, drill, error, maths, ports, progress, scenario_run, timeline, traffic, verdict, PortError,
+};

@@ -2,7 +2,7 @@
 //! stage file breaks on purpose included (they are known broken, not a drill failure).
 
 use outage_config::{FaultConfig, FaultMode, Stage};
-use smoke_test::check::{self, CheckReport};
+use outage_drill::check::{self, CheckReport};
 
 use super::diagnosis::RouteStats;
 

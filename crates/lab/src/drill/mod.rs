@@ -33,13 +33,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use incident_report::EventKind;
 use outage_config::{FaultConfig, FaultMode, Stage};
-use smoke_test::check::{self, CheckReport};
-use smoke_test::drill::{
+use outage_drill::check::{self, CheckReport};
+use outage_drill::drill::{
     self as engine, DrillEvent, DrillEventKind, DrillPlan, DrillReport, DrillSettings, Step,
 };
-use smoke_test::ports::ControlPlane;
-use smoke_test::targets::lab::LabTarget;
-use smoke_test::traffic::HttpTraffic;
+use outage_drill::lab::LabTarget;
+use outage_drill::ports::ControlPlane;
+use outage_drill::traffic::HttpTraffic;
 use time::OffsetDateTime;
 
 use crate::{Lab, LabConfig, LabHandle};
@@ -275,7 +275,7 @@ async fn drill(
     let alarm_tx = Mutex::new(Some(alarm_tx));
     let injected_at = Mutex::new(None::<OffsetDateTime>);
     let offset = say.started.elapsed().as_secs_f64();
-    let display = smoke_test::progress::Progress::new();
+    let display = outage_drill::progress::Progress::new();
     let sink = |e: &DrillEvent| {
         // Engine times count from the engine's start; the drill's from its own.
         let mut shifted = e.clone();

@@ -6,9 +6,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use smoke_test::ports::{TrafficDriver, TrafficOutcome};
-use smoke_test::traffic::HttpTraffic;
-use smoke_test::PortError;
+use outage_drill::ports::{TrafficDriver, TrafficOutcome};
+use outage_drill::traffic::HttpTraffic;
+use outage_drill::PortError;
 use time::OffsetDateTime;
 use tokio::task::JoinHandle;
 

@@ -11,24 +11,24 @@ use anyhow::Context;
 use incident_report::catalogue::{CatalogueRun, ScenarioResult};
 use incident_report::{AlarmTrack, EventKind, Step as ReportStep, StepStatus, TimelineEvent};
 use outage_config::{AlarmState, Stage};
-use outage_scenario::{Scenario, ScenarioError};
-use serde::Serialize;
-use smoke_test::error::PortError;
-use smoke_test::ports::{ControlPlane, FunctionConfiguration, Variables};
-use smoke_test::scenario_run::{
+use outage_drill::error::PortError;
+use outage_drill::lab::LabTarget;
+use outage_drill::ports::{ControlPlane, FunctionConfiguration, Variables};
+use outage_drill::scenario_run::{
     run_scenario, AlarmBoard, Concurrency, Load, LoadHandle, Observation as RunObservation, Ports, RunError,
     RunOutcome, RunReport, RunSettings,
 };
-use smoke_test::targets::lab::LabTarget;
-use smoke_test::traffic::HttpTraffic;
-use smoke_test::verdict::Transition;
+use outage_drill::traffic::HttpTraffic;
+use outage_drill::verdict::Transition;
+use outage_scenario::{Scenario, ScenarioError};
+use serde::Serialize;
 use time::OffsetDateTime;
 
-use lab_admin_api::AdminClient;
 use super::diagnose::diagnose_from_logs;
 use super::observed::ObservedTraffic;
 use super::{diagnosis, incident};
 use crate::{Lab, LabConfig};
+use lab_admin_api::AdminClient;
 
 /// What the person running the catalogue chooses.
 #[derive(Debug, Clone)]
@@ -329,7 +329,7 @@ async fn judge_and_write(
         traffic: ObservedTraffic::new(HttpTraffic::new(&lab.gateway_url, Duration::from_secs(10))?),
     };
     let name = scenario.name.clone();
-    let say = move |e: &smoke_test::scenario_run::RunEvent| {
+    let say = move |e: &outage_drill::scenario_run::RunEvent| {
         eprintln!("[{name}] [{:>6.1} s] {}: {}", e.elapsed_s, e.phase, e.text);
     };
     let report = match run_scenario(
@@ -679,7 +679,12 @@ impl Concurrency for LabPorts {
 
     async fn set_reserved_concurrency(&self, function: &str, value: Option<u32>) -> Result<(), PortError> {
         match value {
-            Some(v) => self.admin.put_concurrency(function, v).await.map(|_| ()).map_err(port),
+            Some(v) => self
+                .admin
+                .put_concurrency(function, v)
+                .await
+                .map(|_| ())
+                .map_err(port),
             None => self.admin.delete_concurrency(function).await.map_err(port),
         }
     }

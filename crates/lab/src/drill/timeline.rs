@@ -5,8 +5,8 @@
 
 use incident_report::{EventKind, TimelineEvent};
 use lab_admin_api::{DrillDocument, DrillStep, DrillTimelineEvent, StepStatus};
-use smoke_test::drill::{DrillEvent, DrillEventKind, Step};
-use smoke_test::timeline::{pending_step, Timeline};
+use outage_drill::drill::{DrillEvent, DrillEventKind, Step};
+use outage_drill::timeline::{pending_step, Timeline};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -189,9 +189,9 @@ mod tests {
                 reason: String::new(),
             })
         };
-        t.record(&alarm(smoke_test::ports::AlarmState::Ok));
-        t.record(&alarm(smoke_test::ports::AlarmState::Ok));
-        t.record(&alarm(smoke_test::ports::AlarmState::Alarm));
+        t.record(&alarm(outage_drill::ports::AlarmState::Ok));
+        t.record(&alarm(outage_drill::ports::AlarmState::Ok));
+        t.record(&alarm(outage_drill::ports::AlarmState::Alarm));
         t.record(&ev(DrillEventKind::StepFinished {
             step: Step::Validate,
             passed: false,

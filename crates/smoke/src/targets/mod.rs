@@ -1,6 +1,6 @@
-//! The adapters behind the ports: the lab's admin API and AWS.
+//! The adapters behind the ports for AWS (the lab's live in `outage_drill::lab`).
 
 #[cfg(feature = "aws")]
 pub mod aws;
-pub mod lab;
+pub use outage_drill::lab;
 pub mod tf_output;

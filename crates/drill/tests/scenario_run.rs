@@ -9,14 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use outage_config::{AlarmState, Stage};
-use outage_scenario::Scenario;
-use smoke_test::error::PortError;
-use smoke_test::ports::{ControlPlane, FunctionConfiguration, Variables};
-use smoke_test::scenario_run::{
+use outage_drill::error::PortError;
+use outage_drill::ports::{ControlPlane, FunctionConfiguration, Variables};
+use outage_drill::scenario_run::{
     run_scenario, AlarmBoard, Concurrency, Load, LoadHandle, Observation, Ports, RunError, RunOutcome,
     RunSettings,
 };
-use smoke_test::verdict::Transition;
+use outage_drill::verdict::Transition;
+use outage_scenario::Scenario;
 use time::OffsetDateTime;
 
 fn root() -> std::path::PathBuf {
@@ -211,7 +211,7 @@ fn alarm_follows_fault(fake: &Fake, alarm: &'static str, fire_after: Duration, c
     });
 }
 
-async fn run(fake: &Fake, scenario: &Scenario) -> Result<smoke_test::scenario_run::RunReport, RunError> {
+async fn run(fake: &Fake, scenario: &Scenario) -> Result<outage_drill::scenario_run::RunReport, RunError> {
     run_scenario(
         &stage(),
         scenario,
