@@ -2,5 +2,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod aws_reads;
 pub mod lab;
 pub mod tf_output;
