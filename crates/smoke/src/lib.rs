@@ -10,11 +10,14 @@
 pub mod check;
 pub mod drill;
 pub mod error;
+pub mod http_load;
 pub mod junit;
 pub mod maths;
 pub mod output;
 pub mod ports;
 pub mod progress;
+#[cfg(feature = "aws")]
+pub mod scenario_cli;
 pub mod scenario_run;
 pub mod targets;
 pub mod timeline;
