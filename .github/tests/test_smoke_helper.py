@@ -78,7 +78,32 @@ class RealSmokeTestTest(unittest.TestCase):
             self.assertIn(flag, help_text)
 
 
+    def test_the_scenario_flags_the_helper_passes_are_the_clis(self):
+        help_text = subprocess.run([str(SMOKE_TEST), "drill", "--help"], capture_output=True, text=True, check=True).stdout
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            run = run_helper("scenario", "staging", str(tf_output(tmp, "http://127.0.0.1:9")), str(tmp / "r"), "throttling",
+                             smoke_test=recorder(tmp, 1), summary=tmp / "s.md")
+            self.assertEqual(run.returncode, 1, run.stderr)
+            args = (tmp / "args").read_text().split()
+        self.assertEqual(args[args.index("--scenario") + 1], "throttling")
+        self.assertEqual(args[args.index("--json-out") + 1], f"{tmp}/r/scenario-throttling.json")
+        flags = [a for a in args if a.startswith("--")]
+        self.assertEqual(flags, ["--target", "--stage", "--tf-output", "--scenario", "--json-out"])
+        for flag in flags:
+            self.assertIn(flag, help_text)
+
+
 class HelperTest(unittest.TestCase):
+    def test_a_scenario_on_prod_is_refused_before_anything_runs(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            run = run_helper("scenario", "prod", str(tf_output(tmp, "http://127.0.0.1:9")), str(tmp / "r"), "throttling",
+                             smoke_test=recorder(tmp, 0), summary=tmp / "s.md")
+            self.assertEqual(run.returncode, 2)
+            self.assertIn("not run against prod", run.stderr)
+            self.assertFalse((tmp / "args").exists())
+
     def test_drill_passes_the_stage_and_report_paths(self):
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)

@@ -23,7 +23,7 @@ def workflow(name: str) -> dict:
 class RepositoryWorkflowsTest(unittest.TestCase):
     def test_the_pipeline_workflows_exist(self):
         names = {path.name for path in WORKFLOWS}
-        for expected in ("ci.yml", "plan.yml", "deploy.yml", "deploy-stage.yml", "build.yml", "drill.yml"):
+        for expected in ("ci.yml", "plan.yml", "deploy.yml", "deploy-stage.yml", "build.yml", "drill.yml", "scenarios.yml"):
             self.assertIn(expected, names)
 
     def test_every_action_is_pinned_to_a_verified_release_commit(self):
@@ -117,6 +117,20 @@ class RepositoryWorkflowsTest(unittest.TestCase):
         self.assertEqual(stage["type"], "choice")
         self.assertNotIn("prod", stage["options"])
         self.assertEqual(stage["default"], "dev")
+
+    def test_the_scenario_catalogue_runs_on_staging_only_in_its_concurrency_group(self):
+        scenarios = workflow("scenarios.yml")
+        triggers = scenarios["on"]
+        self.assertEqual(set(triggers), {"schedule", "workflow_dispatch"})
+        self.assertFalse((triggers["workflow_dispatch"] or {}).get("inputs"), "no input may choose the stage")
+        self.assertEqual(scenarios["env"]["STAGE"], "staging")
+        job = scenarios["jobs"]["catalogue"]
+        self.assertEqual(job["concurrency"], {"group": "stage-staging", "cancel-in-progress": False})
+        self.assertEqual(job["environment"], "staging")
+        self.assertEqual(job["env"]["ROLE_ARN"], "${{ vars.AWS_ROLE_ARN_STAGING }}")
+        runs = "\n".join(step.get("run", "") for step in job["steps"])
+        self.assertNotIn("prod", runs.replace("not '$STAGE'", ""))
+        self.assertIn('.github/scripts/smoke scenario "$STAGE"', runs)
 
     def test_every_terraform_is_the_same_version(self):
         versions = set()

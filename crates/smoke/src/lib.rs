@@ -3,8 +3,11 @@
 //! library, shared with `outage-lab`; this crate adds the AWS adapters ([`targets::aws`],
 //! feature `aws`, on by default), terraform-output reading, JUnit and the CLI.
 
+pub mod http_load;
 pub mod junit;
 pub mod output;
+#[cfg(feature = "aws")]
+pub mod scenario_cli;
 pub mod targets;
 
 pub use outage_drill::{

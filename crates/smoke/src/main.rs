@@ -18,7 +18,7 @@ use smoke_test::targets::lab::LabTarget;
 use smoke_test::targets::tf_output::TfOutputs;
 use smoke_test::timeline::Timeline;
 use smoke_test::traffic::HttpTraffic;
-use smoke_test::{output, progress};
+use smoke_test::{output, progress, scenario_cli};
 
 const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
@@ -90,6 +90,10 @@ enum Command {
         /// and change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Run a scenario of the catalogue instead (a name in scenarios/ or a file path;
+        /// --target aws only): its fault, alarms and verdict replace --function, --mode, --alarm.
+        #[arg(long, conflicts_with_all = ["function", "mode", "alarm"])]
+        scenario: Option<String>,
     },
 }
 
@@ -204,7 +208,19 @@ fn main() -> ExitCode {
                 junit_out,
                 allow_prod,
                 dry_run,
+                scenario,
             } => {
+                if let Some(scenario) = scenario {
+                    return run_scenario_command(
+                        &target,
+                        &scenario,
+                        json,
+                        json_out.as_deref(),
+                        allow_prod,
+                        dry_run,
+                    )
+                    .await;
+                }
                 let options = DrillArgs {
                     function,
                     mode,
@@ -498,6 +514,53 @@ async fn execute<C: ControlPlane, A: AlarmSource>(
         );
     }
     Ok(report)
+}
+
+/// `drill --scenario`: exit 2 (nothing changed) for a bad scenario, prod without --allow-prod,
+/// a run that could not start; else the run's code (0, 1, 3 = restore failed).
+async fn run_scenario_command(
+    args: &TargetArgs,
+    arg: &str,
+    json: bool,
+    json_out: Option<&Path>,
+    allow_prod: bool,
+    dry_run: bool,
+) -> Result<u8, UsageError> {
+    if args.target != Target::Aws {
+        return Err(UsageError(
+            "smoke-test drill --scenario runs against --target aws; on the lab use `outage-lab drill --scenario`".into(),
+        ));
+    }
+    if !dry_run {
+        guard_prod(&args.stage, allow_prod)?;
+    }
+    let stage = load_stage(args)?;
+    let scenario = outage_scenario::load_arg(arg, &args.root, &stage)?;
+    if dry_run {
+        println!(
+            "scenario {} ({}) is valid for stage {}; nothing changed",
+            scenario.name, scenario.title, stage.stage
+        );
+        return Ok(0);
+    }
+    let deployed = aws_stage(args, &stage)?;
+    let deployed = scenario_cli::Deployed {
+        api_url: deployed.api_url,
+        region: deployed.region,
+        function_names: deployed.function_names,
+    };
+    let report = scenario_cli::run_on_aws(&stage, &scenario, deployed, interrupted())
+        .await
+        .map_err(UsageError)?;
+    if json {
+        print!("{}", to_json(&report));
+    } else {
+        print!("{}", scenario_cli::verdict_text(&report));
+    }
+    if let Some(path) = json_out {
+        write_file(path, &to_json(&report))?;
+    }
+    Ok(scenario_cli::exit_code(&report))
 }
 
 /// Resolves on Ctrl-C or SIGTERM (a cancelled CI job).

@@ -22,10 +22,14 @@ const LONGEST_POLL: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct AwsTarget {
-    lambda: aws_sdk_lambda::Client,
-    cloudwatch: aws_sdk_cloudwatch::Client,
+    pub(crate) lambda: aws_sdk_lambda::Client,
+    pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
     /// Function key -> deployed name (from `terraform output`, or `<stage>-<key>`).
     function_names: BTreeMap<String, String>,
+    /// The stage name, which prefixes every alarm of the stage (see `aws_reads`).
+    pub(crate) stage: Option<String>,
+    /// CloudWatch Logs, for the incident report's log reads (see `aws_reads`).
+    pub(crate) logs: Option<aws_sdk_cloudwatchlogs::Client>,
 }
 
 impl AwsTarget {
@@ -38,6 +42,8 @@ impl AwsTarget {
             lambda,
             cloudwatch,
             function_names,
+            stage: None,
+            logs: None,
         }
     }
 
@@ -58,9 +64,10 @@ impl AwsTarget {
             aws_sdk_cloudwatch::Client::new(&config),
             function_names,
         )
+        .with_logs(aws_sdk_cloudwatchlogs::Client::new(&config))
     }
 
-    fn name_of(&self, key: &str) -> Result<&str, PortError> {
+    pub(crate) fn name_of(&self, key: &str) -> Result<&str, PortError> {
         self.function_names.get(key).map(String::as_str).ok_or_else(|| {
             PortError::NotFound(format!(
                 "function {key:?} has no deployed name (terraform output `function_names`)"
@@ -72,7 +79,7 @@ impl AwsTarget {
 /// Maps an SDK error onto the port's error kinds. `Rejected` means Lambda refused the call and
 /// changed nothing (stale revision, an update already in progress, bad input, no permission,
 /// throttled); anything else may or may not have been applied.
-fn port_error<E, R>(
+pub(crate) fn port_error<E, R>(
     action: &str,
     e: SdkError<E, R>,
     refused: impl Fn(&E) -> bool,

@@ -2,5 +2,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod aws_reads;
 pub use outage_drill::lab;
 pub mod tf_output;
