@@ -1,5 +1,6 @@
-//! `outage-lab drill` end to end: a lab of its own on a temporary copy of the dev stage, the
-//! real function binaries, a real fault, the real alarm, the report on disk.
+//! `outage-lab drill` end to end: the default scenario on a lab of its own (a temporary copy of
+//! the dev stage and the catalogue), the real function binaries, a real fault, the real alarms,
+//! the reports on disk; and bad scenarios refused before anything starts.
 
 mod common;
 
@@ -21,7 +22,7 @@ fn route<'a>(radius: &'a Value, route: &str) -> &'a Value {
 }
 
 #[test]
-fn drill_breaks_detects_diagnoses_fixes_and_validates() {
+fn the_default_drill_runs_the_default_scenario_and_writes_both_reports() {
     let root = common::stage_root(|_| {});
     let report = root.path().join("report");
     let out = outage_lab()
@@ -40,23 +41,60 @@ fn drill_breaks_detects_diagnoses_fixes_and_validates() {
         "drill failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
     assert!(stderr.contains("dashboard: http://127.0.0.1:"), "{stderr}");
+
+    // stdout is the contract's JSON document and nothing else.
+    let result: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"));
+    assert_eq!(result["passed"], true);
+    let scenario = &result["scenarios"][0];
+    assert_eq!(scenario["name"], "payment-exception");
+    assert_eq!(
+        scenario["cells"]["dev-payment-fixed-fast-errors"], "fired",
+        "{scenario}"
+    );
+    assert_eq!(
+        scenario["cells"]["dev-payment-fixed-errors"], "fired",
+        "{scenario}"
+    );
+    assert_eq!(scenario["cells"]["dev-auth-fast-errors"], "quiet", "{scenario}");
+    assert!(
+        scenario["cells"].get("dev-api-5xx").is_none(),
+        "ignored: /pay fails on purpose"
+    );
+    let mttd = scenario["mttd_s"].as_f64().unwrap();
+    let mttr = scenario["mttr_s"].as_f64().unwrap();
+    assert!(
+        mttd > 0.0 && mttd <= scenario["mttd_budget_s"].as_f64().unwrap(),
+        "{scenario}"
+    );
+    assert!(
+        mttr > 0.0 && mttr <= scenario["mttr_budget_s"].as_f64().unwrap(),
+        "{scenario}"
+    );
+    assert!(scenario["failed_requests"].as_u64().unwrap() > 0);
+
+    for f in ["index.html", "index.md", "catalogue.json"] {
+        assert!(report.join(f).is_file(), "{f} missing in {}", report.display());
+    }
+    let dir = report.join("payment-exception");
     for f in [
         "report.md",
         "report.html",
         "incident.json",
-        "drill.json",
+        "run.json",
         "errors.svg",
         "alarm-state.svg",
     ] {
-        assert!(report.join(f).is_file(), "{f} missing in {}", report.display());
+        assert!(dir.join(f).is_file(), "{f} missing in {}", dir.display());
     }
+    let run: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["outcome"], "passed");
+    assert_eq!(
+        run["restored_exactly"], true,
+        "the exact prior configuration is back"
+    );
 
     let incident: Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("incident.json")).unwrap()).unwrap();
-    let outcome = &incident["outcome"];
-    assert!(outcome["mttd"]["seconds"].as_f64().unwrap() > 0.0, "{outcome}");
-    assert!(outcome["mttr"]["seconds"].as_f64().unwrap() > 0.0, "{outcome}");
-    assert_eq!(outcome["steps_passed"], true, "{}", incident["steps"]);
+        serde_json::from_str(&std::fs::read_to_string(dir.join("incident.json")).unwrap()).unwrap();
     let steps: Vec<&str> = incident["steps"]
         .as_array()
         .unwrap()
@@ -67,83 +105,68 @@ fn drill_breaks_detects_diagnoses_fixes_and_validates() {
         steps,
         ["baseline", "break", "detect", "diagnose", "fix", "validate"]
     );
-
-    // The drilled alarm went to ALARM after the injection, then back to OK after the fix.
-    let track = incident["alarms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "dev-payment-fixed-fast-errors")
-        .expect("the drilled alarm is charted");
-    let states: Vec<&str> = track["transitions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["state"].as_str().unwrap())
-        .collect();
-    let alarm = states.iter().position(|s| *s == "ALARM").expect("went to ALARM");
-    assert!(
-        states[alarm..].contains(&"OK"),
-        "back to OK after ALARM: {states:?}"
-    );
-
-    // The diagnosis: the injected fault's message is the root cause of the drilled route, and
-    // the original scenario's message is found in /pay's logs.
     let diagnosis = &incident["diagnosis"];
     assert_eq!(
         diagnosis["error_message"],
-        "Drill: injected exception fault in dev-payment-fixed"
+        "Drill: injected exception fault in payment-fixed"
     );
     assert!(!diagnosis["failing_request_ids"].as_array().unwrap().is_empty());
-    assert!(diagnosis["first_failure_at"].is_string());
     let excerpt = diagnosis["log_excerpt"].to_string();
-    assert!(excerpt.contains("Simulated payment service failure"), "{excerpt}");
     assert!(excerpt.contains("/aws/lambda/dev-payment-fixed"), "{excerpt}");
-
     let radius = &incident["blast_radius"];
     for healthy in ["GET /auth", "GET /product"] {
-        let r = route(radius, healthy);
-        assert_eq!(r["degraded"], false, "{r}");
-        assert!(r["requests"].as_u64().unwrap() > 0, "{r}");
+        assert_eq!(route(radius, healthy)["degraded"], false);
     }
-    for degraded in ["GET /pay", "GET /pay-fixed"] {
-        assert_eq!(route(radius, degraded)["degraded"], true);
-    }
-
-    // After the drill: no fault left, both notifications seen, the summary agrees.
-    let summary: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("stdout is not the JSON summary ({e}):\n{stdout}"));
-    assert_eq!(summary["passed"], true);
-    assert_eq!(summary["fault_left"], Value::Null);
-    assert!(summary["alarm_notified_at"].is_string(), "{summary}");
-    assert!(summary["ok_notified_at"].is_string(), "{summary}");
-    let diagnosed: Vec<&str> = summary["diagnoses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["error_message"].as_str().unwrap())
-        .collect();
+    assert_eq!(route(radius, "GET /pay-fixed")["degraded"], true);
+    // The lesson of the scenario is in the write-up.
     assert!(
-        diagnosed.contains(&"Simulated payment service failure"),
-        "{diagnosed:?}"
-    );
-    let events = incident["events"].to_string();
-    assert!(
-        events.contains("prior configuration of dev-payment-fixed restored"),
-        "{events}"
+        incident["postmortem"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("What to learn"),
+        "{}",
+        incident["postmortem"]
     );
 }
 
 #[test]
-fn drill_of_an_unknown_function_is_refused_before_anything_starts() {
+fn a_scenario_whose_alarm_cannot_see_the_fault_is_refused_with_exit_2() {
     let root = common::stage_root(|_| {});
+    let bad = root.path().join("scenarios/bad.toml");
+    let text = std::fs::read_to_string(root.path().join("scenarios/payment-exception.toml"))
+        .unwrap()
+        .replace("mode = \"exception\"", "mode = \"panic\"");
+    std::fs::write(&bad, text).unwrap();
     let out = outage_lab()
-        .args(["drill", "--stage", "dev", "--function", "nope", "--root"])
+        .args(["drill", "--stage", "dev", "--scenario"])
+        .arg(&bad)
+        .arg("--root")
         .arg(root.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("\"nope\" is not in stage dev"), "{stderr}");
-    assert!(!root.path().join(".outage-lab").exists(), "nothing was created");
+    assert!(
+        stderr.contains("bad.toml") && stderr.contains("expect[0].alarm"),
+        "{stderr}"
+    );
+    assert!(!root.path().join(".outage-lab").exists(), "nothing was started");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn an_unknown_scenario_is_refused_with_exit_2_naming_the_known_ones() {
+    let root = common::stage_root(|_| {});
+    let out = outage_lab()
+        .args(["drill", "--stage", "dev", "--scenario", "nope", "--root"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("nope") && stderr.contains("payment-exception"),
+        "{stderr}"
+    );
+    assert!(!root.path().join(".outage-lab").exists());
 }

@@ -5,7 +5,7 @@ use incident_report::{
     AlarmPathComparison, AlarmState, AlarmTrack, Detection, FaultInjection, Incident, LogLine, MetricSources,
     Metrics, Postmortem, RouteImpact, Series, Step, Targets, TimelineEvent,
 };
-use outage_config::{AlarmKind, AlarmSubject, Stage};
+use outage_config::{AlarmKind, Stage};
 use time::{Duration, OffsetDateTime};
 
 use super::diagnosis::{self, FunctionDiagnosis, Route};
@@ -93,20 +93,6 @@ pub async fn alarm_track(admin: &AdminClient, name: &str) -> anyhow::Result<Alar
     let history = admin.alarm_history(name).await?;
     let now = admin.alarm(name).await?;
     Ok(AlarmTrack::from_history(name, &history, now.state_value))
-}
-
-/// The alarms the report shows: the drilled one first, the one-minute errors alarm of the same
-/// function, the fast alarm of every other function that failed, and the API's 5xx alarm.
-pub fn charted_alarms(stage: &Stage, function: &str, failing: &[FunctionDiagnosis]) -> Vec<String> {
-    let mut names = vec![
-        stage.function_alarm_name(function, AlarmKind::FastErrors),
-        stage.function_alarm_name(function, AlarmKind::Errors),
-    ];
-    for d in failing.iter().filter(|d| d.function != function) {
-        names.push(stage.function_alarm_name(&d.function, AlarmKind::FastErrors));
-    }
-    names.push(stage.alarm_name(&AlarmSubject::Api, AlarmKind::Api5xx));
-    names
 }
 
 /// When an alarm first went to ALARM at or after `from`.

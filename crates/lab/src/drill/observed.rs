@@ -39,10 +39,6 @@ impl ObservedTraffic {
         }
     }
 
-    pub fn http(&self) -> &HttpTraffic {
-        &self.http
-    }
-
     /// Every request so far, in the order they finished.
     pub fn observations(&self) -> Vec<Observation> {
         self.log.lock().expect("traffic log poisoned").clone()

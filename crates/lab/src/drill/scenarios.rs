@@ -332,7 +332,7 @@ async fn judge_and_write(
     let say = move |e: &outage_drill::scenario_run::RunEvent| {
         eprintln!("[{name}] [{:>6.1} s] {}: {}", e.elapsed_s, e.phase, e.text);
     };
-    let report = match run_scenario(
+    let mut report = match run_scenario(
         stage,
         scenario,
         Ports {
@@ -350,6 +350,27 @@ async fn judge_and_write(
         Err(e @ RunError::Precondition(_)) => anyhow::bail!("{e}"),
         Err(e) => return Err(e.into()),
     };
+    // Every page must reach the on-call topic: an alarm that fires with no notification is
+    // an outage nobody hears about.
+    match ports.admin.notifications().await {
+        Ok(notes) => {
+            for (alarm, cell) in &report.judgement.cells {
+                let paged = notes
+                    .iter()
+                    .any(|n| &n.alarm_name == alarm && n.new_state == AlarmState::Alarm);
+                if cell.verdict == incident_report::catalogue::Verdict::Fired && !paged {
+                    report.problems.push(format!(
+                        "{alarm} went to ALARM but no notification reached {}",
+                        stage.alarm_topic_name()
+                    ));
+                }
+            }
+        }
+        Err(e) => report.problems.push(format!("reading the notifications: {e}")),
+    }
+    if report.outcome == RunOutcome::Passed && !report.problems.is_empty() {
+        report.outcome = RunOutcome::Failed;
+    }
     let injected = report.injected_at.unwrap_or(report.started_at);
     let expected_message = scenario
         .fault

@@ -46,6 +46,15 @@ pub fn stage_root(edit: impl FnOnce(&mut Value)) -> tempfile::TempDir {
         serde_json::to_string_pretty(&v).unwrap(),
     )
     .unwrap();
+    // The scenario catalogue, as `outage-lab drill` finds it under the project root.
+    let scenarios = dir.path().join("scenarios");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    for entry in std::fs::read_dir(repo_root().join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, scenarios.join(path.file_name().unwrap())).unwrap();
+        }
+    }
     dir
 }
 
