@@ -28,7 +28,9 @@ use super::diagnose::diagnose_from_logs;
 use super::observed::ObservedTraffic;
 use super::{diagnosis, incident};
 use crate::{Lab, LabConfig};
-use lab_admin_api::AdminClient;
+use lab_admin_api::{
+    AdminClient, DrillDocument, DrillStep, DrillTimelineEvent, StepStatus as DrillStepStatus,
+};
 
 /// What the person running the catalogue chooses.
 #[derive(Debug, Clone)]
@@ -329,8 +331,58 @@ async fn judge_and_write(
         traffic: ObservedTraffic::new(HttpTraffic::new(&lab.gateway_url, Duration::from_secs(10))?),
     };
     let name = scenario.name.clone();
-    let say = move |e: &outage_drill::scenario_run::RunEvent| {
+    // The live dashboard shows the run's timeline: the newest document goes to `PUT /drill`
+    // from one publisher, so a slow answer never holds the run up.
+    let (publish, mut newest) = tokio::sync::mpsc::unbounded_channel::<DrillDocument>();
+    let publisher = {
+        let admin = ports.admin.clone();
+        tokio::spawn(async move {
+            while let Some(mut doc) = newest.recv().await {
+                while let Ok(newer) = newest.try_recv() {
+                    doc = newer;
+                }
+                if let Err(e) = admin.put_drill(&doc).await {
+                    tracing::warn!("the lab did not take the drill timeline (PUT /drill): {e}");
+                }
+            }
+        })
+    };
+    let timeline = std::sync::Mutex::new(DrillDocument {
+        running: true,
+        drill_id: Some(format!("{}-{}", run_id(OffsetDateTime::now_utc()), scenario.name)),
+        started_at: Some(rfc3339(OffsetDateTime::now_utc())),
+        steps: PHASES
+            .iter()
+            .map(|p| DrillStep {
+                name: (*p).to_owned(),
+                status: DrillStepStatus::Pending,
+                started_at: None,
+                finished_at: None,
+                detail: None,
+            })
+            .collect(),
+        events: Some(Vec::new()),
+    });
+    let say = |e: &outage_drill::scenario_run::RunEvent| {
         eprintln!("[{name}] [{:>6.1} s] {}: {}", e.elapsed_s, e.phase, e.text);
+        let mut doc = timeline.lock().expect("timeline poisoned");
+        let at = rfc3339(e.at);
+        let current = doc.steps.iter().position(|s| s.name == e.phase);
+        for (i, step) in doc.steps.iter_mut().enumerate() {
+            if Some(i) == current && step.status == DrillStepStatus::Pending {
+                step.status = DrillStepStatus::Running;
+                step.started_at = Some(at.clone());
+            } else if current.is_some_and(|c| i < c) && step.status == DrillStepStatus::Running {
+                step.status = DrillStepStatus::Passed;
+                step.finished_at = Some(at.clone());
+            }
+        }
+        doc.events.get_or_insert_with(Vec::new).push(DrillTimelineEvent {
+            timestamp: at,
+            kind: Some(event_kind(e).as_str().to_owned()),
+            text: e.text.clone(),
+        });
+        let _ = publish.send(doc.clone());
     };
     let mut report = match run_scenario(
         stage,
@@ -350,6 +402,24 @@ async fn judge_and_write(
         Err(e @ RunError::Precondition(_)) => anyhow::bail!("{e}"),
         Err(e) => return Err(e.into()),
     };
+    {
+        let mut doc = timeline.lock().expect("timeline poisoned").clone();
+        doc.running = false;
+        let passed = report.passed();
+        for step in &mut doc.steps {
+            if step.status == DrillStepStatus::Running {
+                step.status = if passed {
+                    DrillStepStatus::Passed
+                } else {
+                    DrillStepStatus::Failed
+                };
+                step.finished_at = Some(rfc3339(report.finished_at));
+            }
+        }
+        let _ = publish.send(doc);
+        drop(publish);
+        let _ = tokio::time::timeout(Duration::from_secs(5), publisher).await;
+    }
     // Every page must reach the on-call topic: an alarm that fires with no notification is
     // an outage nobody hears about.
     match ports.admin.notifications().await {
@@ -450,13 +520,7 @@ async fn judge_and_write(
             .iter()
             .map(|e| TimelineEvent {
                 timestamp: e.at,
-                kind: match e.phase {
-                    "break" => EventKind::Fault,
-                    "fix" => EventKind::Fix,
-                    "detect" if e.text.contains("ALARM") => EventKind::Alarm,
-                    "validate" if e.text.contains("out of ALARM") => EventKind::Recovery,
-                    _ => EventKind::Info,
-                },
+                kind: event_kind(e),
                 text: e.text.clone(),
             })
             .collect(),
@@ -514,6 +578,25 @@ async fn judge_and_write(
         files.html.display()
     );
     Ok((result, json, exit))
+}
+
+/// The phases as the dashboard's timeline shows them.
+const PHASES: [&str; 5] = ["baseline", "break", "detect", "fix", "validate"];
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The report's marker for a run event.
+fn event_kind(e: &outage_drill::scenario_run::RunEvent) -> EventKind {
+    match e.phase {
+        "break" => EventKind::Fault,
+        "fix" => EventKind::Fix,
+        "detect" if e.text.contains("ALARM") => EventKind::Alarm,
+        "validate" if e.text.contains("out of ALARM") => EventKind::Recovery,
+        _ => EventKind::Info,
+    }
 }
 
 fn dedup(mut names: Vec<String>) -> Vec<String> {
