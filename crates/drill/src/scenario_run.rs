@@ -212,6 +212,9 @@ struct Run<'a, C, B, L> {
     ports: Ports<'a, C, B, L>,
     settings: RunSettings,
     definitions: BTreeMap<String, AlarmDefinition>,
+    /// The `FAULT_*` variables the stage file itself gives the function (the deliberately
+    /// broken payment's): a scenario may start from those, never from any other fault.
+    configured_fault: Variables,
     clock: Instant,
     started_at: OffsetDateTime,
     events: Mutex<Vec<RunEvent>>,
@@ -254,6 +257,7 @@ where
         ports,
         settings,
         definitions,
+        configured_fault: stage.fault_vars(&scenario.function),
         clock: Instant::now(),
         started_at: OffsetDateTime::now_utc(),
         events: Mutex::new(Vec::new()),
@@ -340,10 +344,17 @@ where
                 .wait_until_applied(&s.function, self.settings.update_deadline),
         )
         .await?;
+        let prior_fault: Variables = prior
+            .variables
+            .iter()
+            .filter(|(k, _)| k.starts_with("FAULT_"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         if let Ok(f) = FaultConfig::from_vars(&prior.variables) {
-            if f.mode != FaultMode::None && !f.is_expired(OffsetDateTime::now_utc()) {
+            let live = f.mode != FaultMode::None && !f.is_expired(OffsetDateTime::now_utc());
+            if live && prior_fault != self.configured_fault {
                 return Err(RunError::Precondition(format!(
-                    "{} already has FAULT_MODE={}; a scenario starts from a healthy function",
+                    "{} already has FAULT_MODE={}, which its stage file does not set; a scenario starts from the stage's own configuration",
                     prior.function_name, f.mode
                 )));
             }

@@ -733,6 +733,17 @@ impl Resolver<'_> {
                 );
             }
         }
+        // No fault of its own: what a surge on the function meets is the stage file's fault
+        // (the deliberately broken payment's exception).
+        if fault.is_none() && surge.is_some() {
+            let configured = spec
+                .fault
+                .as_ref()
+                .and_then(|f| FaultConfig::from_vars(&f.env_vars()).ok());
+            if configured.is_some_and(|f| kind.can_see(&f.mode)) {
+                return Ok(());
+            }
+        }
         match kind {
             AlarmKind::Throttles if surge.is_some() || configuration.is_some() => bad(
                 field,

@@ -33,12 +33,17 @@ fn every_catalogue_file_loads_against_every_committed_stage() {
         assert_eq!(
             names,
             [
+                "broken-payment-latency",
+                "broken-payment-surge",
                 "crash-loop",
                 "forgotten-fault",
                 "handled-5xx",
+                "latency-product",
                 "latency-regression",
                 "partial-failure",
                 "payment-exception",
+                "throttling-auth",
+                "throttling-product",
                 "throttling",
                 "timeouts",
             ],
@@ -103,7 +108,10 @@ fn the_default_drill_is_todays_drill() {
 #[test]
 fn scenarios_other_than_the_default_drill_keep_get_pay_quiet_and_judged() {
     let all = catalogue(&root().join("scenarios"), &stage("dev")).unwrap();
-    for s in all.iter().filter(|s| s.name != "payment-exception") {
+    for s in all
+        .iter()
+        .filter(|s| s.name != "payment-exception" && s.function != "payment")
+    {
         assert!(!s.traffic.routes.iter().any(|r| r == "GET /pay"), "{}", s.name);
         assert!(
             s.quiet.contains(&"dev-payment-fast-errors".to_owned()),
@@ -111,43 +119,58 @@ fn scenarios_other_than_the_default_drill_keep_get_pay_quiet_and_judged() {
             s.name
         );
         assert!(s.ignored.is_empty(), "{}", s.name);
-        assert_eq!(s.blast_radius, ["GET /pay-fixed"], "{}", s.name);
+        assert_eq!(s.blast_radius, s.function_routes, "{}", s.name);
     }
 }
 
 #[test]
 fn each_scenario_expects_what_its_incident_fires() {
     let all = catalogue(&root().join("scenarios"), &stage("dev")).unwrap();
-    let cases: [(&str, &[&str]); 7] = [
+    let cases: [(&str, &[&str]); 13] = [
         (
             "partial-failure",
-            &[
-                "dev-payment-fixed-fast-errors",
-                "dev-payment-fixed-errors",
-                "dev-api-5xx",
-            ],
+            &["dev-auth-fast-errors", "dev-auth-errors", "dev-api-5xx"],
         ),
-        ("crash-loop", &["dev-payment-fixed-errors", "dev-api-5xx"]),
+        ("crash-loop", &["dev-product-errors", "dev-api-5xx"]),
         (
             "timeouts",
-            &[
-                "dev-payment-fixed-errors",
-                "dev-api-5xx",
-                "dev-payment-fixed-duration-p99",
-            ],
+            &["dev-auth-errors", "dev-api-5xx", "dev-auth-duration-p99"],
         ),
         ("latency-regression", &["dev-payment-fixed-duration-p99"]),
+        ("latency-product", &["dev-product-duration-p99"]),
         ("handled-5xx", &["dev-api-5xx"]),
         ("throttling", &["dev-payment-fixed-throttles", "dev-api-5xx"]),
+        ("throttling-auth", &["dev-auth-throttles", "dev-api-5xx"]),
+        ("throttling-product", &["dev-product-throttles", "dev-api-5xx"]),
         (
             "forgotten-fault",
+            &["dev-product-fast-errors", "dev-product-errors", "dev-api-5xx"],
+        ),
+        (
+            "payment-exception",
+            &["dev-payment-fixed-fast-errors", "dev-payment-fixed-errors"],
+        ),
+        (
+            "broken-payment-surge",
             &[
-                "dev-payment-fixed-fast-errors",
-                "dev-payment-fixed-errors",
+                "dev-payment-throttles",
+                "dev-payment-fast-errors",
+                "dev-payment-errors",
                 "dev-api-5xx",
             ],
         ),
+        ("broken-payment-latency", &["dev-payment-duration-p99"]),
     ];
+    // Together they make every alarm of the stage fire.
+    let covered: std::collections::BTreeSet<&str> =
+        cases.iter().flat_map(|(_, a)| a.iter().copied()).collect();
+    for alarm in stage("dev").alarm_definitions("") {
+        assert!(
+            covered.contains(alarm.name.as_str()),
+            "no scenario expects {}",
+            alarm.name
+        );
+    }
     for (name, alarms) in cases {
         assert_eq!(expected(by_name(&all, name)), alarms, "{name}");
     }
@@ -197,7 +220,7 @@ fn a_name_is_looked_up_in_the_catalogue_and_a_path_is_taken_as_it_is() {
         text.starts_with("unknown scenario \"payment-exceptoin\": "),
         "{text}"
     );
-    assert!(text.ends_with("scenarios has crash-loop, forgotten-fault, handled-5xx, latency-regression, partial-failure, payment-exception, throttling, timeouts"), "{text}");
+    assert!(text.ends_with("scenarios has broken-payment-latency, broken-payment-surge, crash-loop, forgotten-fault, handled-5xx, latency-product, latency-regression, partial-failure, payment-exception, throttling-auth, throttling-product, throttling, timeouts"), "{text}");
     let e = load_arg("no/such/file.toml", &root(), &dev).unwrap_err();
     assert!(
         e.to_string()
