@@ -22,7 +22,7 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use outage_config::{AlarmDefinition, AlarmState, FaultConfig, FaultMode, Stage};
+use outage_config::{AlarmDefinition, AlarmState, AlarmSubject, FaultConfig, FaultMode, Stage};
 use outage_scenario::{FixAfter, FixPlan, Scenario};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
@@ -215,6 +215,8 @@ struct Run<'a, C, B, L> {
     /// The `FAULT_*` variables the stage file itself gives the function (the deliberately
     /// broken payment's): a scenario may start from those, never from any other fault.
     configured_fault: Variables,
+    /// The functions the steady load reaches (it goes on after the fix).
+    steady_functions: std::collections::BTreeSet<String>,
     clock: Instant,
     started_at: OffsetDateTime,
     events: Mutex<Vec<RunEvent>>,
@@ -258,6 +260,12 @@ where
         settings,
         definitions,
         configured_fault: stage.fault_vars(&scenario.function),
+        steady_functions: scenario
+            .traffic
+            .routes
+            .iter()
+            .filter_map(|r| stage.routes.get(r).cloned())
+            .collect(),
         clock: Instant::now(),
         started_at: OffsetDateTime::now_utc(),
         events: Mutex::new(Vec::new()),
@@ -322,9 +330,20 @@ where
                     detect_within: e
                         .within
                         .unwrap_or_else(|| verdict::detection_budget(def, self.settings.metric_delay)),
-                    recover_within: e
-                        .recover_within
-                        .unwrap_or_else(|| verdict::recovery_budget(def, self.settings.metric_delay)),
+                    recover_within: e.recover_within.unwrap_or_else(|| {
+                        // An alarm whose function gets no steady traffic after the fix can only
+                        // clear on missing data, which CloudWatch judges over the whole
+                        // evaluation range.
+                        let fed = match &def.subject {
+                            AlarmSubject::Function(key) => self.steady_functions.contains(key),
+                            AlarmSubject::Api => !self.steady_functions.is_empty(),
+                        };
+                        if fed {
+                            verdict::recovery_budget(def, self.settings.metric_delay)
+                        } else {
+                            verdict::recovery_budget_without_data(def, self.settings.metric_delay)
+                        }
+                    }),
                 }
             })
             .collect()

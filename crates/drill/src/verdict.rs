@@ -34,6 +34,16 @@ pub fn recovery_budget(alarm: &AlarmDefinition, metric_delay: Duration) -> Durat
         + BUDGET_SLACK
 }
 
+/// The longest the alarm may take to clear after the fix when its metric gets no more data
+/// (nothing invokes the function any more): CloudWatch then evaluates the newest datapoints of
+/// the whole evaluation range, N + 2 periods (`../shared/aws-semantics`, the lab's evaluator),
+/// so the last breaching period is seen until it rolls out of that range.
+pub fn recovery_budget_without_data(alarm: &AlarmDefinition, metric_delay: Duration) -> Duration {
+    Duration::from_secs(u64::from(alarm.period_s) * (u64::from(alarm.evaluation_periods) + 3))
+        + metric_delay
+        + BUDGET_SLACK
+}
+
 /// One state change of an alarm (DescribeAlarmHistory's StateUpdate items).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Transition {
@@ -207,6 +217,11 @@ mod tests {
         let fast = alarm(&stage, "payment-fixed", AlarmKind::FastErrors);
         assert_eq!(detection_budget(&fast, Duration::ZERO), Duration::from_secs(20));
         assert_eq!(recovery_budget(&fast, Duration::ZERO), Duration::from_secs(30));
+        assert_eq!(
+            recovery_budget_without_data(&fast, Duration::ZERO),
+            Duration::from_secs(50),
+            "the whole evaluation range, 1 + 2 periods, must roll past"
+        );
         let p99 = alarm(&stage, "payment-fixed", AlarmKind::DurationP99);
         // 2 of 3 one-minute periods.
         assert_eq!(detection_budget(&p99, Duration::ZERO), Duration::from_secs(130));
