@@ -223,7 +223,7 @@ pub fn render_markdown(run: &CatalogueRun) -> String {
     );
     let _ = writeln!(
         out,
-        "Stage `{}` on {}, {} to {} UTC. {} of {} scenarios passed; {} of {} alarms proven to fire; {} red cells.\n",
+        "Stage `{}` on {}, {} to {}. {} of {} scenarios passed; {} of {} alarms proven to fire; {} red cells.\n",
         markdown_cell(&run.stage),
         markdown_cell(&run.target),
         date_time(run.started_at),
@@ -308,7 +308,7 @@ pub fn render_html(run: &CatalogueRun) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Scenario catalogue {id}</title>\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><style>{css}{extra}</style></head><body><main>\
          <header><span class=\"badge {badge}\" id=\"verdict\">{verdict}</span><h1>Scenario catalogue {id}</h1>\
-         <div class=\"meta\">stage {stage} on {target} \u{b7} {from} to {to} UTC \u{b7} {passed} of {total} scenarios passed \u{b7} \
+         <div class=\"meta\">stage {stage} on {target} \u{b7} {from} to {to} \u{b7} {passed} of {total} scenarios passed \u{b7} \
          <span id=\"coverage\">{covered} of {alarms} alarms proven to fire</span> \u{b7} {red} red cells</div></header>",
         id = escape(&run.id),
         css = crate::html::CSS,
