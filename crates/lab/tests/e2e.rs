@@ -275,9 +275,10 @@ async fn put_and_delete_function_concurrency_apply_at_once() {
     };
     one_busy(&t).await;
     let throttled = t.get("/pay-fixed").await;
+    // A Lambda throttle is API Gateway's 500, as in throttles_at_the_reserved_concurrency.
     assert_eq!(
         (throttled.status, throttled.text().as_str()),
-        (429, r#"{"message":"Too Many Requests"}"#)
+        (500, r#"{"message":"Internal Server Error"}"#)
     );
     assert_eq!(slow.await.unwrap().status, 200);
     let dims = [("FunctionName", "dev-payment-fixed")];

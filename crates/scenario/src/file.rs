@@ -301,7 +301,23 @@ fn drop_null(value: &mut serde_json::Value) {
 
 /// [`schema`] as the committed file's text (pretty, ending in a newline).
 pub fn schema_json() -> String {
-    let mut text = serde_json::to_string_pretty(&schema()).expect("a schema serialises");
+    let value = serde_json::to_value(schema()).expect("a schema serialises");
+    let mut text = serde_json::to_string_pretty(&sorted_keys(value)).expect("a schema serialises");
     text.push('\n');
     text
+}
+
+/// Object keys in sorted order at every level: the file must not depend on whether a build
+/// happens to switch on serde_json's `preserve_order` (a whole-workspace build does).
+fn sorted_keys(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted_keys(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted_keys).collect()),
+        other => other,
+    }
 }
