@@ -2,8 +2,9 @@
 //! alarms' histories alone, and the budgets that MTTD and MTTR are held to.
 //!
 //! Budgets come from the alarm's maths. CloudWatch evaluates whole periods aligned to the clock,
-//! so in the worst case a fault starts just after a period began: M whole periods must breach,
-//! then the evaluation runs, then the metric delay passes. Clearing needs the N periods of the
+//! so in the worst case a fault starts just after a period began: M whole periods must breach
+//! (one more when the threshold needs several failures, which the partial first period may not
+//! hold), then the evaluation runs, then the metric delay passes. Clearing needs the N periods of the
 //! evaluation range to roll past the last failure, and the period the fix lands in may still
 //! breach: N + 1 periods. Both get 10 s of slack for the lab's tick and the drill's polling.
 //! With the dev stage's 10 s `fast-errors` alarm (1 of 1) and no modelled delay that is
@@ -13,16 +14,19 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use incident_report::catalogue::{Cell, Verdict};
-use outage_config::{AlarmDefinition, AlarmState};
+use outage_config::{AlarmDefinition, AlarmState, Statistic};
 use time::OffsetDateTime;
 
 /// Slack on every budget: the lab's alarm tick (up to a second after the aligned instant), the
 /// drill's polling, and a request in flight at a period boundary.
 pub const BUDGET_SLACK: Duration = Duration::from_secs(10);
 
-/// The longest the alarm may take to fire after the fault starts.
+/// The longest the alarm may take to fire after the fault starts. The period the fault starts
+/// in is covered only in part: an alarm whose threshold is one failure fires on it, but one that
+/// needs several (the API's 5xx count) may have to wait for the next whole period.
 pub fn detection_budget(alarm: &AlarmDefinition, metric_delay: Duration) -> Duration {
-    Duration::from_secs(u64::from(alarm.period_s) * u64::from(alarm.datapoints_to_alarm))
+    let partial = u64::from(alarm.threshold > 1.0 && alarm.statistic == Statistic::Sum);
+    Duration::from_secs(u64::from(alarm.period_s) * (u64::from(alarm.datapoints_to_alarm) + partial))
         + metric_delay
         + BUDGET_SLACK
 }
@@ -226,6 +230,16 @@ mod tests {
         // 2 of 3 one-minute periods.
         assert_eq!(detection_budget(&p99, Duration::ZERO), Duration::from_secs(130));
         assert_eq!(recovery_budget(&p99, Duration::ZERO), Duration::from_secs(250));
+        let api = stage
+            .alarm_definitions("")
+            .into_iter()
+            .find(|a| a.name == "dev-api-5xx")
+            .unwrap();
+        assert_eq!(
+            detection_budget(&api, Duration::ZERO),
+            Duration::from_secs(130),
+            "5 failures may not fit in the minute the fault starts in"
+        );
         let errors = alarm(&stage, "payment-fixed", AlarmKind::Errors);
         assert_eq!(
             detection_budget(&errors, Duration::from_secs(60)),
