@@ -1,5 +1,6 @@
-//! The lab target: the lab's admin API (docs/lab-admin-api.md) as control plane and alarm source,
-//! through the one admin client ([`AdminClient`]).
+//! The lab target: the lab's admin API (docs/lab-admin-api.md) as every port of the drill
+//! (control plane, alarms, reserved concurrency, logs and metrics), through the one admin
+//! client ([`AdminClient`]).
 //!
 //! Found from the run folder `outage-lab up` writes (`.outage-lab/<stage>/current/lab.json` below
 //! the project root), or from an admin URL and a token file.
@@ -7,10 +8,20 @@
 use std::path::Path;
 use std::time::Duration;
 
-use lab_admin_api::{AdminClient, AdminError, Configuration, DrillDocument, LabInfo, LastUpdateStatus};
+use std::collections::BTreeMap;
+
+use lab_admin_api::{
+    AdminClient, AdminError, Configuration, DrillDocument, LabInfo, LastUpdateStatus, LogQuery,
+};
+use outage_config::AlarmState;
+use time::OffsetDateTime;
 
 use crate::error::PortError;
-use crate::ports::{AlarmSource, AlarmStatus, ControlPlane, FunctionConfiguration, Variables};
+use crate::ports::{
+    AlarmBoard, AlarmSource, AlarmStatus, Concurrency, ControlPlane, FunctionConfiguration, LogRecord,
+    MetricPoint, MetricQuery, MetricSeries, Telemetry, Variables,
+};
+use crate::verdict::Transition;
 
 /// A running lab, reached over its admin API.
 #[derive(Debug, Clone)]
@@ -161,5 +172,124 @@ impl AlarmSource for LabTarget {
             reason: view.state_reason,
             updated_at: view.state_updated_timestamp,
         })
+    }
+}
+
+impl AlarmBoard for LabTarget {
+    async fn states(&self) -> Result<BTreeMap<String, AlarmState>, PortError> {
+        let rows = self.admin.alarms().await?;
+        Ok(rows.into_iter().map(|r| (r.alarm_name, r.state_value)).collect())
+    }
+
+    async fn history(&self, alarm: &str, since: OffsetDateTime) -> Result<Vec<Transition>, PortError> {
+        let mut rows = self.admin.alarm_history(alarm).await?;
+        rows.sort_by_key(|r| r.timestamp);
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.timestamp >= since)
+            .map(|r| Transition {
+                at: r.timestamp,
+                from: Some(r.old_state),
+                state: r.new_state,
+                reason: r.reason,
+            })
+            .collect())
+    }
+}
+
+impl Concurrency for LabTarget {
+    async fn reserved_concurrency(&self, function: &str) -> Result<Option<u32>, PortError> {
+        Ok(self
+            .admin
+            .configuration(function)
+            .await?
+            .reserved_concurrent_executions)
+    }
+
+    async fn set_reserved_concurrency(&self, function: &str, value: Option<u32>) -> Result<(), PortError> {
+        match value {
+            Some(v) => self.admin.put_concurrency(function, v).await.map(|_| ())?,
+            None => self.admin.delete_concurrency(function).await?,
+        }
+        Ok(())
+    }
+}
+
+fn epoch_ms_to_time(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+impl Telemetry for LabTarget {
+    /// `GET /logs/{key}`: the lab filters on a literal substring and a look-back in whole
+    /// seconds, so the window's end (and the start's sub-second part) is cut here.
+    async fn log_events(
+        &self,
+        function: &str,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        text: Option<&str>,
+    ) -> Result<Vec<LogRecord>, PortError> {
+        let back = (OffsetDateTime::now_utc() - from).whole_seconds() + 1;
+        let query = LogQuery {
+            filter: text.map(str::to_owned),
+            since_s: Some(u64::try_from(back.max(1)).unwrap_or(1)),
+            limit: None,
+        };
+        let mut records: Vec<LogRecord> = self
+            .admin
+            .logs(function, &query)
+            .await?
+            .into_iter()
+            .map(|e| LogRecord {
+                at: epoch_ms_to_time(e.timestamp),
+                log_group: e.log_group,
+                log_stream: e.log_stream,
+                message: e.message,
+            })
+            .filter(|r| r.at >= from && r.at <= to)
+            .collect();
+        records.sort_by_key(|r| r.at);
+        Ok(records)
+    }
+
+    /// `GET /metrics`, one query at a time (the lab answers from memory).
+    async fn metric_data(
+        &self,
+        queries: &[MetricQuery],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<MetricSeries>, PortError> {
+        let mut out = Vec::with_capacity(queries.len());
+        for q in queries {
+            let answer = self
+                .admin
+                .metrics(&lab_admin_api::MetricQuery {
+                    namespace: q.namespace.clone(),
+                    metric: q.metric.clone(),
+                    dimensions: q.dimensions.iter().cloned().collect(),
+                    period: Some(q.period_s),
+                    stat: Some(q.stat.clone()),
+                    start: Some(from.unix_timestamp()),
+                    end: Some(to.unix_timestamp()),
+                })
+                .await?;
+            let mut points: Vec<MetricPoint> = answer
+                .datapoints
+                .iter()
+                .filter_map(|d| {
+                    Some(MetricPoint {
+                        at: OffsetDateTime::from_unix_timestamp(d.timestamp).ok()?,
+                        value: d.value,
+                    })
+                })
+                .collect();
+            points.sort_by_key(|p| p.at);
+            out.push(MetricSeries {
+                query: q.clone(),
+                points,
+            });
+        }
+        Ok(out)
     }
 }

@@ -13,7 +13,9 @@
 pub mod check;
 pub mod drill;
 pub mod error;
+pub mod incident;
 pub mod lab;
+pub mod load;
 pub mod maths;
 pub mod ports;
 pub mod progress;

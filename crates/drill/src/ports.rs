@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PortError;
+use crate::verdict::Transition;
 
 /// A function's environment variables, as a whole.
 pub type Variables = BTreeMap<String, String>;
@@ -89,4 +90,147 @@ pub struct TrafficOutcome {
 pub trait TrafficDriver: Send + Sync {
     /// One request to `path` (`/pay-fixed`).
     fn get(&self, path: &str) -> impl Future<Output = Result<TrafficOutcome, PortError>> + Send;
+}
+
+/// Every alarm of the stage at once, and their histories (DescribeAlarms and
+/// DescribeAlarmHistory).
+pub trait AlarmBoard: Send + Sync {
+    /// Every metric alarm of the stage and its state; the composite alarm is not one.
+    fn states(&self) -> impl Future<Output = Result<BTreeMap<String, AlarmState>, PortError>> + Send;
+    /// The alarm's state changes at or after `since`, oldest first.
+    fn history(
+        &self,
+        alarm: &str,
+        since: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<Transition>, PortError>> + Send;
+}
+
+/// Lambda's PutFunctionConcurrency and DeleteFunctionConcurrency (`None` = unreserved).
+pub trait Concurrency: Send + Sync {
+    fn reserved_concurrency(
+        &self,
+        function: &str,
+    ) -> impl Future<Output = Result<Option<u32>, PortError>> + Send;
+    fn set_reserved_concurrency(
+        &self,
+        function: &str,
+        value: Option<u32>,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// One request as the client saw it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observation {
+    /// When it was sent.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// `GET /pay-fixed`.
+    pub route: String,
+    /// `None` when no answer came (connection refused, client timeout).
+    pub status: Option<u16>,
+    /// The gateway's request id, when an answer came with one.
+    pub request_id: Option<String>,
+    pub latency_ms: f64,
+}
+
+impl Observation {
+    /// `GET /pay-fixed` -> `/pay-fixed`; a bare path is its own route.
+    pub fn path(&self) -> &str {
+        route_path(&self.route)
+    }
+
+    /// A 5xx answer, or none at all: what a client counts as a failure.
+    pub fn failed(&self) -> bool {
+        self.status.is_none_or(|s| s >= 500)
+    }
+}
+
+/// `GET /pay-fixed` -> `/pay-fixed`; a bare path is taken as a GET.
+pub fn route_path(route: &str) -> &str {
+    route.split_once(' ').map_or(route, |(_, path)| path).trim()
+}
+
+/// Client load the run starts and stops, and what clients saw.
+pub trait Load: Send + Sync {
+    /// Starts one request to each route every `every` (each route on its own loop) until
+    /// the returned handle is dropped or stopped.
+    fn start(&self, routes: &[String], every: Duration) -> LoadHandle;
+    /// Every request so far, oldest first.
+    fn observations(&self) -> Vec<Observation>;
+}
+
+/// Stops its load when dropped.
+pub struct LoadHandle(pub Vec<tokio::task::JoinHandle<()>>);
+
+impl LoadHandle {
+    pub fn stop(self) {}
+}
+
+impl Drop for LoadHandle {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
+
+/// One log event of a function's log group (FilterLogEvents).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRecord {
+    pub at: OffsetDateTime,
+    pub log_group: String,
+    pub log_stream: String,
+    pub message: String,
+}
+
+/// One metric series to read: what `GetMetricData`'s `MetricStat` names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricQuery {
+    /// `OutageLab`, `AWS/Lambda`.
+    pub namespace: String,
+    /// `Requests`, `Errors`.
+    pub metric: String,
+    /// (name, value): `("Service", "dev-payment-fixed")`; must equal the series' set exactly.
+    pub dimensions: Vec<(String, String)>,
+    /// `Sum`, `Average`, `p99`.
+    pub stat: String,
+    pub period_s: u32,
+}
+
+/// One datapoint of a series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricPoint {
+    pub at: OffsetDateTime,
+    pub value: f64,
+}
+
+/// The answer to one [`MetricQuery`], oldest point first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSeries {
+    pub query: MetricQuery,
+    pub points: Vec<MetricPoint>,
+}
+
+/// What the incident report reads after a run: the functions' logs (CloudWatch Logs
+/// `FilterLogEvents`) and metric series (CloudWatch `GetMetricData`).
+pub trait Telemetry: Send + Sync {
+    /// Events of the function's log group from `from` to `to` (inclusive) whose message
+    /// contains `text` (every event when `None`), oldest first. Each adapter turns the literal
+    /// text into its own filter syntax.
+    fn log_events(
+        &self,
+        function: &str,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        text: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<LogRecord>, PortError>> + Send;
+
+    /// Each query's series from `from` (inclusive) to `to` (exclusive), in the order of
+    /// `queries`; a series with no data is empty.
+    fn metric_data(
+        &self,
+        queries: &[MetricQuery],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<MetricSeries>, PortError>> + Send;
 }

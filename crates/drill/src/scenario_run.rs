@@ -29,63 +29,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::error::PortError;
+pub use crate::ports::{AlarmBoard, Concurrency, Load, LoadHandle, Observation};
 use crate::ports::{ControlPlane, Variables};
 use crate::verdict::{self, Expected, Judgement, Transition, Window};
-
-/// Every alarm of the stage at once, and their histories (DescribeAlarms and
-/// DescribeAlarmHistory).
-pub trait AlarmBoard: Send + Sync {
-    fn states(&self) -> impl Future<Output = Result<BTreeMap<String, AlarmState>, PortError>> + Send;
-    fn history(&self, alarm: &str) -> impl Future<Output = Result<Vec<Transition>, PortError>> + Send;
-}
-
-/// Lambda's PutFunctionConcurrency and DeleteFunctionConcurrency (`None` = unreserved).
-pub trait Concurrency: Send + Sync {
-    fn reserved_concurrency(
-        &self,
-        function: &str,
-    ) -> impl Future<Output = Result<Option<u32>, PortError>> + Send;
-    fn set_reserved_concurrency(
-        &self,
-        function: &str,
-        value: Option<u32>,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
-}
-
-/// One request as the client saw it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Observation {
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    /// `GET /pay-fixed`.
-    pub route: String,
-    /// `None` when no answer came.
-    pub status: Option<u16>,
-}
-
-/// Client load the run starts and stops, and what clients saw.
-pub trait Load: Send + Sync {
-    /// Starts one request to each route every `every` (each route on its own loop) until
-    /// the returned handle is dropped or stopped.
-    fn start(&self, routes: &[String], every: Duration) -> LoadHandle;
-    /// Every request so far.
-    fn observations(&self) -> Vec<Observation>;
-}
-
-/// Stops its load when dropped.
-pub struct LoadHandle(pub Vec<tokio::task::JoinHandle<()>>);
-
-impl LoadHandle {
-    pub fn stop(self) {}
-}
-
-impl Drop for LoadHandle {
-    fn drop(&mut self) {
-        for t in &self.0 {
-            t.abort();
-        }
-    }
-}
 
 /// How a run polls and waits; the lab and AWS differ.
 #[derive(Debug, Clone)]
@@ -144,7 +90,23 @@ pub struct RunEvent {
     pub at: OffsetDateTime,
     pub elapsed_s: f64,
     pub phase: &'static str,
+    pub kind: RunEventKind,
     pub text: String,
+}
+
+/// What an event marks on the incident timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunEventKind {
+    /// Something was broken on purpose (the fault, a configuration change, a surge).
+    Fault,
+    /// An expected alarm reached ALARM.
+    Alarm,
+    /// The prior configuration was written back (or could not be).
+    Fix,
+    /// Every expected alarm is out of ALARM again.
+    Recovery,
+    Info,
 }
 
 /// Everything a run found, for the report and the coverage matrix.
@@ -308,11 +270,22 @@ where
     B: AlarmBoard,
     L: Load,
 {
+    /// An event of `phase`: whatever the break and fix phases say marks the fault and the fix.
     fn say(&self, phase: &'static str, text: impl Into<String>) {
+        let kind = match phase {
+            "break" => RunEventKind::Fault,
+            "fix" => RunEventKind::Fix,
+            _ => RunEventKind::Info,
+        };
+        self.mark(phase, kind, text);
+    }
+
+    fn mark(&self, phase: &'static str, kind: RunEventKind, text: impl Into<String>) {
         let event = RunEvent {
             at: OffsetDateTime::now_utc(),
             elapsed_s: self.clock.elapsed().as_secs_f64(),
             phase,
+            kind,
             text: text.into(),
         };
         (self.on_event)(&event);
@@ -561,8 +534,9 @@ where
                         if states.get(&e.alarm) == Some(&AlarmState::Alarm) && !fired.contains_key(&e.alarm) {
                             let after = (OffsetDateTime::now_utc() - injected).as_seconds_f64();
                             fired.insert(e.alarm.clone(), after);
-                            self.say(
+                            self.mark(
                                 "detect",
+                                RunEventKind::Alarm,
                                 format!("{} is in ALARM, {after:.1} s after the injection", e.alarm),
                             );
                         }
@@ -708,7 +682,11 @@ where
                         .map(|e| e.alarm.as_str())
                         .collect();
                     if still.is_empty() {
-                        self.say("validate", "every expected alarm is out of ALARM");
+                        self.mark(
+                            "validate",
+                            RunEventKind::Recovery,
+                            "every expected alarm is out of ALARM",
+                        );
                         return;
                     }
                 }
@@ -735,7 +713,7 @@ where
             .collect();
         let mut histories = BTreeMap::new();
         for name in self.definitions.keys() {
-            match bounded(CALL_TIMEOUT, self.ports.alarms.history(name)).await {
+            match bounded(CALL_TIMEOUT, self.ports.alarms.history(name, self.started_at)).await {
                 Ok(h) => {
                     histories.insert(name.clone(), h);
                 }

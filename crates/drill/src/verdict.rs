@@ -49,10 +49,26 @@ pub fn recovery_budget_without_data(alarm: &AlarmDefinition, metric_delay: Durat
 }
 
 /// One state change of an alarm (DescribeAlarmHistory's StateUpdate items).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     pub at: OffsetDateTime,
+    /// The state left, when the history says (`HistoryData.oldState`).
+    pub from: Option<AlarmState>,
     pub state: AlarmState,
+    /// Why (`newState.stateReason`): the datapoints that crossed the threshold.
+    pub reason: String,
+}
+
+impl Transition {
+    /// A change to `state` at `at`, with nothing more known.
+    pub fn to(at: OffsetDateTime, state: AlarmState) -> Transition {
+        Transition {
+            at,
+            from: None,
+            state,
+            reason: String::new(),
+        }
+    }
 }
 
 /// An alarm the hypothesis says must fire.
@@ -259,7 +275,7 @@ mod tests {
     fn history(items: &[(i64, AlarmState)]) -> Vec<Transition> {
         items
             .iter()
-            .map(|&(s, state)| Transition { at: at(s), state })
+            .map(|&(s, state)| Transition::to(at(s), state))
             .collect()
     }
 

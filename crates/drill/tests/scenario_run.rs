@@ -72,10 +72,10 @@ impl Fake {
     fn set(&self, alarm: &str, state: AlarmState) {
         let mut w = self.0.lock().unwrap();
         w.states.insert(alarm.to_owned(), state);
-        w.history.entry(alarm.to_owned()).or_default().push(Transition {
-            at: OffsetDateTime::now_utc(),
-            state,
-        });
+        w.history
+            .entry(alarm.to_owned())
+            .or_default()
+            .push(Transition::to(OffsetDateTime::now_utc(), state));
     }
 
     fn fault_live(&self) -> bool {
@@ -145,15 +145,10 @@ impl AlarmBoard for Fake {
         Ok(all)
     }
 
-    async fn history(&self, alarm: &str) -> Result<Vec<Transition>, PortError> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap()
-            .history
-            .get(alarm)
-            .cloned()
-            .unwrap_or_default())
+    async fn history(&self, alarm: &str, since: OffsetDateTime) -> Result<Vec<Transition>, PortError> {
+        let w = self.0.lock().unwrap();
+        let all = w.history.get(alarm).cloned().unwrap_or_default();
+        Ok(all.into_iter().filter(|t| t.at >= since).collect())
     }
 }
 
@@ -172,6 +167,8 @@ impl Load for Fake {
                         at: OffsetDateTime::now_utc(),
                         route: route.clone(),
                         status: Some(if failing || broken_auth { 500 } else { 200 }),
+                        request_id: None,
+                        latency_ms: 1.0,
                     });
                 }
                 tokio::time::sleep(every).await;

@@ -41,7 +41,7 @@ use serde::Serialize;
 pub use charts::{render_charts, RenderedChart};
 pub use error::ReportError;
 pub use model::*;
-pub use text::escape;
+pub use text::{escape, hms_millis};
 
 /// Where each file of a report was written.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,6 @@
 //! library, shared with `outage-lab`; this crate adds the AWS adapters ([`targets::aws`],
 //! feature `aws`, on by default), terraform-output reading, JUnit and the CLI.
 
-pub mod http_load;
 pub mod junit;
 pub mod output;
 #[cfg(feature = "aws")]
@@ -11,5 +10,5 @@ pub mod scenario_cli;
 pub mod targets;
 
 pub use outage_drill::{
-    check, drill, error, maths, ports, progress, scenario_run, timeline, traffic, verdict, PortError,
+    check, drill, error, load, maths, ports, progress, scenario_run, timeline, traffic, verdict, PortError,
 };

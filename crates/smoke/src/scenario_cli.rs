@@ -6,7 +6,7 @@ use std::time::Duration;
 use outage_config::Stage;
 use outage_scenario::Scenario;
 
-use crate::http_load::HttpLoad;
+use crate::load::HttpLoad;
 use crate::scenario_run::{run_scenario, Ports, RunEvent, RunOutcome, RunReport, RunSettings};
 use crate::targets::aws::AwsTarget;
 use crate::traffic::HttpTraffic;

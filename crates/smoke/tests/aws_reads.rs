@@ -28,9 +28,9 @@ use aws_sdk_lambda::operation::put_function_concurrency::{
 use aws_sdk_lambda::types::error::{ResourceConflictException, ResourceNotFoundException};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use outage_config::AlarmState;
-use smoke_test::scenario_run::{AlarmBoard, Concurrency};
+use smoke_test::ports::{AlarmBoard, Concurrency, MetricQuery, Telemetry};
 use smoke_test::targets::aws::AwsTarget;
-use smoke_test::targets::aws_reads::{MetricQuery, MAX_METRIC_QUERIES};
+use smoke_test::targets::aws_reads::MAX_METRIC_QUERIES;
 use smoke_test::verdict::Transition;
 use smoke_test::PortError;
 use time::OffsetDateTime;
@@ -152,6 +152,7 @@ async fn history_follows_every_page_and_reads_the_new_state_at_the_item_time() {
                 r.alarm_name().map(str::to_owned),
                 r.history_item_type().cloned(),
                 r.scan_by().cloned(),
+                r.start_date().map(|d| d.secs()),
             ));
             DescribeAlarmHistoryOutput::builder()
                 .alarm_history_items(history_item(T0, &state_update("INSUFFICIENT_DATA", "OK")))
@@ -167,22 +168,19 @@ async fn history_follows_every_page_and_reads_the_new_state_at_the_item_time() {
                 .build()
         });
     let aws = target(&[], &[&page1, &page2], &[]);
-    let history = aws.history(ALARM).await.unwrap();
+    let history = aws.history(ALARM, at(T0 - 5)).await.unwrap();
+    let transition = |secs: i64, from: AlarmState, state: AlarmState| Transition {
+        at: at(secs),
+        from: Some(from),
+        state,
+        reason: "Threshold Crossed".into(),
+    };
     assert_eq!(
         history,
         vec![
-            Transition {
-                at: at(T0),
-                state: AlarmState::Ok
-            },
-            Transition {
-                at: at(T0 + 40),
-                state: AlarmState::Alarm
-            },
-            Transition {
-                at: at(T0 + 70),
-                state: AlarmState::Ok
-            },
+            transition(T0, AlarmState::InsufficientData, AlarmState::Ok),
+            transition(T0 + 40, AlarmState::Ok, AlarmState::Alarm),
+            transition(T0 + 70, AlarmState::Alarm, AlarmState::Ok),
         ]
     );
     assert_eq!(
@@ -190,7 +188,8 @@ async fn history_follows_every_page_and_reads_the_new_state_at_the_item_time() {
         [(
             Some(ALARM.to_owned()),
             Some(HistoryItemType::StateUpdate),
-            Some(ScanBy::TimestampAscending)
+            Some(ScanBy::TimestampAscending),
+            Some(T0 - 5),
         )]
     );
 }
@@ -205,7 +204,7 @@ async fn history_newest_first_is_returned_oldest_first() {
     });
     let aws = target(&[], &[&page], &[]);
     let states: Vec<_> = aws
-        .history(ALARM)
+        .history(ALARM, at(T0))
         .await
         .unwrap()
         .iter()
@@ -228,7 +227,7 @@ async fn a_malformed_history_item_is_an_error_naming_the_alarm() {
                 .build()
         });
         let aws = target(&[], &[&page], &[]);
-        match aws.history(ALARM).await {
+        match aws.history(ALARM, at(T0)).await {
             Err(PortError::Transport(m)) => {
                 assert!(m.contains(ALARM) && m.contains(why), "{data}: {m}")
             }
@@ -242,7 +241,7 @@ async fn history_errors_are_mapped() {
     let denied = mock!(aws_sdk_cloudwatch::Client::describe_alarm_history)
         .then_error(|| DescribeAlarmHistoryError::generic(cw_error("AccessDenied")));
     let aws = target(&[], &[&denied], &[]);
-    assert!(matches!(aws.history(ALARM).await, Err(PortError::Rejected(m)) if m.contains(ALARM)));
+    assert!(matches!(aws.history(ALARM, at(T0)).await, Err(PortError::Rejected(m)) if m.contains(ALARM)));
 }
 
 #[tokio::test]
@@ -385,7 +384,7 @@ async fn log_events_reads_every_page_of_the_functions_group_in_the_window() {
             Some(format!("/aws/lambda/{FUNCTION}")),
             Some(T0 * 1000),
             Some((T0 + 60) * 1000),
-            Some("ERROR".to_owned())
+            Some("\"ERROR\"".to_owned())
         )]
     );
     assert_eq!(page3.num_calls(), 1);

@@ -4,24 +4,7 @@
 //! logs and written up as an incident report; a run of several scenarios also writes the
 //! game-day report with the coverage matrix ([`scenarios`]).
 
-mod diagnose;
-pub mod diagnosis;
-mod incident;
-mod observed;
 pub mod scenarios;
-
-use time::OffsetDateTime;
-
-/// `HH:MM:SS.mmm` in UTC.
-pub(crate) fn hms_millis(t: OffsetDateTime) -> String {
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
 
 /// Resolves on Ctrl-C or SIGTERM: the runner then restores the prior configuration.
 async fn interrupted() {

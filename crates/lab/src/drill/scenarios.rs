@@ -9,28 +9,19 @@ use std::time::Duration;
 
 use anyhow::Context;
 use incident_report::catalogue::{CatalogueRun, ScenarioResult};
-use incident_report::{AlarmTrack, EventKind, Step as ReportStep, StepStatus, TimelineEvent};
 use outage_config::{AlarmState, Stage};
-use outage_drill::error::PortError;
+use outage_drill::incident::{self, IncidentPorts};
 use outage_drill::lab::LabTarget;
-use outage_drill::ports::{ControlPlane, FunctionConfiguration, Variables};
-use outage_drill::scenario_run::{
-    run_scenario, AlarmBoard, Concurrency, Load, LoadHandle, Observation as RunObservation, Ports, RunError,
-    RunOutcome, RunReport, RunSettings,
-};
+use outage_drill::load::HttpLoad;
+use outage_drill::ports::Load;
+use outage_drill::scenario_run::{run_scenario, Ports, RunError, RunOutcome, RunSettings};
 use outage_drill::traffic::HttpTraffic;
-use outage_drill::verdict::Transition;
 use outage_scenario::{Scenario, ScenarioError};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::diagnose::diagnose_from_logs;
-use super::observed::ObservedTraffic;
-use super::{diagnosis, incident};
 use crate::{Lab, LabConfig};
-use lab_admin_api::{
-    AdminClient, DrillDocument, DrillStep, DrillTimelineEvent, StepStatus as DrillStepStatus,
-};
+use lab_admin_api::{DrillDocument, DrillStep, DrillTimelineEvent, StepStatus as DrillStepStatus};
 
 /// What the person running the catalogue chooses.
 #[derive(Debug, Clone)]
@@ -325,23 +316,21 @@ async fn judge_and_write(
     scenario: &Scenario,
     dir: &Path,
 ) -> anyhow::Result<(ScenarioResult, ScenarioJson, Exit)> {
-    let ports = LabPorts {
-        target: LabTarget::connect(&lab.admin_url, &lab.token_file).await?,
-        admin: AdminClient::new(&lab.admin_url, &lab.token)?,
-        traffic: ObservedTraffic::new(HttpTraffic::new(&lab.gateway_url, Duration::from_secs(10))?),
-    };
+    let target = LabTarget::connect(&lab.admin_url, &lab.token_file).await?;
+    let load = HttpLoad::new(HttpTraffic::new(&lab.gateway_url, Duration::from_secs(10))?);
+    let drill_id = format!("{}-{}", run_id(OffsetDateTime::now_utc()), scenario.name);
     let name = scenario.name.clone();
     // The live dashboard shows the run's timeline: the newest document goes to `PUT /drill`
     // from one publisher, so a slow answer never holds the run up.
     let (publish, mut newest) = tokio::sync::mpsc::unbounded_channel::<DrillDocument>();
     let publisher = {
-        let admin = ports.admin.clone();
+        let target = target.clone();
         tokio::spawn(async move {
             while let Some(mut doc) = newest.recv().await {
                 while let Ok(newer) = newest.try_recv() {
                     doc = newer;
                 }
-                if let Err(e) = admin.put_drill(&doc).await {
+                if let Err(e) = target.publish_drill(&doc).await {
                     tracing::warn!("the lab did not take the drill timeline (PUT /drill): {e}");
                 }
             }
@@ -349,7 +338,7 @@ async fn judge_and_write(
     };
     let timeline = std::sync::Mutex::new(DrillDocument {
         running: true,
-        drill_id: Some(format!("{}-{}", run_id(OffsetDateTime::now_utc()), scenario.name)),
+        drill_id: Some(drill_id.clone()),
         started_at: Some(rfc3339(OffsetDateTime::now_utc())),
         steps: PHASES
             .iter()
@@ -379,7 +368,7 @@ async fn judge_and_write(
         }
         doc.events.get_or_insert_with(Vec::new).push(DrillTimelineEvent {
             timestamp: at,
-            kind: Some(event_kind(e).as_str().to_owned()),
+            kind: Some(incident::event_kind(e.kind).as_str().to_owned()),
             text: e.text.clone(),
         });
         let _ = publish.send(doc.clone());
@@ -388,9 +377,9 @@ async fn judge_and_write(
         stage,
         scenario,
         Ports {
-            control: &ports,
-            alarms: &ports,
-            load: &ports,
+            control: &target,
+            alarms: &target,
+            load: &load,
         },
         RunSettings::lab(),
         super::interrupted(),
@@ -422,7 +411,7 @@ async fn judge_and_write(
     }
     // Every page must reach the on-call topic: an alarm that fires with no notification is
     // an outage nobody hears about.
-    match ports.admin.notifications().await {
+    match target.admin().notifications().await {
         Ok(notes) => {
             for (alarm, cell) in &report.judgement.cells {
                 let paged = notes
@@ -441,126 +430,33 @@ async fn judge_and_write(
     if report.outcome == RunOutcome::Passed && !report.problems.is_empty() {
         report.outcome = RunOutcome::Failed;
     }
-    let injected = report.injected_at.unwrap_or(report.started_at);
-    let expected_message = scenario
-        .fault
-        .as_ref()
-        .and_then(|f| f.vars.get("FAULT_MESSAGE").cloned())
-        .unwrap_or_default();
-    let findings = diagnose_from_logs(
-        &ports.admin,
+    let written = incident::write_incident(
         stage,
-        &scenario.function,
-        &expected_message,
-        report.started_at,
-        injected,
+        scenario,
+        &report,
+        IncidentPorts {
+            telemetry: &target,
+            alarms: &target,
+        },
+        &load.observations(),
+        dir,
+        &drill_id,
     )
-    .await;
-    for d in &findings.diagnoses {
+    .await?;
+    for d in &written.findings.diagnoses {
         eprintln!(
             "[{}] diagnose {}: {} failed requests since {} UTC, {}: \"{}\"",
             scenario.name,
             stage.function_name(&d.function),
             d.failed_requests,
-            super::hms_millis(d.first_failure_at),
+            incident_report::hms_millis(d.first_failure_at),
             d.error_type,
             d.error_message
         );
     }
-
-    let observations = ports.traffic.observations();
-    let routes = diagnosis::routes(stage);
-    let end = report.fixed_at.unwrap_or(report.finished_at);
-    let during = diagnosis::route_stats(&routes, &observations, injected, end);
-    let failed_requests: u64 = during.iter().map(|r| r.errors_5xx() + r.unanswered).sum();
-    let total_requests: u64 = during.iter().map(|r| r.requests).sum();
-    let window = incident::chart_window(report.started_at, report.finished_at);
-    let metrics = incident::metrics(&ports.admin, stage, &routes, &observations, window).await?;
-    let mut alarms: Vec<AlarmTrack> = Vec::new();
-    let charted: Vec<String> = scenario
-        .expected
-        .iter()
-        .map(|e| e.name.clone())
-        .chain(
-            report
-                .judgement
-                .cells
-                .iter()
-                .filter(|(_, c)| c.verdict.is_failure())
-                .map(|(n, _)| n.clone()),
-        )
-        .collect();
-    for alarm in dedup(charted) {
-        alarms.push(incident::alarm_track(&ports.admin, &alarm).await?);
-    }
-    let primary = scenario.expected.first();
-    let primary_cell = primary.and_then(|p| report.judgement.cells.get(&p.name));
-    let at = |s: Option<f64>| s.map(|s| injected + time::Duration::seconds_f64(s));
-    let mut built = incident::build(incident::Facts {
-        stage: stage.clone(),
-        drill_id: format!("{}-{}", run_id(report.started_at), scenario.name),
-        function: scenario.function.clone(),
-        mode: incident_mode(scenario),
-        route: scenario.function_routes.first().cloned().unwrap_or_default(),
-        alarm: primary.map(|p| p.name.clone()).unwrap_or_default(),
-        alarm_period_s: primary
-            .and_then(|p| stage.alarm_definitions("").into_iter().find(|d| d.name == p.name))
-            .map_or(60, |d| d.period_s),
-        started_at: report.started_at,
-        finished_at: report.finished_at,
-        detection: incident_report::Detection {
-            fault_injected_at: injected,
-            alarm_at: at(primary_cell.and_then(|c| c.fired_after_s)),
-            fix_applied_at: report.fixed_at,
-            recovered_at: at(primary_cell.and_then(|c| c.cleared_after_s)),
-        },
-        steps: steps(&report, findings.passed, &findings.detail),
-        events: report
-            .events
-            .iter()
-            .map(|e| TimelineEvent {
-                timestamp: e.at,
-                kind: event_kind(e),
-                text: e.text.clone(),
-            })
-            .collect(),
-        metrics,
-        alarms,
-        diagnoses: findings.diagnoses.clone(),
-        log_excerpt: findings.excerpt.clone(),
-        blast_radius: diagnosis::blast_radius(&during),
-    });
-    built.targets = incident_report::Targets {
-        mttd_s: report.mttd_budget_s.unwrap_or(built.targets.mttd_s),
-        mttr_s: report.mttr_budget_s.unwrap_or(built.targets.mttr_s),
-        drill_s: scenario.max_duration.as_secs_f64(),
-    };
-    built.title = format!("{}: {}", scenario.name, scenario.title);
-    built.postmortem.summary = format!("{} What to learn: {}", built.postmortem.summary, scenario.lesson);
-    let files = incident_report::write_report(&built, dir)?;
-    std::fs::write(
-        dir.join("run.json"),
-        serde_json::to_string_pretty(&report)? + "\n",
-    )?;
-
-    let passed = report.passed();
-    let result = ScenarioResult {
-        name: scenario.name.clone(),
-        title: scenario.title.clone(),
-        lesson: scenario.lesson.clone(),
-        runbook: scenario.runbook.clone(),
-        passed,
-        problems: report.problems.clone(),
-        mttd_s: report.judgement.mttd_s,
-        mttd_budget_s: report.mttd_budget_s,
-        mttr_s: report.judgement.mttr_s,
-        mttr_budget_s: report.mttr_budget_s,
-        failed_requests,
-        total_requests,
-        cells: report.judgement.cells.clone(),
-        not_judged: report.not_judged.clone(),
-        report: Some(scenario.name.clone()),
-    };
+    let result = written.result;
+    let files = written.files;
+    let passed = result.passed;
     let outcome = serde_json::to_value(report.outcome)?
         .as_str()
         .unwrap_or_default()
@@ -586,87 +482,6 @@ const PHASES: [&str; 5] = ["baseline", "break", "detect", "fix", "validate"];
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
-}
-
-/// The report's marker for a run event.
-fn event_kind(e: &outage_drill::scenario_run::RunEvent) -> EventKind {
-    match e.phase {
-        "break" => EventKind::Fault,
-        "fix" => EventKind::Fix,
-        "detect" if e.text.contains("ALARM") => EventKind::Alarm,
-        "validate" if e.text.contains("out of ALARM") => EventKind::Recovery,
-        _ => EventKind::Info,
-    }
-}
-
-fn dedup(mut names: Vec<String>) -> Vec<String> {
-    let mut seen = std::collections::BTreeSet::new();
-    names.retain(|n| seen.insert(n.clone()));
-    names
-}
-
-/// What the incident's "mode" says: the fault, or the change that staged the incident.
-fn incident_mode(scenario: &Scenario) -> String {
-    let mut parts = Vec::new();
-    if let Some(f) = &scenario.fault {
-        parts.push(f.mode().name().to_owned());
-    }
-    if let Some(c) = &scenario.configuration {
-        parts.push(format!(
-            "reserved concurrency {}",
-            c.reserved_concurrency
-                .map_or("unreserved".into(), |v| v.to_string())
-        ));
-    }
-    if let Some(s) = &scenario.surge {
-        parts.push(format!("surge of {} clients", s.concurrency));
-    }
-    parts.join(" + ")
-}
-
-/// The report's steps, from the run's events and verdict.
-fn steps(report: &RunReport, diagnosed: bool, diagnosis: &str) -> Vec<ReportStep> {
-    let first = |phase: &str| report.events.iter().find(|e| e.phase == phase).map(|e| e.at);
-    let last = |phase: &str| {
-        report
-            .events
-            .iter()
-            .rev()
-            .find(|e| e.phase == phase)
-            .map(|e| e.at)
-    };
-    let problems = report.problems.join("; ");
-    let silent = report
-        .problems
-        .iter()
-        .any(|p| p.contains("silent") || p.contains("budget"));
-    let step = |name: &str, passed: bool, detail: String| ReportStep {
-        name: name.to_owned(),
-        status: if passed {
-            StepStatus::Passed
-        } else {
-            StepStatus::Failed
-        },
-        started_at: first(if name == "diagnose" { "detect" } else { name }),
-        finished_at: last(if name == "diagnose" { "detect" } else { name }),
-        detail,
-    };
-    vec![
-        step(
-            "baseline",
-            true,
-            format!("not judged: {}", report.not_judged.join(", ")),
-        ),
-        step("break", report.injected_at.is_some(), String::new()),
-        step(
-            "detect",
-            report.injected_at.is_some() && !silent,
-            problems.clone(),
-        ),
-        step("diagnose", diagnosed, diagnosis.to_owned()),
-        step("fix", report.outcome != RunOutcome::RestoreFailed, String::new()),
-        step("validate", report.passed(), problems),
-    ]
 }
 
 fn summary_text(run: &CatalogueRun, html: &Path) -> String {
@@ -714,104 +529,4 @@ fn summary_text(run: &CatalogueRun, html: &Path) -> String {
 
 fn secs(s: Option<f64>) -> String {
     s.map_or("-".into(), |s| format!("{s:.1} s"))
-}
-
-/// The scenario runner's ports over one lab: the smoke test's lab control plane, the admin
-/// API for alarms and reserved concurrency, and client traffic the report can account for.
-struct LabPorts {
-    target: LabTarget,
-    admin: AdminClient,
-    traffic: ObservedTraffic,
-}
-
-impl ControlPlane for LabPorts {
-    async fn configuration(&self, function: &str) -> Result<FunctionConfiguration, PortError> {
-        self.target.configuration(function).await
-    }
-
-    async fn replace_variables(
-        &self,
-        function: &str,
-        variables: &Variables,
-        revision_id: Option<&str>,
-    ) -> Result<FunctionConfiguration, PortError> {
-        self.target
-            .replace_variables(function, variables, revision_id)
-            .await
-    }
-
-    async fn wait_until_applied(
-        &self,
-        function: &str,
-        deadline: Duration,
-    ) -> Result<FunctionConfiguration, PortError> {
-        self.target.wait_until_applied(function, deadline).await
-    }
-}
-
-fn port(e: lab_admin_api::AdminError) -> PortError {
-    PortError::Transport(e.to_string())
-}
-
-impl AlarmBoard for LabPorts {
-    async fn states(&self) -> Result<BTreeMap<String, AlarmState>, PortError> {
-        let rows = self.admin.alarms().await.map_err(port)?;
-        Ok(rows.into_iter().map(|r| (r.alarm_name, r.state_value)).collect())
-    }
-
-    async fn history(&self, alarm: &str) -> Result<Vec<Transition>, PortError> {
-        let rows = self.admin.alarm_history(alarm).await.map_err(port)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Transition {
-                at: r.timestamp,
-                state: r.new_state,
-            })
-            .collect())
-    }
-}
-
-impl Concurrency for LabPorts {
-    async fn reserved_concurrency(&self, function: &str) -> Result<Option<u32>, PortError> {
-        Ok(self
-            .admin
-            .configuration(function)
-            .await
-            .map_err(port)?
-            .reserved_concurrent_executions)
-    }
-
-    async fn set_reserved_concurrency(&self, function: &str, value: Option<u32>) -> Result<(), PortError> {
-        match value {
-            Some(v) => self
-                .admin
-                .put_concurrency(function, v)
-                .await
-                .map(|_| ())
-                .map_err(port),
-            None => self.admin.delete_concurrency(function).await.map_err(port),
-        }
-    }
-}
-
-impl Load for LabPorts {
-    fn start(&self, routes: &[String], every: Duration) -> LoadHandle {
-        let paths: Vec<String> = routes
-            .iter()
-            .map(|r| r.split_once(' ').map_or(r.clone(), |(_, p)| p.to_owned()))
-            .collect();
-        LoadHandle(self.traffic.steady_load(&paths, every))
-    }
-
-    fn observations(&self) -> Vec<RunObservation> {
-        self.traffic
-            .observations()
-            .into_iter()
-            .map(|o| RunObservation {
-                at: o.at,
-                route: format!("GET {}", o.path),
-                status: o.status,
-            })
-            .collect()
-    }
 }

@@ -16,7 +16,7 @@ use outage_config::AlarmState;
 use time::OffsetDateTime;
 
 use crate::error::PortError;
-use crate::scenario_run::{AlarmBoard, Concurrency};
+use crate::ports::{AlarmBoard, Concurrency, LogRecord, MetricPoint, MetricQuery, MetricSeries, Telemetry};
 use crate::targets::aws::{port_error, AwsTarget};
 use crate::verdict::Transition;
 
@@ -29,42 +29,6 @@ const MAX_PAGES: usize = 1000;
 
 /// `GetMetricData` takes at most this many queries in one request.
 pub const MAX_METRIC_QUERIES: usize = 500;
-
-/// One log event of a function's log group.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogLine {
-    pub at: OffsetDateTime,
-    pub log_stream: String,
-    pub message: String,
-}
-
-/// One metric series to read: what `GetMetricData`'s `MetricStat` names.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricQuery {
-    /// `AWS/Lambda`, `AWS/ApiGateway`.
-    pub namespace: String,
-    /// `Errors`, `5xx`.
-    pub metric: String,
-    /// (name, value): `("FunctionName", "dev-payment-fixed")`.
-    pub dimensions: Vec<(String, String)>,
-    /// `Sum`, `Average`, `p99`.
-    pub stat: String,
-    pub period_s: u32,
-}
-
-/// One datapoint of a series.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MetricPoint {
-    pub at: OffsetDateTime,
-    pub value: f64,
-}
-
-/// The answer to one [`MetricQuery`], oldest point first.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricSeries {
-    pub query: MetricQuery,
-    pub points: Vec<MetricPoint>,
-}
 
 fn to_aws(t: OffsetDateTime) -> DateTime {
     DateTime::from_secs_and_nanos(t.unix_timestamp(), t.nanosecond())
@@ -120,7 +84,8 @@ fn next_page(token: Option<&str>, pages: &mut usize, action: &str) -> Result<Opt
 }
 
 /// Reads one `DescribeAlarmHistory` item of type StateUpdate: its `HistoryData` is a JSON
-/// document whose `newState.stateValue` is the state entered; the item's timestamp is when.
+/// document whose `newState.stateValue` is the state entered (`newState.stateReason` why,
+/// `oldState.stateValue` the state left); the item's timestamp is when.
 pub fn parse_history_item(
     alarm: &str,
     at: Option<&DateTime>,
@@ -145,7 +110,21 @@ pub fn parse_history_item(
             "HistoryData newState.stateValue {value:?} is no alarm state"
         ))
     })?;
-    Ok(Transition { at, state })
+    let from = doc
+        .pointer("/oldState/stateValue")
+        .and_then(serde_json::Value::as_str)
+        .and_then(AlarmState::parse);
+    let reason = doc
+        .pointer("/newState/stateReason")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    Ok(Transition {
+        at,
+        from,
+        state,
+        reason,
+    })
 }
 
 impl AwsTarget {
@@ -160,17 +139,25 @@ impl AwsTarget {
         self.logs = Some(logs);
         self
     }
+}
 
+/// A literal text as a CloudWatch Logs filter pattern: one quoted term, so that a request id's
+/// hyphens and an error's punctuation are not read as pattern syntax.
+pub fn literal_pattern(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+impl Telemetry for AwsTarget {
     /// Log events of the function's log group `/aws/lambda/<deployed name>` from `from` to `to`
-    /// (inclusive, millisecond precision), matching `pattern` (CloudWatch Logs filter syntax)
-    /// when given, oldest first.
-    pub async fn log_events(
+    /// (inclusive, millisecond precision) containing `text`, oldest first.
+    async fn log_events(
         &self,
         function: &str,
         from: OffsetDateTime,
         to: OffsetDateTime,
-        pattern: Option<&str>,
-    ) -> Result<Vec<LogLine>, PortError> {
+        text: Option<&str>,
+    ) -> Result<Vec<LogRecord>, PortError> {
+        let pattern = text.map(literal_pattern);
         let logs = self.logs.as_ref().ok_or_else(|| {
             PortError::Rejected("no CloudWatch Logs client (AwsTarget::with_logs was not called)".into())
         })?;
@@ -190,7 +177,7 @@ impl AwsTarget {
                 .log_group_name(&group)
                 .start_time(start)
                 .end_time(end)
-                .set_filter_pattern(pattern.map(str::to_owned))
+                .set_filter_pattern(pattern.clone())
                 .set_next_token(token.take())
                 .send()
                 .await
@@ -206,8 +193,9 @@ impl AwsTarget {
                     )
                 })?;
             for event in out.events() {
-                lines.push(LogLine {
+                lines.push(LogRecord {
                     at: from_millis(event.timestamp().unwrap_or_default())?,
+                    log_group: group.clone(),
                     log_stream: event.log_stream_name().unwrap_or_default().to_owned(),
                     message: event.message().unwrap_or_default().to_owned(),
                 });
@@ -224,7 +212,7 @@ impl AwsTarget {
 
     /// Each query's series from `from` to `to`, in the order of `queries`, oldest point first.
     /// A series with no data is empty.
-    pub async fn metric_data(
+    async fn metric_data(
         &self,
         queries: &[MetricQuery],
         from: OffsetDateTime,
@@ -381,8 +369,8 @@ impl AlarmBoard for AwsTarget {
         Ok(states)
     }
 
-    /// Every state change CloudWatch still holds for `alarm` (it keeps 30 days), oldest first.
-    async fn history(&self, alarm: &str) -> Result<Vec<Transition>, PortError> {
+    /// The state changes of `alarm` since `since` (CloudWatch keeps 30 days), oldest first.
+    async fn history(&self, alarm: &str, since: OffsetDateTime) -> Result<Vec<Transition>, PortError> {
         let action = format!("DescribeAlarmHistory {alarm}");
         let mut transitions = Vec::new();
         let mut token: Option<String> = None;
@@ -394,6 +382,7 @@ impl AlarmBoard for AwsTarget {
                 .describe_alarm_history()
                 .alarm_name(alarm)
                 .history_item_type(HistoryItemType::StateUpdate)
+                .start_date(to_aws(since))
                 .scan_by(ScanBy::TimestampAscending)
                 .set_next_token(token.take())
                 .send()

@@ -1,13 +1,14 @@
-//! The scenario runner's [`Load`] over HTTP: one loop per route against an API base URL (the
-//! deployed API from `terraform output`), every answer recorded as the client saw it.
+//! The one client-load recorder: [`HttpLoad`] sends steady traffic to an API base URL (the
+//! lab's gateway or the deployed API) and records every answer as the client saw it. The
+//! runner's route health and stop conditions, and the report's blast radius and per-route
+//! charts, are all computed from these records.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use crate::ports::TrafficDriver;
-use crate::scenario_run::{Load, LoadHandle, Observation};
+use crate::ports::{route_path, Load, LoadHandle, Observation, TrafficDriver};
 use crate::traffic::HttpTraffic;
 
 #[derive(Debug, Clone)]
@@ -23,11 +24,21 @@ impl HttpLoad {
             seen: Arc::default(),
         }
     }
-}
 
-/// `GET /pay-fixed` -> `/pay-fixed`; a bare path is taken as a GET.
-fn path_of(route: &str) -> &str {
-    route.strip_prefix("GET ").unwrap_or(route).trim()
+    /// One request on `route` (`GET /pay-fixed`), recorded.
+    async fn send(&self, route: &str) {
+        let at = OffsetDateTime::now_utc();
+        let started = Instant::now();
+        let answer = self.traffic.get(route_path(route)).await.ok();
+        let observation = Observation {
+            at,
+            route: route.to_owned(),
+            status: answer.as_ref().map(|o| o.status),
+            request_id: answer.and_then(|o| o.request_id),
+            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        };
+        self.seen.lock().expect("observations poisoned").push(observation);
+    }
 }
 
 impl Load for HttpLoad {
@@ -47,15 +58,7 @@ impl Load for HttpLoad {
                             tick.tick().await;
                             let me = me.clone();
                             let route = route.clone();
-                            tokio::spawn(async move {
-                                let at = OffsetDateTime::now_utc();
-                                let status = me.traffic.get(path_of(&route)).await.ok().map(|o| o.status);
-                                me.seen.lock().expect("observations poisoned").push(Observation {
-                                    at,
-                                    route,
-                                    status,
-                                });
-                            });
+                            tokio::spawn(async move { me.send(&route).await });
                         }
                     })
                 })
@@ -72,11 +75,11 @@ impl Load for HttpLoad {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::ports::route_path;
 
     #[test]
     fn routes_name_their_path() {
-        assert_eq!(path_of("GET /pay-fixed"), "/pay-fixed");
-        assert_eq!(path_of("/auth"), "/auth");
+        assert_eq!(route_path("GET /pay-fixed"), "/pay-fixed");
+        assert_eq!(route_path("/auth"), "/auth");
     }
 }

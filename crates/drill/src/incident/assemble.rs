@@ -1,16 +1,18 @@
 //! The incident report of a drill: the metrics around the spike and the alarm histories read
-//! from the admin API, the diagnosis, the blast radius, and the postmortem drafted from them.
+//! through the ports (the lab's admin API or CloudWatch), the diagnosis, the blast radius, and
+//! the postmortem drafted from them.
 
 use incident_report::{
-    AlarmPathComparison, AlarmState, AlarmTrack, Detection, FaultInjection, Incident, LogLine, MetricSources,
-    Metrics, Postmortem, RouteImpact, Series, Step, Targets, TimelineEvent,
+    AlarmPathComparison, AlarmState, AlarmTrack, AlarmTransition, Detection, FaultInjection, Incident,
+    LogLine, MetricSources, Metrics, Point, Postmortem, RouteImpact, Series, Step, Targets, TimelineEvent,
 };
 use outage_config::{AlarmKind, Stage};
 use time::{Duration, OffsetDateTime};
 
 use super::diagnosis::{self, FunctionDiagnosis, Route};
-use super::observed::Observation;
-use lab_admin_api::{AdminClient, MetricQuery};
+use crate::error::PortError;
+use crate::ports::{MetricQuery, MetricSeries, Observation, Telemetry};
+use crate::verdict::Transition;
 
 /// The period of every chart: the drill lasts about a minute, so one-minute AWS metrics would
 /// be one or two points; the high-resolution `OutageLab` metrics are stored per second.
@@ -29,37 +31,55 @@ pub fn chart_window(
     (floor(started_at) - Duration::seconds(period), floor(finished_at))
 }
 
-/// `GET /metrics` for one `OutageLab` metric of one function, as a chart series.
-async fn outage_lab_series(
-    admin: &AdminClient,
-    stage: &Stage,
-    key: &str,
-    metric: &str,
-    stat: &str,
-    (start, end): (OffsetDateTime, OffsetDateTime),
-) -> anyhow::Result<Series> {
-    let query = MetricQuery {
+/// The `OutageLab` metric (the functions' own EMF metrics, high resolution on AWS and in the
+/// lab alike) of one function.
+fn outage_lab_query(stage: &Stage, key: &str, metric: &str, stat: &str) -> MetricQuery {
+    MetricQuery {
         namespace: "OutageLab".into(),
         metric: metric.into(),
-        dimensions: [("Service".to_owned(), stage.function_name(key))].into(),
-        period: Some(CHART_PERIOD_S),
-        stat: Some(stat.into()),
-        start: Some(start.unix_timestamp()),
-        end: Some(end.unix_timestamp() + 1),
-    };
-    let answer = admin.metrics(&query).await?;
-    Ok(Series::from_datapoints(key, &answer.datapoints))
+        dimensions: vec![("Service".to_owned(), stage.function_name(key))],
+        stat: stat.into(),
+        period_s: CHART_PERIOD_S,
+    }
 }
 
-/// The charted metrics of every function over the drill.
+fn to_series(name: &str, series: &MetricSeries) -> Series {
+    Series {
+        name: name.to_owned(),
+        points: series
+            .points
+            .iter()
+            .map(|p| Point {
+                timestamp: p.at,
+                value: p.value,
+            })
+            .collect(),
+    }
+}
+
+/// The charted metrics of every function over the drill, in one `GetMetricData`-like read.
 pub async fn metrics(
-    admin: &AdminClient,
+    telemetry: &impl Telemetry,
     stage: &Stage,
     routes: &[Route],
     observations: &[Observation],
     window: (OffsetDateTime, OffsetDateTime),
-) -> anyhow::Result<Metrics> {
+) -> Result<Metrics, PortError> {
     let (start, end) = window;
+    let keys: Vec<&String> = stage.functions.keys().collect();
+    let queries: Vec<MetricQuery> = keys
+        .iter()
+        .flat_map(|key| {
+            [
+                outage_lab_query(stage, key, "Requests", "Sum"),
+                outage_lab_query(stage, key, "Faults", "Sum"),
+                outage_lab_query(stage, key, "Latency", "p99"),
+            ]
+        })
+        .collect();
+    let answers = telemetry
+        .metric_data(&queries, start, end + Duration::seconds(1))
+        .await?;
     let mut out = Metrics {
         period_s: CHART_PERIOD_S,
         invocations: Vec::new(),
@@ -75,24 +95,55 @@ pub async fn metrics(
             duration_p99_ms: format!("OutageLab Latency per Service, p99 per {CHART_PERIOD_S} s"),
         },
     };
-    for key in stage.functions.keys() {
-        let mut invocations = outage_lab_series(admin, stage, key, "Requests", "Sum", window).await?;
+    for (key, three) in keys.iter().zip(answers.chunks(3)) {
+        let [requests, faults, latency] = three else {
+            return Err(PortError::Transport(format!(
+                "metric data for {key}: {} series for 3 queries",
+                three.len()
+            )));
+        };
+        let mut invocations = to_series(key, requests);
         invocations.fill_missing_with_zero(CHART_PERIOD_S, start, end);
-        let mut errors = outage_lab_series(admin, stage, key, "Faults", "Sum", window).await?;
+        let mut errors = to_series(key, faults);
         errors.fill_missing_with_zero(CHART_PERIOD_S, start, end);
         out.invocations.push(invocations);
         out.errors.push(errors);
-        out.duration_p99_ms
-            .push(outage_lab_series(admin, stage, key, "Latency", "p99", window).await?);
+        out.duration_p99_ms.push(to_series(key, latency));
+    }
+    if out.invocations.len() != keys.len() {
+        return Err(PortError::Transport(format!(
+            "metric data: {} series for {} queries",
+            answers.len(),
+            queries.len()
+        )));
     }
     Ok(out)
 }
 
-/// One alarm's state over the drill, from `GET /alarms/{name}/history`.
-pub async fn alarm_track(admin: &AdminClient, name: &str) -> anyhow::Result<AlarmTrack> {
-    let history = admin.alarm_history(name).await?;
-    let now = admin.alarm(name).await?;
-    Ok(AlarmTrack::from_history(name, &history, now.state_value))
+/// The track of one alarm from its transitions, oldest first. With none, the alarm has been in
+/// `current` all along; otherwise it started where its first transition left from.
+pub fn track(name: &str, history: &[Transition], current: AlarmState) -> AlarmTrack {
+    let mut history: Vec<&Transition> = history.iter().collect();
+    history.sort_by_key(|t| t.at);
+    let initial_state = match history.first() {
+        None => current,
+        Some(t) => t.from.unwrap_or(match t.state {
+            AlarmState::Ok => AlarmState::Alarm,
+            _ => AlarmState::Ok,
+        }),
+    };
+    AlarmTrack {
+        name: name.to_owned(),
+        initial_state,
+        transitions: history
+            .iter()
+            .map(|t| AlarmTransition {
+                timestamp: t.at,
+                state: t.state,
+                reason: t.reason.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// When an alarm first went to ALARM at or after `from`.
@@ -227,7 +278,7 @@ pub fn build(facts: Facts) -> Incident {
             d.failed_requests,
             d.error_type,
             d.error_message,
-            super::hms_millis(d.first_failure_at)
+            incident_report::hms_millis(d.first_failure_at)
         ));
     }
     incident.postmortem = postmortem;

@@ -1,7 +1,7 @@
-//! Diagnosis from what the lab recorded: the handler errors in a function's log events (the
+//! Diagnosis from what the target recorded: the handler errors in a function's log events (the
 //! error message, its type, the failing request ids, the first failure), and the blast radius
-//! from what clients saw on each route. Pure functions over the admin API's answers, so they
-//! are tested on canned answers.
+//! from what clients saw on each route. Pure functions over the ports' answers (the lab's and
+//! CloudWatch's alike), so they are tested on canned answers.
 
 use std::collections::BTreeMap;
 
@@ -9,20 +9,11 @@ use incident_report::{LogLine, Point, RouteImpact, Series};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
-use super::observed::Observation;
+use crate::ports::{LogRecord, Observation};
 
-/// One event of `GET /logs/{key}` (FilterLogEvents-like).
-pub use lab_admin_api::LogEvent;
-
-/// When the event was logged.
-pub fn logged_at(event: &LogEvent) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(event.timestamp) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-pub fn to_log_line(event: &LogEvent) -> LogLine {
+pub fn to_log_line(event: &LogRecord) -> LogLine {
     LogLine {
-        timestamp: logged_at(event),
+        timestamp: event.at,
         log_group: event.log_group.clone(),
         message: event.message.clone(),
     }
@@ -39,7 +30,7 @@ pub struct HandlerError {
 
 /// The handler error an `ERROR` line of the functions' JSON logs reports, if it is one:
 /// `{"level":"ERROR","fields":{"message":"Injected(\"...\")"},"span":{"requestId":"..."}}`.
-pub fn handler_error(event: &LogEvent) -> Option<HandlerError> {
+pub fn handler_error(event: &LogRecord) -> Option<HandlerError> {
     let line: serde_json::Value = serde_json::from_str(event.message.trim()).ok()?;
     if line.get("level")?.as_str()? != "ERROR" {
         return None;
@@ -47,7 +38,7 @@ pub fn handler_error(event: &LogEvent) -> Option<HandlerError> {
     let text = line.pointer("/fields/message")?.as_str()?;
     let (error_type, message) = split_error(text);
     Some(HandlerError {
-        at: logged_at(event),
+        at: event.at,
         request_id: line
             .pointer("/span/requestId")
             .and_then(|v| v.as_str())
@@ -91,7 +82,7 @@ pub const REQUEST_ID_SAMPLE: usize = 5;
 
 /// The diagnosis of `function` from its log events at or after `from`; `None` when no handler
 /// error was logged.
-pub fn diagnose(function: &str, events: &[LogEvent], from: OffsetDateTime) -> Option<FunctionDiagnosis> {
+pub fn diagnose(function: &str, events: &[LogRecord], from: OffsetDateTime) -> Option<FunctionDiagnosis> {
     let mut errors: Vec<HandlerError> = events
         .iter()
         .filter_map(handler_error)
@@ -129,7 +120,7 @@ pub fn diagnose(function: &str, events: &[LogEvent], from: OffsetDateTime) -> Op
 /// The log lines of one invocation that tell its story (START, the fault, the error, END,
 /// REPORT), without the embedded-metric-format records, and without the trailing `spans` list
 /// of the JSON lines: it repeats the `span` just before it.
-pub fn invocation_excerpt(events: &[LogEvent], request_id: &str) -> Vec<LogLine> {
+pub fn invocation_excerpt(events: &[LogRecord], request_id: &str) -> Vec<LogLine> {
     events
         .iter()
         .filter(|e| e.message.contains(request_id) && !e.message.contains("\"_aws\""))
@@ -229,7 +220,7 @@ pub fn route_stats(
         .map(|r| {
             let seen: Vec<&Observation> = observations
                 .iter()
-                .filter(|o| o.path == r.path && o.at >= from && o.at < to)
+                .filter(|o| o.path() == r.path && o.at >= from && o.at < to)
                 .collect();
             let mut statuses = BTreeMap::new();
             for s in seen.iter().filter_map(|o| o.status) {
@@ -286,8 +277,8 @@ pub fn route_5xx_series(
                 buckets.insert(t, 0.0);
                 t += period;
             }
-            for o in observations.iter().filter(|o| o.path == r.path) {
-                if o.status.is_none_or(|s| s >= 500) {
+            for o in observations.iter().filter(|o| o.path() == r.path) {
+                if o.failed() {
                     let b = o.at.unix_timestamp().div_euclid(period) * period;
                     if let Some(v) = buckets.get_mut(&b) {
                         *v += 1.0;
@@ -315,14 +306,10 @@ mod tests {
 
     const T0: OffsetDateTime = datetime!(2026-11-25 14:00:00 UTC);
 
-    fn ms(t: OffsetDateTime) -> i64 {
-        (t.unix_timestamp_nanos() / 1_000_000) as i64
-    }
-
     /// The shape `GET /logs/payment` answers for one failed invocation (copied from a lab run).
-    fn failed_invocation(at: OffsetDateTime, id: &str, message: &str) -> Vec<LogEvent> {
-        let ev = |m: String| LogEvent {
-            timestamp: ms(at),
+    fn failed_invocation(at: OffsetDateTime, id: &str, message: &str) -> Vec<LogRecord> {
+        let ev = |m: String| LogRecord {
+            at,
             log_group: "/aws/lambda/dev-payment".into(),
             log_stream: "2026/11/25/[$LATEST]757695c5".into(),
             message: m,
@@ -355,8 +342,8 @@ mod tests {
                 "Simulated payment service failure",
             ));
         }
-        events.push(LogEvent {
-            timestamp: ms(T0),
+        events.push(LogRecord {
+            at: T0,
             log_group: "/aws/lambda/dev-payment".into(),
             log_stream: String::new(),
             message: "not json at all".into(),
@@ -382,8 +369,8 @@ mod tests {
 
     #[test]
     fn healthy_logs_have_no_diagnosis() {
-        let info = LogEvent {
-            timestamp: ms(T0),
+        let info = LogRecord {
+            at: T0,
             log_group: "/aws/lambda/dev-auth".into(),
             log_stream: String::new(),
             message: r#"{"level":"INFO","fields":{"message":"request handled"}}"#.into(),
@@ -405,7 +392,7 @@ mod tests {
     fn obs(path: &str, at_s: i64, status: Option<u16>) -> Observation {
         Observation {
             at: T0 + Duration::seconds(at_s),
-            path: path.into(),
+            route: format!("GET {path}"),
             status,
             request_id: None,
             latency_ms: at_s as f64,

@@ -1,13 +1,13 @@
-//! The diagnose step: reads the logs of every function over the admin API and diagnoses them
-//! (the pure part is [`super::diagnosis`]).
+//! The diagnose step: reads the logs of every function through the [`Telemetry`] port (the
+//! lab's `GET /logs`, CloudWatch Logs' `FilterLogEvents`) and diagnoses them (the pure part is
+//! [`super::diagnosis`]).
 
 use incident_report::LogLine;
 use outage_config::Stage;
 use time::OffsetDateTime;
 
-use lab_admin_api::{AdminClient, LogQuery};
-
 use super::diagnosis::{self, FunctionDiagnosis};
+use crate::ports::Telemetry;
 
 /// What the diagnose step found.
 #[derive(Debug, Default)]
@@ -22,29 +22,26 @@ pub struct Findings {
 /// (for the drilled function: since the fault was injected), and the story of the first
 /// failing invocation of each.
 pub async fn diagnose_from_logs(
-    admin: &AdminClient,
+    telemetry: &impl Telemetry,
     stage: &Stage,
     function: &str,
     expected_message: &str,
-    started_at: OffsetDateTime,
+    (started_at, finished_at): (OffsetDateTime, OffsetDateTime),
     injected_at: OffsetDateTime,
 ) -> Findings {
-    let since = ((OffsetDateTime::now_utc() - started_at).whole_seconds() + 5).max(0) as u64;
-    let query = |filter: &str| LogQuery {
-        filter: Some(filter.to_owned()),
-        since_s: Some(since),
-        limit: None,
-    };
     let mut findings = Findings::default();
     let mut errors = Vec::new();
     // The drilled function first: its diagnosis is the incident's.
     let mut keys: Vec<&String> = stage.functions.keys().collect();
     keys.sort_by_key(|k| k.as_str() != function);
     for key in keys {
-        let events = match admin.logs(key, &query("ERROR")).await {
+        let events = match telemetry
+            .log_events(key, started_at, finished_at, Some("ERROR"))
+            .await
+        {
             Ok(e) => e,
             Err(e) => {
-                errors.push(format!("{e:#}"));
+                errors.push(format!("{}: {e}", stage.function_name(key)));
                 continue;
             }
         };
@@ -53,9 +50,9 @@ pub async fn diagnose_from_logs(
             continue;
         };
         if let Some(id) = d.failing_request_ids.first() {
-            match admin.logs(key, &query(id)).await {
+            match telemetry.log_events(key, started_at, finished_at, Some(id)).await {
                 Ok(story) => findings.excerpt.extend(diagnosis::invocation_excerpt(&story, id)),
-                Err(e) => errors.push(format!("{e:#}")),
+                Err(e) => errors.push(format!("{}: {e}", stage.function_name(key))),
             }
         }
         findings.diagnoses.push(d);
