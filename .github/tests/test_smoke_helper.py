@@ -89,7 +89,8 @@ class RealSmokeTestTest(unittest.TestCase):
         self.assertEqual(args[args.index("--scenario") + 1], "throttling")
         self.assertEqual(args[args.index("--json-out") + 1], f"{tmp}/r/scenario-throttling.json")
         flags = [a for a in args if a.startswith("--")]
-        self.assertEqual(flags, ["--target", "--stage", "--tf-output", "--scenario", "--json-out"])
+        self.assertEqual(args[args.index("--report-dir") + 1], f"{tmp}/r")
+        self.assertEqual(flags, ["--target", "--stage", "--tf-output", "--scenario", "--json-out", "--report-dir"])
         for flag in flags:
             self.assertIn(flag, help_text)
 

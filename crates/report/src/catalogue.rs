@@ -155,19 +155,8 @@ struct CatalogueDocument<'a> {
 
 /// Writes `index.html`, `index.md` and `catalogue.json` into `dir` (created if needed).
 pub fn write_catalogue(run: &CatalogueRun, dir: impl AsRef<Path>) -> Result<CatalogueFiles, ReportError> {
-    let dir = dir.as_ref().to_path_buf();
-    fs::create_dir_all(&dir).map_err(|source| ReportError::Write {
-        path: dir.clone(),
-        source,
-    })?;
-    let write = |name: &str, contents: &str| -> Result<PathBuf, ReportError> {
-        let path = dir.join(name);
-        fs::write(&path, contents).map_err(|source| ReportError::Write {
-            path: path.clone(),
-            source,
-        })?;
-        Ok(path)
-    };
+    let dir = crate::create_dir(dir.as_ref())?;
+    let write = |name: &str, contents: &str| crate::write_file(&dir, name, contents);
     let document = CatalogueDocument {
         schema: CATALOGUE_SCHEMA,
         run,
@@ -183,6 +172,39 @@ pub fn write_catalogue(run: &CatalogueRun, dir: impl AsRef<Path>) -> Result<Cata
         )?,
         dir,
     })
+}
+
+/// Each scenario's row is also kept in its own report folder, so that scenarios run one at a
+/// time (the scheduled AWS catalogue runs one `smoke-test` per scenario) make one game-day
+/// report in the end.
+pub const RESULT_FILE: &str = "result.json";
+
+/// Writes `result.json` into the scenario's report folder (`<catalogue dir>/<scenario>/`).
+pub fn write_result(result: &ScenarioResult, scenario_dir: impl AsRef<Path>) -> Result<PathBuf, ReportError> {
+    let folder = crate::create_dir(scenario_dir.as_ref())?;
+    crate::write_file(
+        &folder,
+        RESULT_FILE,
+        &(serde_json::to_string_pretty(result)? + "\n"),
+    )
+}
+
+/// Every `dir/*/result.json`, by scenario name; an unreadable one is an error naming the file.
+pub fn read_results(dir: impl AsRef<Path>) -> Result<Vec<ScenarioResult>, ReportError> {
+    let dir = dir.as_ref();
+    let entries = fs::read_dir(dir).map_err(|source| ReportError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut results = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path().join(RESULT_FILE);
+        if path.is_file() {
+            results.push(crate::read_json::<ScenarioResult>(&path)?);
+        }
+    }
+    results.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(results)
 }
 
 /// The matrix's column heading: the alarm name without the stage prefix, which every column shares.

@@ -102,19 +102,8 @@ pub fn validate(incident: &Incident) -> Result<(), ReportError> {
 /// Renders the incident into `dir` (created if needed) and says where each file went.
 pub fn write_report(incident: &Incident, dir: impl AsRef<Path>) -> Result<ReportFiles, ReportError> {
     validate(incident)?;
-    let dir = dir.as_ref().to_path_buf();
-    let write = |name: &str, contents: &str| -> Result<PathBuf, ReportError> {
-        let path = dir.join(name);
-        fs::write(&path, contents).map_err(|source| ReportError::Write {
-            path: path.clone(),
-            source,
-        })?;
-        Ok(path)
-    };
-    fs::create_dir_all(&dir).map_err(|source| ReportError::Write {
-        path: dir.clone(),
-        source,
-    })?;
+    let dir = create_dir(dir.as_ref())?;
+    let write = |name: &str, contents: &str| write_file(&dir, name, contents);
 
     let charts = render_charts(incident);
     let chart_paths = charts
@@ -136,9 +125,27 @@ pub fn write_report(incident: &Incident, dir: impl AsRef<Path>) -> Result<Report
     })
 }
 
-/// Reads an `incident.json` written by [`write_report`] (or by hand, without `outcome`).
-pub fn read_incident(path: impl AsRef<Path>) -> Result<Incident, ReportError> {
-    let path = path.as_ref();
+/// Creates `dir` and its parents when missing.
+fn create_dir(dir: &Path) -> Result<PathBuf, ReportError> {
+    fs::create_dir_all(dir).map_err(|source| ReportError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(dir.to_path_buf())
+}
+
+/// Writes `contents` to `dir/name`, naming the file when it cannot.
+fn write_file(dir: &Path, name: &str, contents: &str) -> Result<PathBuf, ReportError> {
+    let path = dir.join(name);
+    fs::write(&path, contents).map_err(|source| ReportError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+/// Reads `path` as JSON of `T`, naming the file when it cannot.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReportError> {
     let text = fs::read_to_string(path).map_err(|source| ReportError::Read {
         path: path.to_path_buf(),
         source,
@@ -147,4 +154,9 @@ pub fn read_incident(path: impl AsRef<Path>) -> Result<Incident, ReportError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Reads an `incident.json` written by [`write_report`] (or by hand, without `outcome`).
+pub fn read_incident(path: impl AsRef<Path>) -> Result<Incident, ReportError> {
+    read_json(path.as_ref())
 }

@@ -10,5 +10,6 @@ pub mod scenario_cli;
 pub mod targets;
 
 pub use outage_drill::{
-    check, drill, error, load, maths, ports, progress, scenario_run, timeline, traffic, verdict, PortError,
+    check, drill, error, incident, load, maths, ports, progress, scenario_run, timeline, traffic, verdict,
+    PortError,
 };

@@ -94,6 +94,11 @@ enum Command {
         /// --target aws only): its fault, alarms and verdict replace --function, --mode, --alarm.
         #[arg(long, conflicts_with_all = ["function", "mode", "alarm"])]
         scenario: Option<String>,
+        /// With --scenario: write the incident report into <DIR>/<scenario>/ (as `outage-lab
+        /// drill` does) and the game-day report of every scenario in DIR (index.html, index.md,
+        /// catalogue.json).
+        #[arg(long, value_name = "DIR", requires = "scenario")]
+        report_dir: Option<PathBuf>,
     },
 }
 
@@ -209,13 +214,17 @@ fn main() -> ExitCode {
                 allow_prod,
                 dry_run,
                 scenario,
+                report_dir,
             } => {
                 if let Some(scenario) = scenario {
                     return run_scenario_command(
                         &target,
                         &scenario,
-                        json,
-                        json_out.as_deref(),
+                        ScenarioOutput {
+                            json,
+                            json_out: json_out.as_deref(),
+                            report_dir: report_dir.as_deref(),
+                        },
                         allow_prod,
                         dry_run,
                     )
@@ -516,16 +525,27 @@ async fn execute<C: ControlPlane, A: AlarmSource>(
     Ok(report)
 }
 
+/// Where `drill --scenario` writes.
+struct ScenarioOutput<'a> {
+    json: bool,
+    json_out: Option<&'a Path>,
+    report_dir: Option<&'a Path>,
+}
+
 /// `drill --scenario`: exit 2 (nothing changed) for a bad scenario, prod without --allow-prod,
 /// a run that could not start; else the run's code (0, 1, 3 = restore failed).
 async fn run_scenario_command(
     args: &TargetArgs,
     arg: &str,
-    json: bool,
-    json_out: Option<&Path>,
+    output: ScenarioOutput<'_>,
     allow_prod: bool,
     dry_run: bool,
 ) -> Result<u8, UsageError> {
+    let ScenarioOutput {
+        json,
+        json_out,
+        report_dir,
+    } = output;
     if args.target != Target::Aws {
         return Err(UsageError(
             "smoke-test drill --scenario runs against --target aws; on the lab use `outage-lab drill --scenario`".into(),
@@ -549,7 +569,7 @@ async fn run_scenario_command(
         region: deployed.region,
         function_names: deployed.function_names,
     };
-    let report = scenario_cli::run_on_aws(&stage, &scenario, deployed, interrupted())
+    let report = scenario_cli::run_on_aws(&stage, &scenario, deployed, report_dir, interrupted())
         .await
         .map_err(UsageError)?;
     if json {

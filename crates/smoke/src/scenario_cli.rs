@@ -1,10 +1,16 @@
 //! `smoke-test drill --scenario NAME|PATH --target aws`: one scenario of the catalogue against a
 //! deployed stage, through the AWS adapters and HTTP load on the deployed API.
 
+use std::path::Path;
 use std::time::Duration;
 
+use incident_report::catalogue::{self, CatalogueRun};
 use outage_config::Stage;
 use outage_scenario::Scenario;
+use time::OffsetDateTime;
+
+use crate::incident::{write_incident, IncidentPorts};
+use crate::ports::Load;
 
 use crate::load::HttpLoad;
 use crate::scenario_run::{run_scenario, Ports, RunEvent, RunOutcome, RunReport, RunSettings};
@@ -18,11 +24,14 @@ pub struct Deployed {
     pub function_names: std::collections::BTreeMap<String, String>,
 }
 
-/// Runs `scenario`; `Err` means it did not start and nothing changed.
+/// Runs `scenario`, then writes its incident report into `<report_dir>/<scenario>/` and the
+/// game-day report of every scenario in `report_dir`; `Err` means it did not start and nothing
+/// changed.
 pub async fn run_on_aws(
     stage: &Stage,
     scenario: &Scenario,
     deployed: Deployed,
+    report_dir: Option<&Path>,
     interrupt: impl std::future::Future<Output = ()> + Send,
 ) -> Result<RunReport, String> {
     let aws = AwsTarget::from_environment(&deployed.region, deployed.function_names)
@@ -37,9 +46,71 @@ pub async fn run_on_aws(
         load: &load,
     };
     let say = |e: &RunEvent| eprintln!("{:>7.1} s  {:<9} {}", e.elapsed_s, e.phase, e.text);
-    run_scenario(stage, scenario, ports, RunSettings::aws(), interrupt, &say)
+    let mut report = run_scenario(stage, scenario, ports, RunSettings::aws(), interrupt, &say)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(dir) = report_dir {
+        eprintln!("writing the incident report (logs, metrics and alarm history from CloudWatch)");
+        let drill_id = format!("{}-{}", stage.stage, scenario.name);
+        let written = write_incident(
+            stage,
+            scenario,
+            &report,
+            IncidentPorts {
+                telemetry: &aws,
+                alarms: &aws,
+            },
+            &load.observations(),
+            &dir.join(&scenario.name),
+            &drill_id,
+        )
         .await
         .map_err(|e| e.to_string())
+        .and_then(|w| {
+            eprintln!("report: {}", w.files.html.display());
+            write_game_day(stage, dir).map_err(|e| e.to_string())
+        });
+        if let Err(e) = written {
+            // The verdict stands; a run whose write-up is missing is not a pass.
+            report.problems.push(format!("the incident report: {e}"));
+            if report.outcome == RunOutcome::Passed {
+                report.outcome = RunOutcome::Failed;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The game-day report of every scenario whose result is in `dir`, each run on its own
+/// (`run.json` holds its times).
+pub fn write_game_day(stage: &Stage, dir: &Path) -> Result<std::path::PathBuf, incident_report::ReportError> {
+    let scenarios = catalogue::read_results(dir)?;
+    let times: Vec<(OffsetDateTime, OffsetDateTime)> = scenarios
+        .iter()
+        .filter_map(|s| {
+            let text = std::fs::read_to_string(dir.join(&s.name).join("run.json")).ok()?;
+            let run: serde_json::Value = serde_json::from_str(&text).ok()?;
+            let at = |k: &str| {
+                OffsetDateTime::parse(
+                    run.get(k)?.as_str()?,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .ok()
+            };
+            Some((at("started_at")?, at("finished_at")?))
+        })
+        .collect();
+    let now = OffsetDateTime::now_utc();
+    let run = CatalogueRun {
+        id: format!("scenarios-{}", stage.stage),
+        stage: stage.stage.clone(),
+        target: "aws".into(),
+        started_at: times.iter().map(|t| t.0).min().unwrap_or(now),
+        finished_at: times.iter().map(|t| t.1).max().unwrap_or(now),
+        alarms: stage.alarm_definitions("").into_iter().map(|a| a.name).collect(),
+        scenarios,
+    };
+    Ok(catalogue::write_catalogue(&run, dir)?.html)
 }
 
 /// The verdict as the terminal shows it.

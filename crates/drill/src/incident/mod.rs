@@ -59,7 +59,8 @@ pub struct IncidentPorts<'a, T, B> {
 }
 
 /// Writes the incident report of `report` (a finished run of `scenario`) into `dir`, with
-/// `run.json` (the runner's report) beside it. `observations` are the run's client requests.
+/// `run.json` (the runner's report) and `result.json` (its row of the game-day report)
+/// beside it. `observations` are the run's client requests.
 pub async fn write_incident<T: Telemetry, B: AlarmBoard>(
     stage: &Stage,
     scenario: &Scenario,
@@ -180,6 +181,7 @@ pub async fn write_incident<T: Telemetry, B: AlarmBoard>(
         not_judged: report.not_judged.clone(),
         report: Some(scenario.name.clone()),
     };
+    incident_report::catalogue::write_result(&result, dir)?;
     Ok(Written {
         incident,
         files,
