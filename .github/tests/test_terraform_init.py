@@ -10,8 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HELPER = ROOT / ".github" / "scripts" / "terraform-init"
 
 
-def run(*args: str, bucket: str = "") -> subprocess.CompletedProcess:
-    env = {"PATH": os.environ["PATH"], "TF_STATE_BUCKET": bucket}
+def run(*args: str, bucket: str = "", key: str = "") -> subprocess.CompletedProcess:
+    env = {"PATH": os.environ["PATH"], "TF_STATE_BUCKET": bucket, "TF_STATE_KMS_KEY": key}
     return subprocess.run([str(HELPER), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -25,6 +25,11 @@ class TerraformInitTest(unittest.TestCase):
         result = run("dev")
         self.assertEqual(result.returncode, 2)
         self.assertIn("TF_STATE_BUCKET is empty", result.stderr)
+
+    def test_missing_state_key_names_the_repository_variable(self):
+        result = run("dev", bucket="some-bucket")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("TF_STATE_KMS_KEY is empty", result.stderr)
 
     def test_every_stage_has_the_root_the_workflows_initialise(self):
         for stage in ("dev", "staging", "prod"):

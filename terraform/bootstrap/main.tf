@@ -43,6 +43,52 @@ resource "aws_kms_alias" "state" {
   target_key_id = aws_kms_key.state.key_id
 }
 
+# Each stage's alarm topic is encrypted with a key made here, by whoever runs the bootstrap, and
+# only used by the stage: a stage's deploy role cannot create, tag, re-key or delete any key, so
+# it can never reach another stage's key (or the state key) by re-tagging it. Made here also
+# because KMS documents that a new tag can take up to five minutes to count for authorisation,
+# too late for a key a deploy role would create and tag in the same apply.
+resource "aws_kms_key" "alarms" {
+  for_each = toset(var.stages)
+
+  description             = "Encrypts the ${each.key}-alarms SNS topic (CloudWatch alarms of ${each.key})"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountIamPoliciesDecide"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        # CloudWatch publishes to the encrypted topic for the stage's alarms only.
+        Sid       = "CloudWatchAlarmsOfThisStagePublish"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${each.key}-*" }
+        }
+      },
+    ]
+  })
+  tags = { stage = each.key }
+}
+
+# The stage finds its key by this name (terraform/modules/monitoring).
+resource "aws_kms_alias" "alarms" {
+  for_each = toset(var.stages)
+
+  name          = "alias/${each.key}-alarms"
+  target_key_id = aws_kms_key.alarms[each.key].key_id
+}
+
 resource "aws_s3_bucket" "state" {
   #checkov:skip=CKV_AWS_18:Server access logs would need a second bucket with its own bootstrap; state access is audited by CloudTrail (management events, and data events where the account enables them).
   #checkov:skip=CKV_AWS_144:Cross-region replication doubles the bootstrap for a small, versioned state; the stages can be re-created from code, and versioning covers mistakes.
@@ -108,6 +154,29 @@ resource "aws_s3_bucket_lifecycle_configuration" "state" {
 }
 
 data "aws_iam_policy_document" "state_bucket" {
+  # The stages' backends send the state key (`kms_key_id`); a write that names another
+  # encryption (AES256, or another key) would override the bucket's default and is refused.
+  statement {
+    sid       = "DenyStateWritesNotEncryptedWithKms"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.state_bucket_arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "StringNotEquals"
+      variable = "s3:x-amz-server-side-encryption"
+      values   = ["aws:kms"]
+    }
+    condition {
+      test     = "Null"
+      variable = "s3:x-amz-server-side-encryption"
+      values   = ["false"]
+    }
+  }
+
   statement {
     sid     = "DenyInsecureTransport"
     effect  = "Deny"
@@ -128,9 +197,36 @@ data "aws_iam_policy_document" "state_bucket" {
   }
 }
 
+# The key's ARN exists only once the key does, so this half of the policy is known at apply; the
+# half above is known at plan (and tested there).
+data "aws_iam_policy_document" "state_bucket_with_key" {
+  source_policy_documents = [data.aws_iam_policy_document.state_bucket.json]
+
+  statement {
+    sid       = "DenyStateWritesWithAnotherKey"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.state_bucket_arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "StringNotEquals"
+      variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+      values   = [aws_kms_key.state.arn]
+    }
+    condition {
+      test     = "Null"
+      variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+      values   = ["false"]
+    }
+  }
+}
+
 resource "aws_s3_bucket_policy" "state" {
   bucket = aws_s3_bucket.state.id
-  policy = data.aws_iam_policy_document.state_bucket.json
+  policy = data.aws_iam_policy_document.state_bucket_with_key.json
 
   depends_on = [aws_s3_bucket_public_access_block.state]
 }

@@ -8,6 +8,11 @@ output "state_kms_key_arn" {
   value       = aws_kms_key.state.arn
 }
 
+output "alarm_kms_key_arns" {
+  description = "Stage to the key of its alarm topic (alias/<stage>-alarms), which the stage looks up by alias."
+  value       = { for s, key in aws_kms_key.alarms : s => key.arn }
+}
+
 output "oidc_provider_arn" {
   description = "GitHub's OIDC identity provider in this account."
   value       = local.oidc_provider_arn
@@ -31,7 +36,7 @@ output "lambda_permissions_boundary_arns" {
 output "github_repository_variables" {
   description = "Every repository variable the workflows read, name to value: set them with `gh variable set` (docs/deploy-pipeline.md)."
   value = merge(
-    { TF_STATE_BUCKET = aws_s3_bucket.state.bucket },
+    { TF_STATE_BUCKET = aws_s3_bucket.state.bucket, TF_STATE_KMS_KEY = aws_kms_key.state.arn },
     { for s, role in aws_iam_role.deploy : "AWS_ROLE_ARN_${upper(s)}" => role.arn },
     { for s, role in aws_iam_role.plan : "AWS_PLAN_ROLE_ARN_${upper(s)}" => role.arn },
   )

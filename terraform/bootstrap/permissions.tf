@@ -1,13 +1,13 @@
 # What each role may do. Actions AWS cannot scope to a resource (Describe*/List*-style reads,
-# metric queries, CreateKey, log delivery) get "*"; everything that changes a resource is
-# scoped to the stage's names, or for KMS keys to keys tagged with the stage (the stage roots'
-# default_tags put `stage` on every resource).
+# metric queries, log delivery) get "*"; everything that changes a resource is scoped to the
+# stage's names. No stage role may create, tag, re-key or delete a KMS key: the stages' alarm
+# keys and the state key are made by the bootstrap (main.tf).
 
 data "aws_iam_policy_document" "deploy" {
   for_each = toset(var.stages)
-  #checkov:skip=CKV_AWS_356:The "*" statements hold only actions without resource-level permissions (Describe*/List*, GetMetricData, CreateKey under a request-tag condition, log delivery for API access logs).
-  #checkov:skip=CKV_AWS_111:Write actions are scoped to the stage's resource names; the unscoped ones are kms:CreateKey (tag-conditioned) and API Gateway's log delivery setup, which AWS only grants on "*".
-  #checkov:skip=CKV_AWS_109:Permission management is limited to the stage's own Lambda roles, their invoke permissions and its own keys' policies; see require_lambda_permissions_boundary for the boundary on role policies.
+  #checkov:skip=CKV_AWS_356:The "*" statements hold only actions without resource-level permissions (Describe*/List*, GetMetricData, log delivery for API access logs).
+  #checkov:skip=CKV_AWS_111:Write actions are scoped to the stage's resource names; the unscoped ones are API Gateway's log delivery setup, which AWS only grants on "*".
+  #checkov:skip=CKV_AWS_109:Permission management is limited to the stage's own Lambda roles and their invoke permissions; see require_lambda_permissions_boundary for the boundary on role policies.
 
   statement {
     sid       = "TerraformState"
@@ -125,39 +125,6 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    sid       = "CreateStageKeys"
-    actions   = ["kms:CreateKey", "kms:TagResource"]
-    resources = ["*"]
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/stage"
-      values   = [each.key]
-    }
-  }
-
-  statement {
-    sid = "ManageStageKeys"
-    actions = [
-      "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus",
-      "kms:EnableKeyRotation", "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource",
-      "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias",
-      "kms:UpdateAlias",
-    ]
-    resources = [local.arns[each.key].kms_keys]
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/stage"
-      values   = [each.key]
-    }
-  }
-
-  statement {
-    sid       = "StageKeyAliases"
-    actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
-    resources = [local.arns[each.key].kms_aliases]
-  }
-
-  statement {
     sid       = "HttpApis"
     actions   = ["apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE", "apigateway:TagResource", "apigateway:UntagResource"]
     resources = local.arns[each.key].apis
@@ -249,17 +216,6 @@ data "aws_iam_policy_document" "plan" {
     sid       = "AlarmTopicRead"
     actions   = ["sns:GetTopicAttributes", "sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource"]
     resources = local.arns[each.key].topics
-  }
-
-  statement {
-    sid       = "StageKeysRead"
-    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
-    resources = [local.arns[each.key].kms_keys]
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/stage"
-      values   = [each.key]
-    }
   }
 
   statement {

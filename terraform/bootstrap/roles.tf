@@ -33,8 +33,6 @@ locals {
         "arn:${local.partition}:sns:${local.region}:${local.account_id}:${s}-alarms",
         "arn:${local.partition}:sns:${local.region}:${local.account_id}:${s}-alarms:*",
       ]
-      kms_keys    = "arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"
-      kms_aliases = "arn:${local.partition}:kms:${local.region}:${local.account_id}:alias/${s}-*"
       # HTTP API ARNs carry ids, not names: the role can manage the region's HTTP APIs.
       apis = [
         "arn:${local.partition}:apigateway:${local.region}::/apis",

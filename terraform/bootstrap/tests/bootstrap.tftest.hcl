@@ -110,6 +110,61 @@ run "deploy_role_changes_only_its_stage" {
   }
 }
 
+# A stage's deploy role could reach another stage's key by re-tagging it (`stage=dev` on prod's
+# key, then anything a dev key allows): no stage role may create, tag, re-key, disable or delete
+# a key, or point an alias elsewhere. The keys are the bootstrap's.
+run "no_stage_role_can_take_over_a_key" {
+  command = plan
+
+  assert {
+    condition = alltrue(flatten([
+      for s in var.stages : [
+        for doc in [data.aws_iam_policy_document.deploy[s].json, data.aws_iam_policy_document.plan[s].json] : [
+          for st in jsondecode(doc).Statement : [
+            for a in flatten([st.Action]) : !can(regex("^kms:(\\*|Create|Tag|Untag|Put|Schedule|Disable|Delete|Update|Enable|Import|ReplicateKey|CancelKeyDeletion|RetireGrant|RevokeGrant)", a))
+          ]
+        ]
+      ]
+    ]))
+    error_message = "No stage role may create, tag, re-key, disable, delete or re-alias a KMS key, or manage its grants."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in var.stages : [
+        for st in jsondecode(data.aws_iam_policy_document.deploy[s].json).Statement : [
+          for a in flatten([st.Action]) : !startswith(a, "kms:") || contains(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ListAliases"], a)
+        ]
+      ]
+    ]))
+    error_message = "A deploy role's KMS actions are the state key's use (behind its alias) and ListAliases, nothing else."
+  }
+}
+
+run "each_stage_has_its_own_alarm_key_for_its_alarms_only" {
+  command = plan
+
+  assert {
+    condition     = toset([for s in var.stages : aws_kms_alias.alarms[s].name]) == toset(["alias/dev-alarms", "alias/staging-alarms", "alias/prod-alarms"])
+    error_message = "One alarm key per stage, named alias/<stage>-alarms (the stage looks it up by that name)."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in var.stages : one([
+        for st in jsondecode(aws_kms_key.alarms[s].policy).Statement : st.Condition.ArnLike["aws:SourceArn"]
+        if try(st.Principal.Service, "") == "cloudwatch.amazonaws.com"
+      ]) == "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${s}-*"
+    ])
+    error_message = "CloudWatch may use a stage's key only for that stage's alarms."
+  }
+
+  assert {
+    condition     = alltrue([for s in var.stages : aws_kms_key.alarms[s].enable_key_rotation && aws_kms_key.alarms[s].tags.stage == s])
+    error_message = "Alarm keys rotate and carry their stage's tag."
+  }
+}
+
 run "permissions_boundary_is_required_when_asked" {
   command = plan
 
@@ -128,6 +183,7 @@ run "permissions_boundary_is_required_when_asked" {
 run "state_bucket_is_private_encrypted_and_tls_only" {
   command = plan
 
+
   assert {
     condition     = aws_s3_bucket_public_access_block.state.block_public_acls && aws_s3_bucket_public_access_block.state.block_public_policy && aws_s3_bucket_public_access_block.state.ignore_public_acls && aws_s3_bucket_public_access_block.state.restrict_public_buckets
     error_message = "All public access to the state bucket must be blocked."
@@ -144,8 +200,17 @@ run "state_bucket_is_private_encrypted_and_tls_only" {
   }
 
   assert {
-    condition     = jsondecode(data.aws_iam_policy_document.state_bucket.json).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(data.aws_iam_policy_document.state_bucket.json).Statement[0].Effect == "Deny"
+    condition = one([
+      for st in jsondecode(data.aws_iam_policy_document.state_bucket.json).Statement : st if st.Sid == "DenyInsecureTransport"
+    ]).Condition.Bool["aws:SecureTransport"] == "false"
     error_message = "The bucket policy must deny requests without TLS."
+  }
+
+  assert {
+    condition = one([
+      for st in jsondecode(data.aws_iam_policy_document.state_bucket.json).Statement : st if st.Sid == "DenyStateWritesNotEncryptedWithKms"
+    ]).Condition.StringNotEquals["s3:x-amz-server-side-encryption"] == "aws:kms"
+    error_message = "The bucket policy must refuse state writes that ask for AES256 (it would override the bucket's KMS default)."
   }
 }
 

@@ -68,45 +68,16 @@ locals {
 }
 
 # A customer managed key: CloudWatch cannot publish to a topic encrypted with the AWS managed
-# alias/aws/sns key (its policy cannot be changed), so alarms would be dropped silently.
-resource "aws_kms_key" "this" {
-  description             = "Encrypts the ${var.stage}-alarms SNS topic"
-  enable_key_rotation     = true
-  deletion_window_in_days = 7
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministersKey"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchAlarmsOfThisStagePublish"
-        Effect    = "Allow"
-        Principal = { Service = "cloudwatch.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
-        Resource  = "*"
-        Condition = {
-          StringEquals = { "aws:SourceAccount" = local.account_id }
-          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${local.alarm_name_prefix}*" }
-        }
-      },
-    ]
-  })
-  tags = var.tags
-}
-
-resource "aws_kms_alias" "this" {
-  name          = "alias/${var.stage}-alarms"
-  target_key_id = aws_kms_key.this.key_id
+# alias/aws/sns key (its policy cannot be changed), so alarms would be dropped silently. The key
+# is the bootstrap's (terraform/bootstrap), found by its alias: the stage's deploy role may not
+# create or manage keys.
+data "aws_kms_alias" "alarms" {
+  name = "alias/${var.stage}-alarms"
 }
 
 resource "aws_sns_topic" "this" {
   name              = "${var.stage}-alarms"
-  kms_master_key_id = aws_kms_key.this.arn
+  kms_master_key_id = data.aws_kms_alias.alarms.target_key_arn
   tags              = var.tags
 }
 

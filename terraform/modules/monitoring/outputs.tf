@@ -5,7 +5,7 @@ output "sns_topic_arn" {
 
 output "kms_key_arn" {
   description = "Customer managed key that encrypts the topic."
-  value       = aws_kms_key.this.arn
+  value       = data.aws_kms_alias.alarms.target_key_arn
 }
 
 output "alarm_names" {

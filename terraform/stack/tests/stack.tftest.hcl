@@ -30,8 +30,8 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_metric_alarm" {
     defaults = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:mock" }
   }
-  mock_resource "aws_kms_key" {
-    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/mock" }
+  mock_data "aws_kms_alias" {
+    defaults = { target_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/mock" }
   }
   mock_data "aws_region" {
     defaults = { name = "eu-west-1" }

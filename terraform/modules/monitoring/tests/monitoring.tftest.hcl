@@ -5,8 +5,8 @@ mock_provider "aws" {
   mock_resource "aws_sns_topic" {
     defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:dev-alarms" }
   }
-  mock_resource "aws_kms_key" {
-    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/mock" }
+  mock_data "aws_kms_alias" {
+    defaults = { target_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/mock" }
   }
   mock_resource "aws_cloudwatch_metric_alarm" {
     defaults = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:mock" }
@@ -159,25 +159,17 @@ run "rejects_a_runbook_base_url_with_a_query" {
   expect_failures = [var.runbook_base_url]
 }
 
-run "topic_key_lets_only_this_stages_alarms_publish" {
+run "topic_is_encrypted_with_the_bootstraps_key_of_the_stage" {
   command = apply
 
   assert {
+    condition     = data.aws_kms_alias.alarms.name == "alias/dev-alarms"
+    error_message = "The stage looks its topic key up by the alias the bootstrap gives it (alias/dev-alarms)."
+  }
+
+  assert {
     condition     = aws_sns_topic.this.name == "dev-alarms" && aws_sns_topic.this.kms_master_key_id == "arn:aws:kms:eu-west-1:123456789012:key/mock"
-    error_message = "The topic dev-alarms is encrypted with the module's customer managed key."
-  }
-
-  assert {
-    condition = one([
-      for s in jsondecode(aws_kms_key.this.policy).Statement : s.Condition.ArnLike["aws:SourceArn"]
-      if try(s.Principal.Service, "") == "cloudwatch.amazonaws.com"
-    ]) == "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:dev-*"
-    error_message = "CloudWatch may use the key only for this account's alarms named dev-*."
-  }
-
-  assert {
-    condition     = aws_kms_key.this.enable_key_rotation
-    error_message = "Key rotation must be on."
+    error_message = "The topic dev-alarms is encrypted with the key behind alias/dev-alarms."
   }
 }
 
