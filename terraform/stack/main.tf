@@ -64,6 +64,7 @@ module "monitoring" {
   alarms                 = var.alarms
   runbook_base_url       = var.runbook_base_url
   alarm_emails           = var.alarm_emails
+  known_broken           = [for key, f in var.functions : key if f.fault != null]
   enable_composite_alarm = var.enable_composite_alarm
   tags                   = var.tags
 }

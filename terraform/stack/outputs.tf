@@ -44,6 +44,11 @@ output "dashboard_url" {
 }
 
 output "sns_topic_arn" {
-  description = "ARN of the alarm topic."
+  description = "ARN of the alarm topic (on-call's e-mail)."
   value       = module.monitoring.sns_topic_arn
+}
+
+output "known_broken_topic_arn" {
+  description = "ARN of the topic of the deliberately broken functions' alarms (no subscription: they never page); null when the stage has none."
+  value       = module.monitoring.known_broken_topic_arn
 }

@@ -49,3 +49,8 @@ output "sns_topic_arn" {
   description = "ARN of the alarm topic."
   value       = module.stack.sns_topic_arn
 }
+
+output "known_broken_topic_arn" {
+  description = "ARN of the topic of the deliberately broken functions' alarms (no subscription); null when the stage has none."
+  value       = module.stack.known_broken_topic_arn
+}

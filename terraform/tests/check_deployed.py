@@ -201,7 +201,7 @@ def check_api(args, stage, resolved):
     return api_id
 
 
-def check_alarms(args, stage, resolved, topic_arn):
+def check_alarms(args, stage, resolved, topics):
     cw = client("cloudwatch", args)
     alarms = {a["AlarmName"]: a for a in paged(cw, "describe_alarms", "MetricAlarms")}
     wanted = {a["name"]: a for a in resolved["alarms"]}
@@ -227,32 +227,36 @@ def check_alarms(args, stage, resolved, topic_arn):
         same(f"{at} treat missing data", have.get("TreatMissingData"), want["treat_missing_data"])
         # The text the SNS e-mail carries, runbook link last: the lab shows the same one.
         same(f"{at} description", have.get("AlarmDescription"), want["description"])
-        same(f"{at} alarm actions", have.get("AlarmActions"), [topic_arn])
-        same(f"{at} OK actions", have.get("OKActions"), [topic_arn])
+        same(f"{at} alarm actions", have.get("AlarmActions"), [topics.get(want["topic"])])
+        same(f"{at} OK actions", have.get("OKActions"), [topics.get(want["topic"])])
     return alarms
 
 
 def check_topic(args, stage, resolved):
+    """Every topic the alarms notify, encrypted with the stage's key: `<stage>-alarms` with the
+    stage file's e-mails, and `<stage>-known-broken` (the deliberately broken functions') with
+    none. Returns topic name -> ARN."""
     sns = client("sns", args)
-    topics = [t["TopicArn"] for t in paged(sns, "list_topics", "Topics")]
-    same("SNS topics", sorted(t.rsplit(":", 1)[1] for t in topics), [resolved["alarm_topic_name"]])
-    if not topics:
-        return None
-    topic_arn = topics[0]
-    attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
-    key_id = attributes.get("KmsMasterKeyId", "")
-    if expect(key_id not in ("", "alias/aws/sns"), f"topic {topic_arn} is not encrypted with a customer managed key ({key_id!r})"):
-        kms = client("kms", args)
-        key = kms.describe_key(KeyId=key_id)["KeyMetadata"]
-        same("topic key manager", key.get("KeyManager"), "CUSTOMER")
-        policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
-        cloudwatch = [st for st in policy["Statement"] if st.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"]
-        same("topic key: what CloudWatch alarms may do", [(sorted(st["Action"]), st["Condition"]["ArnLike"]["aws:SourceArn"].rsplit(":", 1)[1]) for st in cloudwatch],
-             [(["kms:Decrypt", "kms:GenerateDataKey*"], f"{stage['stage']}-*")])
-    subscriptions = paged(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic_arn)
-    same("topic e-mail subscriptions", sorted((s["Protocol"], s["Endpoint"]) for s in subscriptions),
-         sorted(("email", e) for e in stage["alarm_emails"]))
-    return topic_arn
+    topics = {t["TopicArn"].rsplit(":", 1)[1]: t["TopicArn"] for t in paged(sns, "list_topics", "Topics")}
+    wanted = sorted({a["topic"] for a in resolved["alarms"]} | {resolved["alarm_topic_name"]})
+    same("SNS topics", sorted(topics), wanted)
+    kms = client("kms", args)
+    for name, topic_arn in topics.items():
+        attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+        key_id = attributes.get("KmsMasterKeyId", "")
+        if expect(key_id not in ("", "alias/aws/sns"), f"topic {topic_arn} is not encrypted with a customer managed key ({key_id!r})"):
+            key = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+            same(f"{name} key manager", key.get("KeyManager"), "CUSTOMER")
+            policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+            cloudwatch = [st for st in policy["Statement"] if st.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"]
+            same(f"{name} key: what CloudWatch alarms may do", [(sorted(st["Action"]), st["Condition"]["ArnLike"]["aws:SourceArn"].rsplit(":", 1)[1]) for st in cloudwatch],
+                 [(["kms:Decrypt", "kms:GenerateDataKey*"], f"{stage['stage']}-*")])
+        subscriptions = paged(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic_arn)
+        # Only on-call's topic is subscribed: a deliberately broken function pages nobody.
+        emails = stage["alarm_emails"] if name == resolved["alarm_topic_name"] else []
+        same(f"{name} e-mail subscriptions", sorted((s["Protocol"], s["Endpoint"]) for s in subscriptions),
+             sorted(("email", e) for e in emails))
+    return topics
 
 
 def check_dashboard(args, stage, resolved, alarms, api_id):
@@ -279,7 +283,7 @@ def check_dashboard(args, stage, resolved, alarms, api_id):
             expect(f"SOURCE '{spec['log_group']}'" in queries[0], f"Logs Insights widget does not search {spec['log_group']}")
 
 
-def check_outputs(outputs, stage, resolved, api_id, topic_arn):
+def check_outputs(outputs, stage, resolved, api_id, topics):
     value = {k: v["value"] for k, v in outputs.items()}
     same("output stage", value.get("stage"), stage["stage"])
     same("output region", value.get("region"), stage["aws_region"])
@@ -287,20 +291,21 @@ def check_outputs(outputs, stage, resolved, api_id, topic_arn):
     expect(str(value.get("api_endpoint", "")).startswith(("http://", "https://")), f"output api_endpoint {value.get('api_endpoint')!r}")
     same("output function_names", value.get("function_names"), {k: f["function_name"] for k, f in resolved["functions"].items()})
     same("output alarm_names", sorted((value.get("alarm_names") or {}).values()), sorted(a["name"] for a in resolved["alarms"]))
-    same("output sns_topic_arn", value.get("sns_topic_arn"), topic_arn)
+    same("output sns_topic_arn", value.get("sns_topic_arn"), topics.get(resolved["alarm_topic_name"]))
+    same("output known_broken_topic_arn", value.get("known_broken_topic_arn"), topics.get(resolved["known_broken_topic_name"]))
     expect("#dashboards/dashboard/" in str(value.get("dashboard_url")), f"output dashboard_url {value.get('dashboard_url')!r}")
 
 
 def check_deployed(args, stage, resolved):
-    topic_arn = check_topic(args, stage, resolved)
+    topics = check_topic(args, stage, resolved)
     check_functions(args, stage, resolved)
     api_id = check_api(args, stage, resolved)
-    alarms = check_alarms(args, stage, resolved, topic_arn)
+    alarms = check_alarms(args, stage, resolved, topics)
     check_dashboard(args, stage, resolved, alarms, api_id)
     with open(args.outputs) as f:
-        check_outputs(json.load(f), stage, resolved, api_id, topic_arn)
+        check_outputs(json.load(f), stage, resolved, api_id, topics)
     return (f"{len(resolved['functions'])} functions, {len(resolved['routes'])} routes, "
-            f"{len(resolved['alarms'])} alarms, topic, dashboard and outputs match the stage file")
+            f"{len(resolved['alarms'])} alarms, {len(topics)} topic(s), dashboard and outputs match the stage file")
 
 
 def lab_get(base, path, token=None):
@@ -340,7 +345,7 @@ def check_lab(args, stage, resolved):
         dims = {k: ("<api id>" if k == "ApiId" and v == api_id else v) for k, v in alarm["dimensions"].items()}
         return (alarm["namespace"], alarm["metric_name"], tuple(sorted(dims.items())), alarm["statistic"], alarm["period"],
                 alarm["evaluation_periods"], alarm["datapoints_to_alarm"], alarm["threshold"],
-                alarm["comparison_operator"], alarm["treat_missing_data"])
+                alarm["comparison_operator"], alarm["treat_missing_data"], tuple(alarm["topics"]))
 
     cw = client("cloudwatch", args)
     api_ids = [a["ApiId"] for a in client("apigatewayv2", args).get_apis()["Items"]]
@@ -353,6 +358,8 @@ def check_lab(args, stage, resolved):
             "evaluation_periods": a["EvaluationPeriods"], "datapoints_to_alarm": a.get("DatapointsToAlarm"),
             "threshold": a["Threshold"], "comparison_operator": a["ComparisonOperator"],
             "treat_missing_data": a.get("TreatMissingData"),
+            # The lab names topics; AWS gives ARNs.
+            "topics": [arn.rsplit(":", 1)[1] for arn in a.get("AlarmActions", [])],
         }, deployed_api)
         for a in paged(cw, "describe_alarms", "MetricAlarms")
     }
@@ -364,6 +371,7 @@ def check_lab(args, stage, resolved):
             "statistic": a["Statistic"], "period": a["Period"], "evaluation_periods": a["EvaluationPeriods"],
             "datapoints_to_alarm": a["DatapointsToAlarm"], "threshold": float(a["Threshold"]),
             "comparison_operator": a["ComparisonOperator"], "treat_missing_data": a["TreatMissingData"],
+            "topics": a.get("AlarmActions", []),
         }, lab["api_id"])
         for a in (json.loads(body) if status == 200 else [])
     }

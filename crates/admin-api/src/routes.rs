@@ -3,6 +3,8 @@
 
 pub const DASHBOARD: &str = "/";
 pub const HEALTHZ: &str = "/healthz";
+/// A runbook of docs/runbooks (`/runbooks/fast-errors.md`), public like the dashboard page.
+pub const RUNBOOK: &str = "/runbooks/{file}";
 pub const STATUS: &str = "/status";
 pub const FUNCTIONS: &str = "/functions";
 pub const FUNCTION: &str = "/functions/{key}";

@@ -169,6 +169,13 @@ pub struct AlarmView {
     pub threshold: f64,
     pub comparison_operator: String,
     pub treat_missing_data: String,
+    /// What the SNS e-mail carries: the metric, the maths and the subject, `Runbook: <link>` last.
+    #[serde(default)]
+    pub alarm_description: String,
+    /// The topics its state changes notify, by name (DescribeAlarms gives ARNs; the lab has no
+    /// account to make one): `<stage>-alarms`, or `<stage>-known-broken`, which pages nobody.
+    #[serde(default)]
+    pub alarm_actions: Vec<String>,
 }
 
 /// One entry of `GET /alarms/{name}/history` (DescribeAlarmHistory's state updates), oldest first.
@@ -336,13 +343,17 @@ pub struct LogEvent {
 pub struct Notification {
     #[serde(with = "time::serde::rfc3339")]
     pub timestamp: OffsetDateTime,
-    /// `<stage>-alarms`.
+    /// `<stage>-alarms` (on-call), or `<stage>-known-broken` (nobody subscribes).
     pub topic: String,
     pub subject: String,
     pub alarm_name: String,
     pub old_state: AlarmState,
     pub new_state: AlarmState,
     pub reason: String,
+    /// The alarm's description, as the SNS e-mail's "Alarm Description" carries it: the runbook
+    /// link last.
+    #[serde(default)]
+    pub description: String,
 }
 
 /// A drill step's status.

@@ -35,6 +35,7 @@ fn fast_errors() -> AlarmDefinition {
         treat_missing_data: TreatMissingData::NotBreaching,
         description: String::new(),
         runbook: String::new(),
+        topic: "dev-alarms".into(),
     }
 }
 

@@ -36,6 +36,7 @@ fn main() {
         "stage": stage.stage,
         "api_name": stage.api_name(),
         "alarm_topic_name": stage.alarm_topic_name(),
+        "known_broken_topic_name": stage.known_broken_topic_name(),
         "functions": functions,
         "routes": stage.routes,
         "alarms": stage.alarm_definitions(&api_id),

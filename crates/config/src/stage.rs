@@ -225,6 +225,10 @@ pub struct AlarmDefinition {
     /// repository-relative `docs/runbooks/<kind>.md` when the stage file sets no base URL.
     #[serde(default)]
     pub runbook: String,
+    /// The SNS topic its actions notify: `<stage>-alarms` (on-call's e-mail), or for a
+    /// deliberately broken function `<stage>-known-broken`, which nobody subscribes to.
+    #[serde(default)]
+    pub topic: String,
 }
 
 impl Stage {
@@ -484,9 +488,22 @@ impl Stage {
         format!("{}-outage-lab", self.stage)
     }
 
-    /// The SNS topic every alarm notifies.
+    /// The SNS topic the alarms notify (on-call subscribes to it), every alarm but those of a
+    /// deliberately broken function.
     pub fn alarm_topic_name(&self) -> String {
         format!("{}-alarms", self.stage)
+    }
+
+    /// The topic of a deliberately broken function's alarms: no subscription, so they show on
+    /// the dashboard and in the history but never page anyone.
+    pub fn known_broken_topic_name(&self) -> String {
+        format!("{}-known-broken", self.stage)
+    }
+
+    /// A function the stage file deploys broken on purpose (it sets a `fault`): the seed's
+    /// broken payment, there to be seen failing, not to page.
+    pub fn is_known_broken(&self, key: &str) -> bool {
+        self.functions.get(key).is_some_and(|f| f.fault.is_some())
     }
 
     /// The name of one alarm: `<stage>-<function>-<kind>` or `<stage>-api-<kind>`, the kind
@@ -546,10 +563,16 @@ impl Stage {
                 n = math.evaluation_periods,
                 period = math.period_s,
             );
+            // A deliberately broken function fails on every request: its alarms must never page.
+            let topic = match &subject {
+                AlarmSubject::Function(key) if self.is_known_broken(key) => self.known_broken_topic_name(),
+                _ => self.alarm_topic_name(),
+            };
             AlarmDefinition {
                 name: self.alarm_name(&subject, kind),
                 kind,
                 subject,
+                topic,
                 namespace: namespace.to_owned(),
                 metric_name: metric.to_owned(),
                 dimensions,
@@ -709,8 +732,26 @@ mod tests {
         for stage in ["dev", "staging", "prod"] {
             let s = Stage::load_named(&repo_root(), stage).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(s.stage, stage);
-            assert_eq!(s.functions["payment"].fault.as_ref().unwrap().mode, "exception");
             assert!(s.functions["payment-fixed"].fault.is_none());
+        }
+        // The broken payment is there to be seen failing in dev and staging, never in prod.
+        for stage in ["dev", "staging"] {
+            let s = Stage::load_named(&repo_root(), stage).unwrap();
+            assert_eq!(s.functions["payment"].fault.as_ref().unwrap().mode, "exception");
+            assert!(s.is_known_broken("payment") && !s.is_known_broken("payment-fixed"));
+        }
+        let prod = Stage::load_named(&repo_root(), "prod").unwrap();
+        assert!(!prod.functions.contains_key("payment") && !prod.routes.contains_key("GET /pay"));
+        assert!(prod.functions.keys().all(|k| !prod.is_known_broken(k)));
+    }
+
+    #[test]
+    fn a_function_broken_on_purpose_notifies_a_topic_nobody_subscribes_to() {
+        let s = Stage::load_named(&repo_root(), "dev").unwrap();
+        for a in s.alarm_definitions("lab0001") {
+            let broken = matches!(&a.subject, AlarmSubject::Function(k) if k == "payment");
+            let topic = if broken { "dev-known-broken" } else { "dev-alarms" };
+            assert_eq!(a.topic, topic, "{}", a.name);
         }
     }
 

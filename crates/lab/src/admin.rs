@@ -27,6 +27,26 @@ use crate::runtime::pool::Pool;
 /// The live dashboard page (one self-contained file, built into the binary).
 const DASHBOARD: &str = include_str!("../../report/assets/dashboard.html");
 
+/// The runbooks, built in: an alarm's description names `docs/runbooks/<kind>.md` when the
+/// stage file publishes them nowhere else, and the dashboard links that name here.
+const RUNBOOKS: [(&str, &str); 6] = [
+    ("README.md", include_str!("../../../docs/runbooks/README.md")),
+    (
+        "fast-errors.md",
+        include_str!("../../../docs/runbooks/fast-errors.md"),
+    ),
+    ("errors.md", include_str!("../../../docs/runbooks/errors.md")),
+    (
+        "duration-p99.md",
+        include_str!("../../../docs/runbooks/duration-p99.md"),
+    ),
+    (
+        "throttles.md",
+        include_str!("../../../docs/runbooks/throttles.md"),
+    ),
+    ("api-5xx.md", include_str!("../../../docs/runbooks/api-5xx.md")),
+];
+
 /// Variables Lambda sets itself and refuses in UpdateFunctionConfiguration.
 const RESERVED: [&str; 18] = [
     "_HANDLER",
@@ -129,6 +149,7 @@ pub fn router(state: Arc<LabState>) -> Router {
         // The dashboard page itself is public; the token it needs comes as ?token= and its
         // requests carry it as a bearer token like every other client.
         .route(routes::DASHBOARD, get(dashboard))
+        .route(routes::RUNBOOK, get(runbook))
         .route(
             routes::HEALTHZ,
             get(|| async { Json(Health { status: "ok".into() }) }),
@@ -143,6 +164,15 @@ pub fn router(state: Arc<LabState>) -> Router {
 
 async fn dashboard() -> impl IntoResponse {
     ([(CONTENT_TYPE, "text/html; charset=utf-8")], DASHBOARD)
+}
+
+/// Plain text, so that a browser shows the Markdown rather than downloading it.
+async fn runbook(Path(file): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let (_, text) = RUNBOOKS
+        .iter()
+        .find(|(name, _)| *name == file)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no runbook {file:?}")))?;
+    Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], *text))
 }
 
 async fn body_of<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ApiError> {
@@ -323,6 +353,8 @@ fn alarm_view(a: &lab_cloudwatch::AlarmStatus) -> AlarmView {
         threshold: d.threshold,
         comparison_operator: d.comparison_operator.clone(),
         treat_missing_data: d.treat_missing_data.as_str().to_owned(),
+        alarm_description: d.description.clone(),
+        alarm_actions: vec![d.topic.clone()],
     }
 }
 

@@ -189,13 +189,15 @@ impl Lab {
             local_port: gateway_port,
         });
 
-        let alarms = Arc::new(AlarmEngine::new(stage.alarm_definitions(&api_id), store, clock));
+        let definitions = stage.alarm_definitions(&api_id);
         let outbox = Arc::new(Outbox::new(
+            &definitions,
             stage.alarm_topic_name(),
             &stage.aws_region,
             &run_dir,
             config.console,
         ));
+        let alarms = Arc::new(AlarmEngine::new(definitions, store, clock));
         let info = LabInfo {
             stage: stage.stage.clone(),
             pid: std::process::id(),

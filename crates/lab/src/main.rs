@@ -252,13 +252,29 @@ async fn up(at: Where, port: u16, admin_port: u16, bin_dir: Option<PathBuf>) -> 
     println!("admin token: {}", lab.token_file.display());
     println!("logs: {}", lab.logs_dir().display());
     println!("notifications: {}", lab.notifications_file().display());
+    let broken: Vec<&str> = s
+        .stage
+        .functions
+        .keys()
+        .filter(|k| s.stage.is_known_broken(k))
+        .map(String::as_str)
+        .collect();
+    let topics = if broken.is_empty() {
+        format!("topic {}", s.stage.alarm_topic_name())
+    } else {
+        format!(
+            "topic {}; {} deployed broken on purpose, its alarms go to {} and page nobody",
+            s.stage.alarm_topic_name(),
+            broken.join(", "),
+            s.stage.known_broken_topic_name()
+        )
+    };
     println!(
-        "stage {}: {} functions, {} routes, {} alarms (topic {}); Ctrl-C stops",
+        "stage {}: {} functions, {} routes, {} alarms ({topics}); Ctrl-C stops",
         s.stage.stage,
         s.pools.len(),
         s.stage.routes.len(),
         s.alarms.alarms().len(),
-        s.stage.alarm_topic_name()
     );
     wait_for_stop().await;
     eprintln!("stopping: shutting down function processes");

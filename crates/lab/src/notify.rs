@@ -1,15 +1,22 @@
-//! The notification outbox: what the stage's SNS topic would e-mail, as JSON lines in
-//! `<run_dir>/notifications.jsonl`, one console line each, and a list for the admin API.
+//! The notification outbox: what the stage's SNS topics would deliver, as JSON lines in
+//! `<run_dir>/notifications.jsonl`, one console line each, and a list for the admin API. Each
+//! alarm notifies its own topic: `<stage>-alarms` (on-call's e-mail) or, for a deliberately
+//! broken function, `<stage>-known-broken` (nobody is paged).
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use lab_admin_api::{run_folder, Notification};
 use lab_cloudwatch::StateChange;
+use outage_config::AlarmDefinition;
 
 pub struct Outbox {
-    topic: String,
+    /// Alarm name to the topic its actions notify and its description.
+    alarms: BTreeMap<String, (String, String)>,
+    /// The topic of an alarm the map does not name.
+    default_topic: String,
     region_name: String,
     path: PathBuf,
     console: bool,
@@ -32,9 +39,19 @@ fn region_name(code: &str) -> String {
 }
 
 impl Outbox {
-    pub fn new(topic: String, region: &str, run_dir: &Path, console: bool) -> Outbox {
+    pub fn new(
+        definitions: &[AlarmDefinition],
+        default_topic: String,
+        region: &str,
+        run_dir: &Path,
+        console: bool,
+    ) -> Outbox {
         Outbox {
-            topic,
+            alarms: definitions
+                .iter()
+                .map(|d| (d.name.clone(), (d.topic.clone(), d.description.clone())))
+                .collect(),
+            default_topic,
             region_name: region_name(region),
             path: run_folder::notifications(run_dir),
             console,
@@ -48,9 +65,15 @@ impl Outbox {
 
     /// Delivers one notification per state change (CloudWatch runs actions only on a change).
     pub fn deliver(&self, change: &StateChange) {
+        let (topic, description) = self
+            .alarms
+            .get(&change.alarm_name)
+            .cloned()
+            .unwrap_or_else(|| (self.default_topic.clone(), String::new()));
         let n = Notification {
             timestamp: change.timestamp.into(),
-            topic: self.topic.clone(),
+            topic,
+            description,
             subject: format!(
                 "{}: \"{}\" in {}",
                 change.new_state, change.alarm_name, self.region_name

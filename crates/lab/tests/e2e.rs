@@ -870,6 +870,66 @@ async fn the_stage_throttle_answers_429_beyond_the_burst() {
     t.stop().await;
 }
 
+/// The seed's payment is deployed broken on purpose (the stage file sets its fault): its alarms
+/// fire like any other, on a topic nobody subscribes to, and never on on-call's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_broken_on_purpose_pages_nobody() {
+    let t = start(|_| {}).await;
+    let broken = "dev-payment-fast-errors";
+    let healthy = "dev-payment-fixed-fast-errors";
+    let view = t.admin_json(&format!("/alarms/{broken}")).await;
+    assert_eq!(view["AlarmActions"], json!(["dev-known-broken"]));
+    assert_eq!(
+        t.admin_json(&format!("/alarms/{healthy}")).await["AlarmActions"],
+        json!(["dev-alarms"])
+    );
+    assert!(
+        view["AlarmDescription"]
+            .as_str()
+            .unwrap()
+            .ends_with("Runbook: docs/runbooks/fast-errors.md"),
+        "{view}"
+    );
+    let fired = || {
+        let t = &t;
+        move || async move {
+            assert!(t.get("/pay").await.status >= 500);
+            let a = t.admin_json(&format!("/alarms/{broken}")).await;
+            (a["StateValue"] == "ALARM").then_some(a)
+        }
+    };
+    eventually("ALARM", Duration::from_secs(45), fired()).await;
+    let notes = t.admin_json("/notifications").await;
+    let notes = notes.as_array().unwrap();
+    let of = |name: &str| {
+        notes
+            .iter()
+            .filter(move |n| n["alarm_name"] == name)
+            .collect::<Vec<_>>()
+    };
+    let alarm = of(broken)
+        .into_iter()
+        .find(|n| n["new_state"] == "ALARM")
+        .expect("the broken payment's alarm notified its topic");
+    assert_eq!(alarm["topic"], "dev-known-broken");
+    assert!(
+        alarm["description"].as_str().unwrap().contains("Runbook: "),
+        "{alarm}"
+    );
+    assert!(
+        notes
+            .iter()
+            .filter(|n| n["alarm_name"].as_str().unwrap().starts_with("dev-payment-")
+                && !n["alarm_name"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("dev-payment-fixed-"))
+            .all(|n| n["topic"] == "dev-known-broken"),
+        "nothing of the broken payment reaches dev-alarms: {notes:?}"
+    );
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alarm_fires_and_clears_with_one_notification_per_change() {
     // `missing` keeps the alarm in INSUFFICIENT_DATA until the first datapoint arrives.

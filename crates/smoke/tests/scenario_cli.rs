@@ -122,6 +122,9 @@ fn scenario_excludes_the_single_drill_flags() {
 
 #[test]
 fn a_report_folder_needs_a_scenario() {
-    let (_, err) = run(&["--target", "aws", "--stage", "dev", "--report-dir", "reports"], 2);
+    let (_, err) = run(
+        &["--target", "aws", "--stage", "dev", "--report-dir", "reports"],
+        2,
+    );
     assert!(err.contains("--scenario"), "{err}");
 }

@@ -27,6 +27,7 @@ locals {
       dimensions = { (local.function_kinds[pair[1]].dimension) = var.functions[pair[0]] }
       statistic  = local.function_kinds[pair[1]].statistic
       subject    = "function ${var.functions[pair[0]]}"
+      function   = pair[0]
     }
   }
 
@@ -38,6 +39,7 @@ locals {
       dimensions = { ApiId = var.api_id, Stage = var.api_stage }
       statistic  = "Sum"
       subject    = "HTTP API ${var.api_id}"
+      function   = null
     }
   }
 
@@ -81,6 +83,16 @@ resource "aws_sns_topic" "this" {
   tags              = var.tags
 }
 
+# The alarms of a function deployed broken on purpose (the stage file sets its fault) notify a
+# topic nobody subscribes to: they show on the dashboard and in the history, and never page.
+resource "aws_sns_topic" "known_broken" {
+  count = length(var.known_broken) > 0 ? 1 : 0
+
+  name              = "${var.stage}-known-broken"
+  kms_master_key_id = data.aws_kms_alias.alarms.target_key_arn
+  tags              = var.tags
+}
+
 resource "aws_sns_topic_subscription" "email" {
   for_each = toset(var.alarm_emails)
 
@@ -105,8 +117,8 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   threshold           = each.value.threshold
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = each.value.treat_missing_data
-  alarm_actions       = [aws_sns_topic.this.arn]
-  ok_actions          = [aws_sns_topic.this.arn]
+  alarm_actions       = [contains(var.known_broken, coalesce(each.value.function, "-")) ? aws_sns_topic.known_broken[0].arn : aws_sns_topic.this.arn]
+  ok_actions          = [contains(var.known_broken, coalesce(each.value.function, "-")) ? aws_sns_topic.known_broken[0].arn : aws_sns_topic.this.arn]
   tags                = var.tags
 }
 
@@ -114,11 +126,15 @@ resource "aws_cloudwatch_composite_alarm" "service_health" {
   count = var.enable_composite_alarm ? 1 : 0
 
   alarm_name        = "${var.stage}-service-health"
-  alarm_description = "In ALARM while any alarm of stage ${var.stage} is: one page per incident instead of one per symptom. The alarm in ALARM names its runbook; all runbooks: ${local.runbook_index_url}"
-  alarm_rule        = join(" OR ", [for alarm in aws_cloudwatch_metric_alarm.this : "ALARM(\"${alarm.alarm_name}\")"])
-  alarm_actions     = [aws_sns_topic.this.arn]
-  ok_actions        = [aws_sns_topic.this.arn]
-  tags              = var.tags
+  alarm_description = "In ALARM while any alarm of stage ${var.stage} that pages is: one page per incident instead of one per symptom. The alarm in ALARM names its runbook; all runbooks: ${local.runbook_index_url}"
+  # Without the alarms of a function broken on purpose: they would keep it in ALARM for good.
+  alarm_rule = join(" OR ", [
+    for key, alarm in aws_cloudwatch_metric_alarm.this : "ALARM(\"${alarm.alarm_name}\")"
+    if !contains(var.known_broken, coalesce(local.all_alarms[key].function, "-"))
+  ])
+  alarm_actions = [aws_sns_topic.this.arn]
+  ok_actions    = [aws_sns_topic.this.arn]
+  tags          = var.tags
 }
 
 resource "aws_cloudwatch_dashboard" "this" {

@@ -3,6 +3,11 @@ output "sns_topic_arn" {
   value       = aws_sns_topic.this.arn
 }
 
+output "known_broken_topic_arn" {
+  description = "ARN of `<stage>-known-broken`, the topic of the deliberately broken functions' alarms (no subscription); null when the stage has none."
+  value       = one(aws_sns_topic.known_broken[*].arn)
+}
+
 output "kms_key_arn" {
   description = "Customer managed key that encrypts the topic."
   value       = data.aws_kms_alias.alarms.target_key_arn

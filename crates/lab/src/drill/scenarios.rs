@@ -409,18 +409,36 @@ async fn judge_and_write(
         drop(publish);
         let _ = tokio::time::timeout(Duration::from_secs(5), publisher).await;
     }
-    // Every page must reach the on-call topic: an alarm that fires with no notification is
-    // an outage nobody hears about.
+    // Every alarm that fires must reach its topic (an alarm with no notification is an
+    // outage nobody hears about), and a deliberately broken function's must never reach
+    // on-call's.
+    let topics: BTreeMap<String, String> = stage
+        .alarm_definitions("")
+        .into_iter()
+        .map(|d| (d.name, d.topic))
+        .collect();
     match target.admin().notifications().await {
         Ok(notes) => {
             for (alarm, cell) in &report.judgement.cells {
-                let paged = notes
+                let topic = topics
+                    .get(alarm)
+                    .cloned()
+                    .unwrap_or_else(|| stage.alarm_topic_name());
+                let notified = notes
                     .iter()
-                    .any(|n| &n.alarm_name == alarm && n.new_state == AlarmState::Alarm);
-                if cell.verdict == incident_report::catalogue::Verdict::Fired && !paged {
+                    .any(|n| &n.alarm_name == alarm && n.new_state == AlarmState::Alarm && n.topic == topic);
+                if cell.verdict == incident_report::catalogue::Verdict::Fired && !notified {
                     report.problems.push(format!(
-                        "{alarm} went to ALARM but no notification reached {}",
-                        stage.alarm_topic_name()
+                        "{alarm} went to ALARM but no notification reached {topic}"
+                    ));
+                }
+            }
+            for n in &notes {
+                let broken = topics.get(&n.alarm_name) == Some(&stage.known_broken_topic_name());
+                if broken && n.topic == stage.alarm_topic_name() {
+                    report.problems.push(format!(
+                        "{} paged on-call ({}), but its function is broken on purpose",
+                        n.alarm_name, n.topic
                     ));
                 }
             }

@@ -173,6 +173,49 @@ run "topic_is_encrypted_with_the_bootstraps_key_of_the_stage" {
   }
 }
 
+# A function deployed broken on purpose fails on every request: its alarms notify a topic with
+# no subscription and stay out of the composite alarm, so it never pages anyone.
+run "a_function_broken_on_purpose_pages_nobody" {
+  command = apply
+
+  variables {
+    known_broken = ["payment"]
+  }
+
+  override_resource {
+    target = aws_sns_topic.known_broken
+    values = { arn = "arn:aws:sns:eu-west-1:123456789012:dev-known-broken" }
+  }
+
+  assert {
+    condition     = aws_sns_topic.known_broken[0].name == "dev-known-broken" && length([for s in aws_sns_topic_subscription.email : s if s.topic_arn == aws_sns_topic.known_broken[0].arn]) == 0
+    error_message = "The deliberately broken functions' alarms get the topic dev-known-broken, which nobody subscribes to."
+  }
+
+  assert {
+    condition = alltrue([
+      for key, a in aws_cloudwatch_metric_alarm.this :
+      a.alarm_actions == toset([startswith(key, "payment-") ? aws_sns_topic.known_broken[0].arn : aws_sns_topic.this.arn])
+    ])
+    error_message = "payment's alarms notify dev-known-broken; auth's and the API's notify dev-alarms."
+  }
+
+  assert {
+    condition     = !strcontains(aws_cloudwatch_composite_alarm.service_health[0].alarm_rule, "dev-payment-") && strcontains(aws_cloudwatch_composite_alarm.service_health[0].alarm_rule, "ALARM(\"dev-auth-errors\")")
+    error_message = "The composite alarm leaves out the deliberately broken function's alarms."
+  }
+}
+
+run "known_broken_names_functions_of_the_stage" {
+  command = plan
+
+  variables {
+    known_broken = ["checkout"]
+  }
+
+  expect_failures = [var.known_broken]
+}
+
 run "dashboard_has_alarm_status_and_error_log_widgets" {
   command = apply
 
