@@ -78,7 +78,7 @@ variable "functions" {
     code                 = string
     memory_mb            = number
     timeout_s            = number
-    reserved_concurrency = number
+    reserved_concurrency = optional(number)
     fault = optional(object({
       mode       = string
       message    = optional(string)
@@ -103,9 +103,9 @@ variable "functions" {
   validation {
     condition = alltrue([
       for f in values(var.functions) :
-      f.memory_mb >= 128 && f.memory_mb <= 10240 && f.timeout_s >= 1 && f.timeout_s <= 900 && f.reserved_concurrency >= 1 && f.reserved_concurrency <= 1000
+      f.memory_mb >= 128 && f.memory_mb <= 10240 && f.timeout_s >= 1 && f.timeout_s <= 900 && (f.reserved_concurrency == null || try(f.reserved_concurrency >= 1 && f.reserved_concurrency <= 1000, false))
     ])
-    error_message = "Every function needs memory_mb in 128..10240, timeout_s in 1..900 and reserved_concurrency in 1..1000."
+    error_message = "Every function needs memory_mb in 128..10240, timeout_s in 1..900 and reserved_concurrency in 1..1000 or null (unreserved)."
   }
 
   # Conditionals, not ||: Terraform evaluates both sides of || and a null operand is an error.

@@ -80,7 +80,11 @@ pub struct FunctionSpec {
     pub code: String,
     pub memory_mb: u32,
     pub timeout_s: u32,
-    pub reserved_concurrency: u32,
+    /// Lambda's reserved concurrency; `null` (or absent) = unreserved, drawing on the account's
+    /// unreserved pool. A new account's quota is often 10, where no reservation is allowed at
+    /// all (AWS keeps 100 unreserved): such a stage must leave every function unreserved.
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
     pub fault: Option<FaultSpec>,
 }
 
@@ -367,13 +371,10 @@ impl Stage {
                     format!("{} is outside Lambda's 1..=900 s", f.timeout_s),
                 );
             }
-            if f.reserved_concurrency == 0 || f.reserved_concurrency > 1000 {
+            if let Some(r) = f.reserved_concurrency.filter(|r| *r == 0 || *r > 1000) {
                 return bad(
                     at("reserved_concurrency"),
-                    format!(
-                        "{} must be from 1 to the account limit 1000",
-                        f.reserved_concurrency
-                    ),
+                    format!("{r} must be from 1 to the account limit 1000, or null (unreserved): 0 would stop the function"),
                 );
             }
             if let Some(fault) = &f.fault {
@@ -486,6 +487,14 @@ impl Stage {
     /// The HTTP API's name.
     pub fn api_name(&self) -> String {
         format!("{}-outage-lab", self.stage)
+    }
+
+    /// The concurrency the stage reserves in its account, over every function.
+    pub fn reserved_total(&self) -> u32 {
+        self.functions
+            .values()
+            .filter_map(|f| f.reserved_concurrency)
+            .sum()
     }
 
     /// The SNS topic the alarms notify (on-call subscribes to it), every alarm but those of a
@@ -835,6 +844,33 @@ mod tests {
             .unwrap()
             .contains("runbook_base_url"));
         assert!(serde_json::to_string(&s).unwrap().contains(base));
+    }
+
+    /// A new account's concurrency quota is often 10, where no reservation is allowed at all:
+    /// a stage must be able to leave its functions unreserved.
+    #[test]
+    fn reserved_concurrency_null_or_absent_is_unreserved_and_zero_is_refused() {
+        let s = parse_edited(|v| v["functions"]["auth"]["reserved_concurrency"] = serde_json::Value::Null)
+            .unwrap();
+        assert_eq!(s.functions["auth"].reserved_concurrency, None);
+        let s = parse_edited(|v| {
+            v["functions"]["auth"]
+                .as_object_mut()
+                .unwrap()
+                .remove("reserved_concurrency");
+        })
+        .unwrap();
+        assert_eq!(s.functions["auth"].reserved_concurrency, None);
+        assert_eq!(
+            s.reserved_total(),
+            30,
+            "dev's three other functions reserve 10 each"
+        );
+        for bad in [0, 1001] {
+            let e =
+                parse_edited(|v| v["functions"]["auth"]["reserved_concurrency"] = bad.into()).unwrap_err();
+            assert_eq!(field_of(e), "functions.auth.reserved_concurrency", "{bad}");
+        }
     }
 
     #[test]

@@ -445,7 +445,7 @@ impl Resolver<'_> {
             );
         }
         let current = self.stage.functions[&self.file.function].reserved_concurrency;
-        if reserved == current {
+        if Some(reserved) == current {
             return bad(
                 "configuration.reserved_concurrency",
                 format!(
@@ -683,10 +683,12 @@ impl Resolver<'_> {
         load: f64,
     ) -> Check<()> {
         let spec = &self.stage.functions[&self.file.function];
+        // Unreserved draws on the account's pool: only a reservation throttles this early.
         let reserved = configuration
             .and_then(|c| c.reserved_concurrency)
-            .unwrap_or(spec.reserved_concurrency);
-        let throttled = reserved == 0 || surge.is_some_and(|s| s.concurrency > reserved);
+            .or(spec.reserved_concurrency);
+        let throttled =
+            reserved == Some(0) || surge.is_some_and(|s| reserved.is_some_and(|r| s.concurrency > r));
         if throttled && matches!(kind, AlarmKind::Throttles | AlarmKind::Api5xx) {
             // API Gateway answers a Lambda throttle with 500: it counts in the API's 5xx.
             return Ok(());
@@ -747,11 +749,17 @@ impl Resolver<'_> {
         match kind {
             AlarmKind::Throttles if surge.is_some() || configuration.is_some() => bad(
                 field,
-                format!(
-                    "throttles cannot fire: {} client(s) fit in {}'s reserved concurrency of {reserved}; lower it in [configuration] or raise surge.concurrency above it",
-                    surge.map_or(0, |s| s.concurrency),
-                    self.file.function
-                ),
+                match reserved {
+                    Some(r) => format!(
+                        "throttles cannot fire: {} client(s) fit in {}'s reserved concurrency of {r}; lower it in [configuration] or raise surge.concurrency above it",
+                        surge.map_or(0, |s| s.concurrency),
+                        self.file.function
+                    ),
+                    None => format!(
+                        "throttles cannot fire: {} is unreserved (the account's pool); reserve a concurrency below the surge in [configuration]",
+                        self.file.function
+                    ),
+                },
             ),
             AlarmKind::Throttles => bad(
                 field,

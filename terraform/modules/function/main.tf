@@ -79,7 +79,8 @@ resource "aws_lambda_function" "this" {
   architectures                  = ["arm64"]
   memory_size                    = var.memory_mb
   timeout                        = var.timeout_s
-  reserved_concurrent_executions = var.reserved_concurrency
+  # -1 is the provider's "no reservation".
+  reserved_concurrent_executions = var.reserved_concurrency == null ? -1 : var.reserved_concurrency
 
   dynamic "environment" {
     for_each = length(var.environment) > 0 ? [1] : []

@@ -22,3 +22,8 @@ output "role_arn" {
   description = "The function's execution role."
   value       = aws_iam_role.this.arn
 }
+
+output "reserved_concurrency" {
+  description = "The function's reserved concurrent executions; -1 when unreserved."
+  value       = aws_lambda_function.this.reserved_concurrent_executions
+}

@@ -34,12 +34,13 @@ variable "timeout_s" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions: the function's ceiling and its guaranteed share of the account."
+  description = "Reserved concurrent executions: the function's ceiling and its guaranteed share of the account; null = unreserved (the account's unreserved pool, which AWS keeps at 100 or more)."
   type        = number
+  default     = null
 
   validation {
-    condition     = var.reserved_concurrency >= 1
-    error_message = "reserved_concurrency must be at least 1 (0 would disable the function)."
+    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 1, false)
+    error_message = "reserved_concurrency must be at least 1 (0 would disable the function), or null for unreserved."
   }
 }
 

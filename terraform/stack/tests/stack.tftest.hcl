@@ -128,6 +128,19 @@ run "rejects_a_period_cloudwatch_does_not_accept" {
   expect_failures = [var.alarms]
 }
 
+run "a_stage_with_unreserved_functions_plans" {
+  command = plan
+
+  variables {
+    functions = { for key, f in var.functions : key => merge(f, { reserved_concurrency = null }) }
+  }
+
+  assert {
+    condition     = alltrue([for key, f in module.function : f.reserved_concurrency == -1])
+    error_message = "Functions with reserved_concurrency null are deployed unreserved."
+  }
+}
+
 run "rejects_an_unknown_fault_mode" {
   command = plan
 

@@ -69,7 +69,7 @@ impl Pool {
     pub fn new(
         identity: FunctionIdentity,
         code: String,
-        reserved: u32,
+        reserved: Option<u32>,
         binary: PathBuf,
         variables: BTreeMap<String, String>,
         logs: Arc<LogStore>,
@@ -90,7 +90,7 @@ impl Pool {
                 idle: Vec::new(),
                 envs: Vec::new(),
                 config,
-                reserved: Some(reserved),
+                reserved,
             }),
             busy: AtomicUsize::new(0),
             closed: AtomicBool::new(false),

@@ -101,6 +101,30 @@ run "no_environment_block_without_variables" {
   }
 }
 
+# A new account's concurrency quota is often 10, where no reservation is allowed at all.
+run "null_reserved_concurrency_is_unreserved" {
+  command = apply
+
+  variables {
+    reserved_concurrency = null
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == -1
+    error_message = "null reserved_concurrency leaves the function unreserved (the provider's -1)."
+  }
+}
+
+run "rejects_a_reservation_of_zero" {
+  command = plan
+
+  variables {
+    reserved_concurrency = 0
+  }
+
+  expect_failures = [var.reserved_concurrency]
+}
+
 run "rejects_memory_outside_lambda_limits" {
   command = plan
 
