@@ -147,6 +147,8 @@ data "aws_iam_policy_document" "deploy" {
       "logs:DescribeLogGroups", "logs:GetQueryResults", "logs:StopQuery",
       "cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory", "cloudwatch:GetMetricData",
       "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics", "kms:ListAliases",
+      # smoke-test preflight: the account's concurrency quota.
+      "lambda:GetAccountSettings",
     ]
     resources = ["*"]
   }

@@ -6,6 +6,8 @@
 pub mod junit;
 pub mod output;
 #[cfg(feature = "aws")]
+pub mod preflight;
+#[cfg(feature = "aws")]
 pub mod scenario_cli;
 pub mod targets;
 

@@ -100,6 +100,24 @@ enum Command {
         #[arg(long, value_name = "DIR", requires = "scenario")]
         report_dir: Option<PathBuf>,
     },
+    /// Before an apply: no placeholder account id or e-mail in the stage file, the caller's
+    /// account is the stage's, Lambda's concurrency quota has room for the stage's reservations,
+    /// and once deployed every alarm notifies a topic and no notification failed. One line per
+    /// check with what to do; exit 1 when one fails.
+    Preflight {
+        /// Only aws: the lab has no account to check.
+        #[arg(long, value_enum)]
+        target: Target,
+        /// The stage: environments/<stage>/terraform.tfvars.json below --root.
+        #[arg(long)]
+        stage: String,
+        /// The project root.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Print the findings as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -242,6 +260,12 @@ fn main() -> ExitCode {
                 };
                 run_drill_command(&target, options).await
             }
+            Command::Preflight {
+                target,
+                stage,
+                root,
+                json,
+            } => run_preflight(target, &stage, &root, json).await,
         }
     });
     match result {
@@ -251,6 +275,30 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+/// `preflight`: exit 0 every check passed or does not apply yet, 1 one failed, 2 usage.
+async fn run_preflight(target: Target, stage: &str, root: &Path, json: bool) -> Result<u8, UsageError> {
+    use smoke_test::preflight;
+    if target != Target::Aws {
+        return Err(UsageError(
+            "preflight checks an AWS account before an apply: use --target aws (the lab needs none)".into(),
+        ));
+    }
+    let stage = Stage::load_named(root, stage)?;
+    let mut findings = preflight::stage_file_checks(&stage);
+    let clients = preflight::Clients::from_environment(&stage.aws_region).await;
+    findings.extend(preflight::aws_checks(&stage, &clients).await);
+    if json {
+        print!("{}", to_json(&findings));
+    } else {
+        print!("{}", preflight::render(&findings));
+    }
+    Ok(if preflight::passed(&findings) {
+        0
+    } else {
+        EXIT_FAILED
+    })
 }
 
 /// Refuses a drill on prod unless explicitly allowed.

@@ -223,3 +223,22 @@ fn a_dry_run_prints_the_plan_from_the_stage_file_and_needs_no_target() {
     assert_eq!(plan["deadlines"]["alarm"], 45.0);
     assert_eq!(plan["deadlines"]["ok"], 35.0);
 }
+
+#[test]
+fn preflight_is_for_aws_and_names_a_missing_stage() {
+    let root = root();
+    let err = stderr_of(
+        smoke_test()
+            .args(["preflight", "--target", "lab", "--stage", "dev", "--root"])
+            .arg(&root),
+        2,
+    );
+    assert!(err.contains("use --target aws"), "{err}");
+    let err = stderr_of(
+        smoke_test()
+            .args(["preflight", "--target", "aws", "--stage", "qa", "--root"])
+            .arg(&root),
+        2,
+    );
+    assert!(err.contains("qa"), "{err}");
+}
