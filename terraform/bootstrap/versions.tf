@@ -3,8 +3,10 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.0"
+      source = "hashicorp/aws"
+      # The stage roots' provider, locked the same way (.terraform.lock.hcl): a 6.x would be
+      # picked up unreviewed on the next init otherwise.
+      version = "5.100.0"
     }
   }
 
