@@ -210,6 +210,13 @@ variable "alarms" {
     error_message = "Alarm periods must be 10, 20, 30 or a multiple of 60 s; invalid: ${join(", ", [for kind, math in var.alarms : "${kind}.period_s = ${math.period_s}" if !(contains([10, 20, 30], math.period_s) || (math.period_s >= 60 && math.period_s % 60 == 0))])}."
   }
 
+  # AWS/Lambda and AWS/ApiGateway publish one datapoint a minute: a shorter period never holds
+  # one and the alarm stays OK for ever. Only fast_errors watches a high-resolution metric.
+  validation {
+    condition     = length([for kind, math in var.alarms : kind if kind != "fast_errors" && math.period_s < 60]) == 0
+    error_message = "Only fast_errors (the high-resolution OutageLab metric) may have a period under 60 s; one-minute metrics would never fill it: ${join(", ", [for kind, math in var.alarms : "${kind}.period_s = ${math.period_s}" if kind != "fast_errors" && math.period_s < 60])}."
+  }
+
   validation {
     condition     = alltrue([for math in values(var.alarms) : contains(["missing", "notBreaching", "breaching", "ignore"], math.treat_missing_data)])
     error_message = "treat_missing_data must be one of missing, notBreaching, breaching, ignore."

@@ -423,6 +423,17 @@ impl Stage {
                     format!("{p} is not a CloudWatch period (10, 20, 30 or a multiple of 60)"),
                 );
             }
+            // AWS/Lambda and AWS/ApiGateway publish one datapoint a minute: a shorter period
+            // never holds one, and the alarm stays OK for ever. Only the functions' own
+            // high-resolution metric (OutageLab, fast_errors) has 10 s datapoints.
+            if kind != "fast_errors" && p < 60 {
+                return bad(
+                    at("period_s"),
+                    format!(
+                        "{p} s is finer than the one-minute metric this alarm watches (AWS/Lambda, AWS/ApiGateway): it would never see a datapoint and stay OK; use 60 or a multiple"
+                    ),
+                );
+            }
             if math.evaluation_periods == 0 {
                 return bad(at("evaluation_periods"), "must be at least 1".into());
             }
@@ -933,6 +944,14 @@ mod tests {
             (
                 Box::new(|v| v["alarms"]["errors"]["threshold"] = 0.into()),
                 "alarms.errors.threshold",
+            ),
+            (
+                Box::new(|v| v["alarms"]["errors"]["period_s"] = 10.into()),
+                "alarms.errors.period_s",
+            ),
+            (
+                Box::new(|v| v["alarms"]["api_5xx"]["period_s"] = 30.into()),
+                "alarms.api_5xx.period_s",
             ),
             (
                 Box::new(|v| v["alarms"]["errors"]["datapoints_to_alarm"] = 2.into()),

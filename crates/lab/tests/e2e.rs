@@ -927,6 +927,22 @@ async fn a_function_broken_on_purpose_pages_nobody() {
             .all(|n| n["topic"] == "dev-known-broken"),
         "nothing of the broken payment reaches dev-alarms: {notes:?}"
     );
+    // The function's own JSON lines carry `timestamp` (RFC 3339) next to `level`: Lambda's
+    // log-level filtering treats a JSON line without both as INFO.
+    let logs = messages(&t.log_messages("payment").await);
+    let own: Vec<Value> = logs
+        .iter()
+        .filter_map(|m| serde_json::from_str::<Value>(m).ok())
+        .filter(|v| v.get("level").is_some())
+        .collect();
+    assert!(!own.is_empty(), "{logs:#?}");
+    for line in &own {
+        let at = line["timestamp"].as_str().unwrap_or_default();
+        assert!(
+            time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).is_ok(),
+            "{line}"
+        );
+    }
     t.stop().await;
 }
 

@@ -366,7 +366,7 @@ pub struct ActionItem {
 }
 
 /// The blameless postmortem's sections, as prose.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Postmortem {
     pub summary: String,
     pub impact: String,

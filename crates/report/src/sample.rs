@@ -220,14 +220,7 @@ pub fn incident(start: OffsetDateTime) -> Incident {
             RouteImpact { route: "GET /pay-fixed".into(), function: "payment-fixed".into(), requests: 80, errors_5xx: 80, degraded: true },
         ],
         // Written below from the facts, as a drill does.
-        postmortem: Postmortem {
-            summary: String::new(),
-            impact: String::new(),
-            root_cause: String::new(),
-            detection: String::new(),
-            resolution: String::new(),
-            action_items: vec![],
-        },
+        postmortem: Postmortem::default(),
         alarm_path_comparison: AlarmPathComparison::new(
             "dev-payment-fixed-fast-errors",
             10,

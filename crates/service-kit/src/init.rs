@@ -11,7 +11,10 @@ use crate::{KitLayer, ServiceInfo};
 /// and `AWS_LAMBDA_LOG_LEVEL` (then `RUST_LOG`, then INFO), as lambda_runtime's default
 /// subscriber does, but never with terminal colour codes: CloudWatch Logs would keep them as
 /// garbage in text lines. The runtime opens a span carrying `requestId` around every
-/// invocation, so each line logged while handling it names the request.
+/// invocation, so each line logged while handling it names the request. JSON lines carry an
+/// RFC 3339 `timestamp` next to `level`: Lambda's log-level filtering reads a JSON line's level
+/// only when it has both, and treats a line without them as INFO (Lambda developer guide,
+/// "Configuring advanced logging controls"). Text lines have none: CloudWatch timestamps them.
 pub fn init_tracing() {
     // The runtime's own re-export: the same tracing-subscriber build and features the runtime
     // uses, so logging adds nothing to the binary.
@@ -23,19 +26,16 @@ pub fn init_tracing() {
         .and_then(|level| level.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let builder = subscriber::fmt()
-        .with_target(false)
-        .without_time()
-        .with_ansi(false)
-        .with_env_filter(
-            EnvFilter::builder()
-                .with_default_directive(level.into())
-                .from_env_lossy(),
-        );
+    let filter = || {
+        EnvFilter::builder()
+            .with_default_directive(level.into())
+            .from_env_lossy()
+    };
+    let builder = subscriber::fmt().with_target(false).with_ansi(false);
     if json {
-        builder.json().init();
+        builder.with_env_filter(filter()).json().init();
     } else {
-        builder.init();
+        builder.without_time().with_env_filter(filter()).init();
     }
 }
 

@@ -141,6 +141,16 @@ run "a_stage_with_unreserved_functions_plans" {
   }
 }
 
+run "rejects_a_sub_minute_period_on_a_one_minute_metric" {
+  command = plan
+
+  variables {
+    alarms = merge(var.alarms, { errors = merge(var.alarms.errors, { period_s = 10 }) })
+  }
+
+  expect_failures = [var.alarms]
+}
+
 run "rejects_an_unknown_fault_mode" {
   command = plan
 

@@ -252,14 +252,7 @@ pub fn build(facts: Facts) -> Incident {
         alarms,
         diagnosis,
         blast_radius,
-        postmortem: Postmortem {
-            summary: String::new(),
-            impact: String::new(),
-            root_cause: String::new(),
-            detection: String::new(),
-            resolution: String::new(),
-            action_items: Vec::new(),
-        },
+        postmortem: Postmortem::default(),
         alarm_path_comparison: comparison,
     };
     if diagnoses.iter().all(|d| d.function == function) {
