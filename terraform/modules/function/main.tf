@@ -70,15 +70,15 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_272:Zips are built by CI from reviewed source and deployed by Terraform under OIDC-scoped roles; AWS Signer profiles are a separate rollout not in this project's scope.
   #checkov:skip=CKV_AWS_173:The environment holds only FAULT_* switches (no secrets); Lambda encrypts it at rest with the AWS managed key.
   #checkov:skip=CKV_AWS_50:Active X-Ray tracing is a per-stage switch (tracing_enabled in the stage file); dev runs without it to save cost.
-  function_name                  = var.function_name
-  role                           = aws_iam_role.this.arn
-  filename                       = var.package_path
-  source_code_hash               = filebase64sha256(var.package_path)
-  handler                        = "bootstrap"
-  runtime                        = "provided.al2023"
-  architectures                  = ["arm64"]
-  memory_size                    = var.memory_mb
-  timeout                        = var.timeout_s
+  function_name    = var.function_name
+  role             = aws_iam_role.this.arn
+  filename         = var.package_path
+  source_code_hash = filebase64sha256(var.package_path)
+  handler          = "bootstrap"
+  runtime          = "provided.al2023"
+  architectures    = ["arm64"]
+  memory_size      = var.memory_mb
+  timeout          = var.timeout_s
   # -1 is the provider's "no reservation".
   reserved_concurrent_executions = var.reserved_concurrency == null ? -1 : var.reserved_concurrency
 
