@@ -153,6 +153,8 @@ pub struct RouteResult {
     /// Everything that did not match; empty when the route passed.
     pub problems: Vec<String>,
     pub passed: bool,
+    /// Requests sent before the route answered as expected or the settle time ran out.
+    pub attempts: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -165,11 +167,37 @@ pub struct CheckReport {
     pub passed: bool,
 }
 
-/// Checks every expectation once, in order.
-pub async fn run_checks(http: &HttpTraffic, stage: &Stage, target: &str, budget: Duration) -> CheckReport {
+/// The first pause between two requests to a route that did not answer as expected, and the
+/// longest.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const LONGEST_RETRY: Duration = Duration::from_secs(5);
+
+/// Checks every expectation in order. Right after an apply a route can answer 5xx or 404 for a
+/// while (a new integration or permission still propagating): a route that does not answer as
+/// expected is asked again, pausing 1, 2, 4, then 5 s, until it does or `settle` has passed
+/// since the checks started; the last answer is the verdict. With `settle` zero, one request
+/// each.
+pub async fn run_checks(
+    http: &HttpTraffic,
+    stage: &Stage,
+    target: &str,
+    budget: Duration,
+    settle: Duration,
+) -> CheckReport {
+    let deadline = Instant::now() + settle;
     let mut results = Vec::new();
     for expectation in expectations(stage) {
-        results.push(check_route(http, expectation, budget).await);
+        let mut pause = FIRST_RETRY;
+        let mut attempts = 1;
+        let mut result = check_route(http, expectation.clone(), budget).await;
+        while !result.passed && Instant::now() + pause <= deadline {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(LONGEST_RETRY);
+            attempts += 1;
+            result = check_route(http, expectation.clone(), budget).await;
+        }
+        result.attempts = attempts;
+        results.push(result);
     }
     CheckReport {
         stage: stage.stage.clone(),
@@ -194,6 +222,7 @@ async fn check_route(http: &HttpTraffic, expectation: RouteExpectation, budget: 
         content_type: None,
         problems: Vec::new(),
         passed: false,
+        attempts: 1,
         expectation,
     };
     let response = match answer {
@@ -409,6 +438,7 @@ mod tests {
             content_type: Some(content_type.into()),
             problems: vec![],
             passed: false,
+            attempts: 1,
         }
     }
 

@@ -50,6 +50,11 @@ enum Command {
         /// Per-request latency budget in milliseconds.
         #[arg(long, default_value_t = 3000)]
         latency_budget_ms: u64,
+        /// Ask a route that does not answer as expected again (pausing 1, 2, 4, then 5 s) until
+        /// this many seconds have passed: right after an apply, a new integration can answer
+        /// 5xx or 404 for a while. Default 90 on aws, 0 on the lab (ready when it says so).
+        #[arg(long)]
+        settle_s: Option<u64>,
         /// Print the report as JSON on stdout instead of the table.
         #[arg(long)]
         json: bool,
@@ -208,6 +213,7 @@ fn main() -> ExitCode {
             Command::Check {
                 target,
                 latency_budget_ms,
+                settle_s,
                 json,
                 json_out,
                 junit_out,
@@ -215,6 +221,7 @@ fn main() -> ExitCode {
                 run_check(
                     &target,
                     Duration::from_millis(latency_budget_ms),
+                    settle_s,
                     json,
                     json_out,
                     junit_out,
@@ -388,11 +395,16 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 async fn run_check(
     args: &TargetArgs,
     budget: Duration,
+    settle_s: Option<u64>,
     json: bool,
     json_out: Option<PathBuf>,
     junit_out: Option<PathBuf>,
 ) -> Result<u8, UsageError> {
     let stage = load_stage(args)?;
+    let settle = Duration::from_secs(settle_s.unwrap_or(match args.target {
+        Target::Lab => 0,
+        Target::Aws => 90,
+    }));
     let base_url = match args.target {
         Target::Lab => lab_target(args).await?.gateway_url().to_owned(),
         Target::Aws => aws_stage(args, &stage)?.api_url,
@@ -402,7 +414,7 @@ async fn run_check(
         Target::Lab => "lab",
         Target::Aws => "aws",
     };
-    let report = check::run_checks(&http, &stage, target, budget).await;
+    let report = check::run_checks(&http, &stage, target, budget, settle).await;
     if json {
         print!("{}", to_json(&report));
     } else {
