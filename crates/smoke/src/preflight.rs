@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::error::PortError;
 use crate::targets::aws::port_error;
+use crate::targets::aws_reads::failed_alarm_actions;
 
 /// What AWS keeps unreserved in every account: reservations may only use the rest.
 pub const UNRESERVED_MINIMUM: u32 = 100;
@@ -310,49 +311,19 @@ async fn alarms(stage: &Stage, cloudwatch: &aws_sdk_cloudwatch::Client) -> Findi
 
 async fn failed_actions(stage: &Stage, cloudwatch: &aws_sdk_cloudwatch::Client) -> Finding {
     const CHECK: &str = "alarm notifications delivered";
-    let prefix = format!("{}-", stage.stage);
-    let mut failures = Vec::new();
-    let mut token = None;
-    for _ in 0..1000 {
-        let out = match cloudwatch
-            .describe_alarm_history()
-            .history_item_type(aws_sdk_cloudwatch::types::HistoryItemType::Action)
-            .set_next_token(token)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) => {
-                return failed(
-                    CHECK,
-                    "cloudwatch:DescribeAlarmHistory",
-                    port_error("DescribeAlarmHistory", e, |_| false, |_| false),
-                )
-            }
-        };
-        for item in out.alarm_history_items() {
-            let name = item.alarm_name().unwrap_or_default();
-            let summary = item.history_summary().unwrap_or_default();
-            if name.starts_with(&prefix) && summary.to_ascii_lowercase().contains("failed") {
-                failures.push(format!("{name}: {summary}"));
-            }
+    match failed_alarm_actions(cloudwatch, &format!("{}-", stage.stage), None).await {
+        Err(e) => failed(CHECK, "cloudwatch:DescribeAlarmHistory", e),
+        Ok(failures) if failures.is_empty() => {
+            finding(CHECK, Status::Ok, "no failed alarm action in the history")
         }
-        token = out.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
-    if failures.is_empty() {
-        finding(CHECK, Status::Ok, "no failed alarm action in the history")
-    } else {
-        finding(
+        Ok(failures) => finding(
             CHECK,
             Status::Fail,
             format!(
                 "{} (a notification did not go out: check the topic's key policy and subscriptions)",
                 failures.join("; ")
             ),
-        )
+        ),
     }
 }
 

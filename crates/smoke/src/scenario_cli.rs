@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use crate::incident::{write_incident, IncidentPorts};
 use crate::ports::Load;
+use crate::targets::aws_reads::failed_alarm_actions;
 
 use crate::load::HttpLoad;
 use crate::scenario_run::{run_scenario, Ports, RunEvent, RunOutcome, RunReport, RunSettings};
@@ -49,6 +50,28 @@ pub async fn run_on_aws(
     let mut report = run_scenario(stage, scenario, ports, RunSettings::aws(), interrupt, &say)
         .await
         .map_err(|e| e.to_string())?;
+    // An alarm that fired but whose notification did not go out paged nobody: not a pass.
+    match failed_alarm_actions(
+        &aws.cloudwatch,
+        &format!("{}-", stage.stage),
+        Some(report.started_at),
+    )
+    .await
+    {
+        Ok(failures) => {
+            for failure in failures {
+                report
+                    .problems
+                    .push(format!("a notification did not go out: {failure}"));
+            }
+        }
+        Err(e) => report
+            .problems
+            .push(format!("reading the alarms' action history: {e}")),
+    }
+    if report.outcome == RunOutcome::Passed && !report.problems.is_empty() {
+        report.outcome = RunOutcome::Failed;
+    }
     if let Some(dir) = report_dir {
         eprintln!("writing the incident report (logs, metrics and alarm history from CloudWatch)");
         let drill_id = format!("{}-{}", stage.stage, scenario.name);

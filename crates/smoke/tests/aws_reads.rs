@@ -536,3 +536,51 @@ async fn metric_data_errors_and_limits() {
         "too many queries are refused before any call"
     );
 }
+
+#[tokio::test]
+async fn failed_alarm_actions_are_the_stages_failed_notifications_since_the_run_started() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = Arc::clone(&seen);
+    let page = mock!(aws_sdk_cloudwatch::Client::describe_alarm_history).then_compute_output(move |r| {
+        s.lock()
+            .unwrap()
+            .push((r.history_item_type().cloned(), r.start_date().map(|d| d.secs())));
+        let item = |name: &str, summary: &str| {
+            AlarmHistoryItem::builder()
+                .alarm_name(name)
+                .history_item_type(HistoryItemType::Action)
+                .timestamp(DateTime::from_secs(T0 + 30))
+                .history_summary(summary)
+                .build()
+        };
+        DescribeAlarmHistoryOutput::builder()
+            .alarm_history_items(item(
+                ALARM,
+                "Successfully executed action arn:aws:sns:eu-west-1:1:dev-alarms",
+            ))
+            .alarm_history_items(item(
+                ALARM,
+                "Failed to execute action arn:aws:sns:eu-west-1:1:dev-alarms",
+            ))
+            .alarm_history_items(item(
+                "prod-auth-errors",
+                "Failed to execute action arn:aws:sns:eu-west-1:1:prod-alarms",
+            ))
+            .build()
+    });
+    let cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&page]);
+    let failures = smoke_test::targets::aws_reads::failed_alarm_actions(&cloudwatch, "dev-", Some(at(T0)))
+        .await
+        .unwrap();
+    assert_eq!(
+        failures,
+        [format!(
+            "{ALARM}: Failed to execute action arn:aws:sns:eu-west-1:1:dev-alarms"
+        )],
+        "only this stage's failures"
+    );
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        [(Some(HistoryItemType::Action), Some(T0))]
+    );
+}

@@ -141,6 +141,41 @@ impl AwsTarget {
     }
 }
 
+/// The failed actions (a notification that did not go out) in the history of the alarms named
+/// `<prefix>*`, at or after `since`: `<alarm>: <summary>` each, oldest first.
+pub async fn failed_alarm_actions(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    prefix: &str,
+    since: Option<OffsetDateTime>,
+) -> Result<Vec<String>, PortError> {
+    let mut failures = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let out = cloudwatch
+            .describe_alarm_history()
+            .history_item_type(HistoryItemType::Action)
+            .set_start_date(since.map(to_aws))
+            .scan_by(ScanBy::TimestampAscending)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| cloudwatch_error("DescribeAlarmHistory (actions)", e))?;
+        for item in out.alarm_history_items() {
+            let name = item.alarm_name().unwrap_or_default();
+            let summary = item.history_summary().unwrap_or_default();
+            if name.starts_with(prefix) && summary.to_ascii_lowercase().contains("failed") {
+                failures.push(format!("{name}: {summary}"));
+            }
+        }
+        match next_page(out.next_token(), &mut pages, "DescribeAlarmHistory (actions)")? {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok(failures)
+}
+
 /// A literal text as a CloudWatch Logs filter pattern: one quoted term, so that a request id's
 /// hyphens and an error's punctuation are not read as pattern syntax.
 pub fn literal_pattern(text: &str) -> String {
