@@ -10,7 +10,7 @@
 #
 # Resource names follow crates/config and terraform/stack: functions `<stage>-<key>`, their
 # roles `<stage>-<key>-lambda`, log groups /aws/lambda/<stage>-* and
-# /aws/apigateway/<stage>-*, alarms `<stage>-*`, the topic `<stage>-alarms` with its key
+# /aws/vendedlogs/apigateway/<stage>-*, alarms `<stage>-*`, the topic `<stage>-alarms` with its key
 # alias/<stage>-alarms, dashboards `<stage>-*`. The role names themselves do not match
 # `<stage>-*`, so a deploy role cannot edit itself.
 
@@ -24,8 +24,8 @@ locals {
       log_groups = [
         "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${s}-*",
         "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${s}-*:*",
-        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/${s}-*",
-        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/${s}-*:*",
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/vendedlogs/apigateway/${s}-*",
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/vendedlogs/apigateway/${s}-*:*",
       ]
       alarms     = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${s}-*"
       dashboards = "arn:${local.partition}:cloudwatch::${local.account_id}:dashboard/${s}-*"

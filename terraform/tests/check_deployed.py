@@ -158,7 +158,7 @@ def check_api(args, stage, resolved):
         same("API throttling rate", throttle.get("ThrottlingRateLimit"), float(stage["api_throttle"]["rate_limit"]))
         same("API throttling burst", throttle.get("ThrottlingBurstLimit"), stage["api_throttle"]["burst_limit"])
         access = s.get("AccessLogSettings", {})
-        expect(":log-group:/aws/apigateway/" in access.get("DestinationArn", ""), f"API access logs go to {access.get('DestinationArn')!r}")
+        expect(":log-group:/aws/vendedlogs/apigateway/" in access.get("DestinationArn", ""), f"API access logs go to {access.get('DestinationArn')!r}")
         try:
             json.loads(access.get("Format", ""))
         except ValueError:

@@ -16,7 +16,10 @@ resource "aws_apigatewayv2_api" "this" {
 resource "aws_cloudwatch_log_group" "access" {
   #checkov:skip=CKV_AWS_158:Access logs carry request metadata only (ids, route, status, latency); CloudWatch Logs encrypts them at rest with AWS-owned keys.
   #checkov:skip=CKV_AWS_338:Retention is a per-stage choice in the stage file (dev keeps 14 days on purpose).
-  name              = "/aws/apigateway/${var.name}/access"
+  # Under /aws/vendedlogs/: access logs arrive through CloudWatch Logs' log delivery, which
+  # otherwise adds every log group to the account's one logs resource policy (5,120 characters
+  # at most) until a later stage's delivery set-up fails.
+  name              = "/aws/vendedlogs/apigateway/${var.name}/access"
   retention_in_days = var.log_retention_days
   tags              = var.tags
 }

@@ -9,7 +9,7 @@ mock_provider "aws" {
     }
   }
   mock_resource "aws_cloudwatch_log_group" {
-    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/apigateway/dev-outage-lab/access" }
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/apigateway/dev-outage-lab/access" }
   }
 }
 
@@ -46,6 +46,11 @@ run "default_stage_with_throttling_and_json_access_logs" {
   assert {
     condition     = can(jsondecode(aws_apigatewayv2_stage.this.access_log_settings[0].format).requestId)
     error_message = "Access logs must be JSON with the request id."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.access.name == "/aws/vendedlogs/apigateway/dev-outage-lab/access"
+    error_message = "Access logs go under /aws/vendedlogs/: log delivery then leaves the account's 5,120-character logs resource policy alone."
   }
 }
 
