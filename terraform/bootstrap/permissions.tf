@@ -32,6 +32,19 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 
+  # The stage finds its alarm key by alias (data "aws_kms_alias" in terraform/modules/monitoring),
+  # and the provider reads it with DescribeKey: only the key behind the stage's own alias.
+  statement {
+    sid       = "StageAlarmKeyDescribe"
+    actions   = ["kms:DescribeKey"]
+    resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = ["alias/${each.key}-alarms"]
+    }
+  }
+
   statement {
     sid = "Functions"
     actions = [
@@ -178,6 +191,19 @@ data "aws_iam_policy_document" "plan" {
       test     = "ForAnyValue:StringEquals"
       variable = "kms:ResourceAliases"
       values   = [local.state_key_alias]
+    }
+  }
+
+  # The stage finds its alarm key by alias (data "aws_kms_alias" in terraform/modules/monitoring),
+  # and the provider reads it with DescribeKey: only the key behind the stage's own alias.
+  statement {
+    sid       = "StageAlarmKeyDescribe"
+    actions   = ["kms:DescribeKey"]
+    resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = ["alias/${each.key}-alarms"]
     }
   }
 

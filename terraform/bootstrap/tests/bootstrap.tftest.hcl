@@ -133,11 +133,21 @@ run "no_stage_role_can_take_over_a_key" {
     condition = alltrue(flatten([
       for s in var.stages : [
         for st in jsondecode(data.aws_iam_policy_document.deploy[s].json).Statement : [
-          for a in flatten([st.Action]) : !startswith(a, "kms:") || contains(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ListAliases"], a)
+          for a in flatten([st.Action]) : !startswith(a, "kms:") || contains(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ListAliases", "kms:DescribeKey"], a)
         ]
       ]
     ]))
-    error_message = "A deploy role's KMS actions are the state key's use (behind its alias) and ListAliases, nothing else."
+    error_message = "A deploy role's KMS actions are the state key's use (behind its alias), ListAliases and DescribeKey, nothing else."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in var.stages : alltrue([
+        for doc in [data.aws_iam_policy_document.deploy[s].json, data.aws_iam_policy_document.plan[s].json] :
+        one([for st in jsondecode(doc).Statement : st if st.Sid == "StageAlarmKeyDescribe"]).Condition["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == "alias/${s}-alarms"
+      ])
+    ])
+    error_message = "A stage role may describe only the key behind its own alias/<stage>-alarms (the provider's aws_kms_alias data source calls DescribeKey)."
   }
 }
 
