@@ -100,7 +100,7 @@ resource "aws_iam_role" "deploy" {
   name                 = "outage-lab-github-deploy-${each.key}"
   description          = "GitHub Actions deploys of stage ${each.key} from ${var.github_repository} (Environment ${each.key})"
   assume_role_policy   = data.aws_iam_policy_document.deploy_trust[each.key].json
-  max_session_duration = 3600
+  max_session_duration = lookup(var.deploy_session_seconds, each.key, 3600)
 
   depends_on = [aws_iam_openid_connect_provider.github]
 }

@@ -72,3 +72,14 @@ variable "state_key_prefix" {
   type        = string
   default     = "outage-lab"
 }
+
+variable "deploy_session_seconds" {
+  description = "The longest session of a stage's deploy role, where one hour is not enough: the weekly scenario catalogue runs 13 scenarios one after another on staging, a few minutes each on AWS's one-minute metrics. Other stages: 3600."
+  type        = map(number)
+  default     = { staging = 10800 }
+
+  validation {
+    condition     = alltrue([for s in values(var.deploy_session_seconds) : s >= 3600 && s <= 43200])
+    error_message = "A role session lasts 3600 to 43200 seconds (IAM's limits)."
+  }
+}

@@ -55,6 +55,11 @@ run "deploy_role_trusts_only_its_github_environment" {
     condition     = toset([for s in var.stages : aws_iam_role.deploy[s].name]) == toset(["outage-lab-github-deploy-dev", "outage-lab-github-deploy-staging", "outage-lab-github-deploy-prod"])
     error_message = "One deploy role per stage, named so that no stage's `<stage>-*` pattern matches it."
   }
+
+  assert {
+    condition     = aws_iam_role.deploy["staging"].max_session_duration == 10800 && aws_iam_role.deploy["prod"].max_session_duration == 3600 && aws_iam_role.deploy["dev"].max_session_duration == 3600
+    error_message = "Only staging's deploy role, which runs the weekly catalogue, holds sessions of three hours; the others one."
+  }
 }
 
 run "plan_role_trusts_pull_requests_and_cannot_write" {
