@@ -14,7 +14,8 @@ use serde::Serialize;
 
 use crate::error::PortError;
 use crate::targets::aws::port_error;
-use crate::targets::aws_reads::failed_alarm_actions;
+use crate::targets::aws::sdk_config;
+use crate::targets::aws_reads::{failed_alarm_actions, stage_metric_alarms};
 
 /// What AWS keeps unreserved in every account: reservations may only use the rest.
 pub const UNRESERVED_MINIMUM: u32 = 100;
@@ -113,10 +114,7 @@ pub struct Clients {
 impl Clients {
     /// Clients from the standard credential chain, for `region`.
     pub async fn from_environment(region: &str) -> Clients {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_owned()))
-            .load()
-            .await;
+        let config = sdk_config(region).await;
         Clients {
             sts: aws_sdk_sts::Client::new(&config),
             lambda: aws_sdk_lambda::Client::new(&config),
@@ -246,33 +244,9 @@ async fn quota(stage: &Stage, lambda: &aws_sdk_lambda::Client) -> Finding {
     }
 }
 
-/// Every metric alarm named `<stage>-*`, following `NextToken`.
-async fn stage_alarms(
-    stage: &Stage,
-    cloudwatch: &aws_sdk_cloudwatch::Client,
-) -> Result<Vec<aws_sdk_cloudwatch::types::MetricAlarm>, PortError> {
-    let mut alarms = Vec::new();
-    let mut token = None;
-    for _ in 0..1000 {
-        let out = cloudwatch
-            .describe_alarms()
-            .alarm_name_prefix(format!("{}-", stage.stage))
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| port_error("DescribeAlarms", e, |_| false, |_| false))?;
-        alarms.extend(out.metric_alarms().iter().cloned());
-        token = out.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
-    Ok(alarms)
-}
-
 async fn alarms(stage: &Stage, cloudwatch: &aws_sdk_cloudwatch::Client) -> Finding {
     const CHECK: &str = "alarm actions";
-    let alarms = match stage_alarms(stage, cloudwatch).await {
+    let alarms = match stage_metric_alarms(cloudwatch, &format!("{}-", stage.stage)).await {
         Ok(a) => a,
         Err(e) => return failed(CHECK, "cloudwatch:DescribeAlarms", e),
     };

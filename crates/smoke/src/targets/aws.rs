@@ -32,6 +32,20 @@ pub struct AwsTarget {
     pub(crate) logs: Option<aws_sdk_cloudwatchlogs::Client>,
 }
 
+/// The SDK configuration every AWS client of this crate is built from: the standard credential
+/// chain, `region`, and the rustls HTTPS client (the SDK's default one is not compiled in).
+pub async fn sdk_config(region: &str) -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .http_client(http)
+        .load()
+        .await
+}
+
 impl AwsTarget {
     pub fn new(
         lambda: aws_sdk_lambda::Client,
@@ -50,15 +64,7 @@ impl AwsTarget {
     /// Clients from the standard credential chain (environment, profile, web identity for
     /// GitHub OIDC, instance role) in `region`, over rustls with ring.
     pub async fn from_environment(region: &str, function_names: BTreeMap<String, String>) -> AwsTarget {
-        use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_owned()))
-            .http_client(http)
-            .load()
-            .await;
+        let config = sdk_config(region).await;
         AwsTarget::new(
             aws_sdk_lambda::Client::new(&config),
             aws_sdk_cloudwatch::Client::new(&config),

@@ -141,6 +141,38 @@ impl AwsTarget {
     }
 }
 
+/// Every metric alarm whose name starts with `prefix`, every page followed.
+pub async fn stage_metric_alarms(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    prefix: &str,
+) -> Result<Vec<aws_sdk_cloudwatch::types::MetricAlarm>, PortError> {
+    let mut alarms = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        tracing::debug!(prefix, page = pages, "DescribeAlarms");
+        let out = cloudwatch
+            .describe_alarms()
+            .alarm_name_prefix(prefix)
+            .alarm_types(AlarmType::MetricAlarm)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| cloudwatch_error(&format!("DescribeAlarms {prefix}*"), e))?;
+        alarms.extend(
+            out.metric_alarms()
+                .iter()
+                .filter(|a| a.alarm_name().is_some_and(|n| n.starts_with(prefix)))
+                .cloned(),
+        );
+        match next_page(out.next_token(), &mut pages, "DescribeAlarms")? {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok(alarms)
+}
+
 /// The failed actions (a notification that did not go out) in the history of the alarms named
 /// `<prefix>*`, at or after `since`: `<alarm>: <summary>` each, oldest first.
 pub async fn failed_alarm_actions(
@@ -369,37 +401,18 @@ impl AlarmBoard for AwsTarget {
         let stage = self.stage.as_deref().ok_or_else(|| {
             PortError::Rejected("no stage to list alarms of (AwsTarget::with_stage was not called)".into())
         })?;
-        let prefix = format!("{stage}-");
         let composite = format!("{stage}-{COMPOSITE_SUFFIX}");
         let mut states = BTreeMap::new();
-        let mut token: Option<String> = None;
-        let mut pages = 0;
-        loop {
-            tracing::debug!(prefix, page = pages, "DescribeAlarms");
-            let out = self
-                .cloudwatch
-                .describe_alarms()
-                .alarm_name_prefix(&prefix)
-                .alarm_types(AlarmType::MetricAlarm)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| cloudwatch_error(&format!("DescribeAlarms {prefix}*"), e))?;
-            for alarm in out.metric_alarms() {
-                let Some(name) = alarm.alarm_name() else { continue };
-                if name == composite || !name.starts_with(&prefix) {
-                    continue;
-                }
-                let value = alarm.state_value().map(|s| s.as_str()).unwrap_or_default();
-                let state = AlarmState::parse(value).ok_or_else(|| {
-                    PortError::Transport(format!("DescribeAlarms {name}: unknown StateValue {value:?}"))
-                })?;
-                states.insert(name.to_owned(), state);
+        for alarm in stage_metric_alarms(&self.cloudwatch, &format!("{stage}-")).await? {
+            let Some(name) = alarm.alarm_name() else { continue };
+            if name == composite {
+                continue;
             }
-            match next_page(out.next_token(), &mut pages, "DescribeAlarms")? {
-                Some(t) => token = Some(t),
-                None => break,
-            }
+            let value = alarm.state_value().map(|s| s.as_str()).unwrap_or_default();
+            let state = AlarmState::parse(value).ok_or_else(|| {
+                PortError::Transport(format!("DescribeAlarms {name}: unknown StateValue {value:?}"))
+            })?;
+            states.insert(name.to_owned(), state);
         }
         Ok(states)
     }
