@@ -232,6 +232,10 @@ impl AdminClient {
         self.get(routes::ALARMS).await
     }
 
+    pub async fn composite_alarms(&self) -> Result<Vec<CompositeAlarmView>, AdminError> {
+        self.get(routes::COMPOSITE_ALARMS).await
+    }
+
     pub async fn alarm(&self, name: &str) -> Result<AlarmView, AdminError> {
         self.get(&path(routes::ALARM, name)).await
     }

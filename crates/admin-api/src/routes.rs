@@ -14,6 +14,8 @@ pub const METRICS: &str = "/metrics";
 pub const ALARMS: &str = "/alarms";
 pub const ALARM: &str = "/alarms/{name}";
 pub const ALARM_HISTORY: &str = "/alarms/{name}/history";
+/// The composite alarms (DescribeAlarms' `CompositeAlarms`); their history is at `ALARM_HISTORY`.
+pub const COMPOSITE_ALARMS: &str = "/composite-alarms";
 pub const LOGS: &str = "/logs/{key}";
 pub const NOTIFICATIONS: &str = "/notifications";
 pub const DRILL: &str = "/drill";

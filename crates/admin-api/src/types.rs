@@ -178,6 +178,21 @@ pub struct AlarmView {
     pub alarm_actions: Vec<String>,
 }
 
+/// One composite alarm in `GET /composite-alarms`, as DescribeAlarms' `CompositeAlarms` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CompositeAlarmView {
+    pub alarm_name: String,
+    pub state_value: AlarmState,
+    /// The alarm whose change moved it, and when.
+    pub state_reason: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub state_updated_timestamp: OffsetDateTime,
+    pub alarm_rule: String,
+    pub alarm_description: String,
+    pub alarm_actions: Vec<String>,
+}
+
 /// One entry of `GET /alarms/{name}/history` (DescribeAlarmHistory's state updates), oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlarmHistoryItem {

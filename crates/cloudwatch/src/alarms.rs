@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use outage_config::TreatMissingData;
 use serde::{Deserialize, Serialize};
 
-pub use engine::{AlarmEngine, AlarmStatus, HistoryItem, StateChange};
+pub use engine::{AlarmEngine, AlarmStatus, CompositeError, CompositeStatus, HistoryItem, StateChange};
 pub use evaluator::evaluate;
 
 /// The three alarm states: the one definition in `outage-config`, shared with the drill and

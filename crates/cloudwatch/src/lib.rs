@@ -1,7 +1,7 @@
 //! CloudWatch, as the local lab needs it: a metric store with CloudWatch's statistics and storage
 //! resolutions, the Embedded Metric Format parser for the functions' metric lines, the metric
 //! alarm evaluator (M of N, evaluation range, TreatMissingData, AWS's state reasons) and the alarm
-//! engine that runs it on CloudWatch's cadence.
+//! engine that runs it on CloudWatch's cadence, composite alarms included.
 //!
 //! Everything that evaluates over time takes a [`Clock`], so tests run on a [`ManualClock`].
 //!
@@ -24,6 +24,7 @@
 pub mod alarm_eval;
 pub mod alarms;
 pub mod clock;
+pub mod composite;
 pub mod emf;
 pub mod metrics;
 mod reason;
@@ -31,8 +32,8 @@ mod sketch;
 
 pub use alarm_eval::{run_alarm_eval, run_alarm_eval_at, AlarmEvalError};
 pub use alarms::{
-    evaluate, AlarmEngine, AlarmState, AlarmStatus, ComparisonOperator, EvalSpec, EvalSpecError, Evaluation,
-    HistoryItem, StateChange,
+    evaluate, AlarmEngine, AlarmState, AlarmStatus, ComparisonOperator, CompositeError, CompositeStatus,
+    EvalSpec, EvalSpecError, Evaluation, HistoryItem, StateChange,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use emf::{parse_emf_line, EmfError};

@@ -69,6 +69,12 @@ pub(crate) fn data_time(t: SystemTime) -> String {
     OffsetDateTime::from(t).format(&fmt).unwrap_or_default()
 }
 
+/// The time in a composite alarm's reason, as AWS writes it: `Wednesday 02 December, 2026 03:30:00 UTC`.
+pub(crate) fn long_utc(t: SystemTime) -> String {
+    let fmt = format_description!("[weekday] [day] [month repr:long], [year] [hour]:[minute]:[second] UTC");
+    OffsetDateTime::from(t).format(&fmt).unwrap_or_default()
+}
+
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 {
         one

@@ -12,4 +12,7 @@ pub mod stage;
 
 pub use alarm::{AlarmKind, AlarmState, RUNBOOKS_DIR, RUNBOOK_INDEX};
 pub use fault::{FaultConfig, FaultConfigError, FaultMode};
-pub use stage::{AlarmDefinition, AlarmSubject, Stage, StageError, Statistic, TreatMissingData, KNOWN_CODES};
+pub use stage::{
+    AlarmDefinition, AlarmSubject, CompositeAlarmDefinition, Stage, StageError, Statistic, TreatMissingData,
+    KNOWN_CODES,
+};

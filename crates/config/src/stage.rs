@@ -235,6 +235,17 @@ pub struct AlarmDefinition {
     pub topic: String,
 }
 
+/// The stage's composite alarm, as terraform/modules/monitoring creates it (PutCompositeAlarm).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompositeAlarmDefinition {
+    pub name: String,
+    /// The `AlarmRule`: `ALARM("<alarm>") OR ...` over every alarm that pages.
+    pub rule: String,
+    pub description: String,
+    /// The paging topic, `<stage>-alarms`.
+    pub topic: String,
+}
+
 impl Stage {
     /// Loads `environments/<stage>/terraform.tfvars.json` below `root` and checks that the file
     /// names the same stage as its folder.
@@ -665,6 +676,33 @@ impl Stage {
         out
     }
 
+    /// `<stage>-service-health`: in ALARM while any alarm that pages is, so an incident pages
+    /// once however many symptoms it has. A deliberately broken function's alarms stay out of the
+    /// rule: they would hold it in ALARM for good. Same name, rule and description as
+    /// terraform/modules/monitoring's `aws_cloudwatch_composite_alarm.service_health`.
+    pub fn composite_alarm(&self, definitions: &[AlarmDefinition]) -> CompositeAlarmDefinition {
+        let paging = self.alarm_topic_name();
+        let terms: Vec<String> = definitions
+            .iter()
+            .filter(|d| d.topic == paging)
+            .map(|d| format!("ALARM(\"{}\")", d.name))
+            .collect();
+        CompositeAlarmDefinition {
+            name: format!("{}-service-health", self.stage),
+            rule: if terms.is_empty() {
+                "FALSE".to_owned()
+            } else {
+                terms.join(" OR ")
+            },
+            description: format!(
+                "In ALARM while any alarm of stage {} that pages is: one page per incident instead of one per symptom. The alarm in ALARM names its runbook; all runbooks: {}",
+                self.stage,
+                self.runbook_index_url()
+            ),
+            topic: paging,
+        }
+    }
+
     /// The `FAULT_*` variables a function starts with (empty when it has no fault).
     pub fn fault_vars(&self, key: &str) -> BTreeMap<String, String> {
         self.functions
@@ -745,6 +783,28 @@ mod tests {
             StageError::Parse { field, .. } | StageError::Invalid { field, .. } => field,
             StageError::Read { .. } => panic!("unexpected read error"),
         }
+    }
+
+    #[test]
+    fn the_composite_alarm_names_every_paging_alarm_and_no_known_broken_one() {
+        let dev = Stage::load_named(&repo_root(), "dev").unwrap();
+        let defs = dev.alarm_definitions("abc123");
+        let composite = dev.composite_alarm(&defs);
+        assert_eq!(composite.name, "dev-service-health");
+        assert_eq!(composite.topic, "dev-alarms");
+        assert!(composite
+            .rule
+            .contains("ALARM(\"dev-payment-fixed-fast-errors\") OR "));
+        assert!(composite.rule.contains("ALARM(\"dev-api-5xx\")"));
+        for broken in defs.iter().filter(|d| d.topic == "dev-known-broken") {
+            assert!(
+                !composite.rule.contains(&format!("\"{}\"", broken.name)),
+                "{}",
+                composite.rule
+            );
+        }
+        let paging = defs.iter().filter(|d| d.topic == "dev-alarms").count();
+        assert_eq!(composite.rule.matches(" OR ").count() + 1, paging);
     }
 
     #[test]

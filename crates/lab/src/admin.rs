@@ -14,9 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lab_admin_api::{
-    encode::parse_query, parse_body, routes, AlarmCounts, AlarmHistoryItem, AlarmView, Concurrency,
-    Configuration, ConfigurationUpdate, DrillDocument, Environment, ErrorMessage, FunctionView, Health,
-    LastUpdateStatus, LogEvent, LogQuery, MetricData, MetricPoint, MetricQuery, Stats, Status,
+    encode::parse_query, parse_body, routes, AlarmCounts, AlarmHistoryItem, AlarmView, CompositeAlarmView,
+    Concurrency, Configuration, ConfigurationUpdate, DrillDocument, Environment, ErrorMessage, FunctionView,
+    Health, LastUpdateStatus, LogEvent, LogQuery, MetricData, MetricPoint, MetricQuery, Stats, Status,
 };
 use outage_config::FaultConfig;
 use time::OffsetDateTime;
@@ -140,6 +140,7 @@ pub fn router(state: Arc<LabState>) -> Router {
         .route(routes::ALARMS, get(alarms))
         .route(routes::ALARM, get(alarm))
         .route(routes::ALARM_HISTORY, get(alarm_history))
+        .route(routes::COMPOSITE_ALARMS, get(composite_alarms))
         .route(routes::LOGS, get(logs))
         .route(routes::NOTIFICATIONS, get(notifications))
         .route(routes::DRILL, get(get_drill).put(put_drill))
@@ -360,6 +361,25 @@ fn alarm_view(a: &lab_cloudwatch::AlarmStatus) -> AlarmView {
 
 async fn alarms(State(state): Lab) -> Json<Vec<AlarmView>> {
     Json(state.alarms.alarms().iter().map(alarm_view).collect())
+}
+
+async fn composite_alarms(State(state): Lab) -> Json<Vec<CompositeAlarmView>> {
+    Json(
+        state
+            .alarms
+            .composites()
+            .into_iter()
+            .map(|c| CompositeAlarmView {
+                alarm_name: c.name,
+                state_value: c.state,
+                state_reason: c.reason,
+                state_updated_timestamp: OffsetDateTime::from(c.updated_at),
+                alarm_rule: c.definition.rule,
+                alarm_description: c.definition.description,
+                alarm_actions: vec![c.definition.topic],
+            })
+            .collect(),
+    )
 }
 
 async fn alarm(State(state): Lab, Path(name): Path<String>) -> Reply<AlarmView> {

@@ -190,14 +190,20 @@ impl Lab {
         });
 
         let definitions = stage.alarm_definitions(&api_id);
+        let composite = stage.composite_alarm(&definitions);
         let outbox = Arc::new(Outbox::new(
             &definitions,
+            std::slice::from_ref(&composite),
             stage.alarm_topic_name(),
             &stage.aws_region,
             &run_dir,
             config.console,
         ));
-        let alarms = Arc::new(AlarmEngine::new(definitions, store, clock));
+        let alarms = Arc::new(
+            AlarmEngine::new(definitions, store, clock)
+                .with_composites(vec![composite])
+                .context("the stage's composite alarm")?,
+        );
         let info = LabInfo {
             stage: stage.stage.clone(),
             pid: std::process::id(),

@@ -270,11 +270,17 @@ async fn up(at: Where, port: u16, admin_port: u16, bin_dir: Option<PathBuf>) -> 
         )
     };
     println!(
-        "stage {}: {} functions, {} routes, {} alarms ({topics}); Ctrl-C stops",
+        "stage {}: {} functions, {} routes, {} alarms and composite {} ({topics}); Ctrl-C stops",
         s.stage.stage,
         s.pools.len(),
         s.stage.routes.len(),
         s.alarms.alarms().len(),
+        s.alarms
+            .composites()
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
     );
     wait_for_stop().await;
     eprintln!("stopping: shutting down function processes");
@@ -356,6 +362,7 @@ async fn status(at: Where) -> anyhow::Result<()> {
     let status = admin.status().await.map_err(answer)?;
     let functions = admin.functions().await.map_err(answer)?;
     let alarms = admin.alarms().await.map_err(answer)?;
+    let composites = admin.composite_alarms().await.map_err(answer)?;
     println!(
         "stage {} (pid {}), started {}",
         info.stage, info.pid, info.started_at
@@ -385,6 +392,12 @@ async fn status(at: Where) -> anyhow::Result<()> {
     }
     for a in alarms {
         println!("alarm {} {}: {}", a.alarm_name, a.state_value, a.state_reason);
+    }
+    for c in composites {
+        println!(
+            "composite alarm {} {}: {}",
+            c.alarm_name, c.state_value, c.state_reason
+        );
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use lab_admin_api::{run_folder, Notification};
 use lab_cloudwatch::StateChange;
-use outage_config::AlarmDefinition;
+use outage_config::{AlarmDefinition, CompositeAlarmDefinition};
 
 pub struct Outbox {
     /// Alarm name to the topic its actions notify and its description.
@@ -41,6 +41,7 @@ fn region_name(code: &str) -> String {
 impl Outbox {
     pub fn new(
         definitions: &[AlarmDefinition],
+        composites: &[CompositeAlarmDefinition],
         default_topic: String,
         region: &str,
         run_dir: &Path,
@@ -50,6 +51,11 @@ impl Outbox {
             alarms: definitions
                 .iter()
                 .map(|d| (d.name.clone(), (d.topic.clone(), d.description.clone())))
+                .chain(
+                    composites
+                        .iter()
+                        .map(|c| (c.name.clone(), (c.topic.clone(), c.description.clone()))),
+                )
                 .collect(),
             default_topic,
             region_name: region_name(region),

@@ -927,6 +927,23 @@ async fn a_function_broken_on_purpose_pages_nobody() {
             .all(|n| n["topic"] == "dev-known-broken"),
         "nothing of the broken payment reaches dev-alarms: {notes:?}"
     );
+    // Nor does it move the composite alarm: its rule leaves the broken payment's alarms out.
+    let composites = t.admin_json("/composite-alarms").await;
+    let health = &composites.as_array().unwrap()[0];
+    assert_eq!(health["AlarmName"], "dev-service-health");
+    assert_eq!(health["AlarmActions"], json!(["dev-alarms"]));
+    let rule = health["AlarmRule"].as_str().unwrap();
+    assert!(
+        rule.contains("ALARM(\"dev-payment-fixed-fast-errors\")"),
+        "{rule}"
+    );
+    assert!(!rule.contains(&format!("\"{broken}\"")), "{rule}");
+    assert!(
+        of("dev-service-health")
+            .iter()
+            .all(|n| !n["reason"].as_str().unwrap().contains(broken)),
+        "{notes:?}"
+    );
     // The function's own JSON lines carry `timestamp` (RFC 3339) next to `level`: Lambda's
     // log-level filtering treats a JSON line without both as INFO.
     let logs = messages(&t.log_messages("payment").await);
@@ -1024,5 +1041,34 @@ async fn an_alarm_fires_and_clears_with_one_notification_per_change() {
         .map(|h| h["new_state"].as_str().unwrap())
         .collect();
     assert_eq!(hist, ["ALARM", "OK"]);
+    // The stage's composite alarm paged once for it, naming it, on on-call's topic.
+    let health: Vec<Value> = t
+        .admin_json("/notifications")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["alarm_name"] == "dev-service-health" && n["new_state"] == "ALARM")
+        .cloned()
+        .collect();
+    assert_eq!(health.len(), 1, "{health:?}");
+    assert_eq!(health[0]["topic"], "dev-alarms");
+    assert!(
+        health[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{name} transitioned to ALARM at ")),
+        "{health:?}"
+    );
+    assert!(health[0]["description"]
+        .as_str()
+        .unwrap()
+        .contains("all runbooks: docs/runbooks/README.md"));
+    let composite_history = t.admin_json("/alarms/dev-service-health/history").await;
+    assert!(composite_history
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["new_state"] == "ALARM"));
     t.stop().await;
 }

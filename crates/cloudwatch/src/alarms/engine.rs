@@ -18,16 +18,21 @@
 //!
 //! State changes only on a different state: each is recorded in the history and returned once
 //! by `tick` (one notification each); a kept state never repeats an action.
+//!
+//! Composite alarms ([`AlarmEngine::with_composites`]) are evaluated on the tick that changed an
+//! alarm their rule names, after the metric alarms, in the order given (a composite may name the
+//! ones before it), and change state the same way.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use outage_config::AlarmDefinition;
+use outage_config::{AlarmDefinition, CompositeAlarmDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::{evaluate, period_starts, AlarmState, EvalSpec, EvalSpecError};
 use crate::clock::Clock;
+use crate::composite::{Rule, RuleError};
 use crate::metrics::{from_epoch_secs, MetricQuery, MetricStore};
 
 /// State changes kept per alarm (CloudWatch keeps 14 days; the lab keeps the newest ones).
@@ -66,6 +71,30 @@ pub struct AlarmStatus {
     pub definition: AlarmDefinition,
 }
 
+/// A composite alarm as DescribeAlarms shows it (`CompositeAlarms`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompositeStatus {
+    pub name: String,
+    pub state: AlarmState,
+    pub reason: String,
+    pub updated_at: SystemTime,
+    pub definition: CompositeAlarmDefinition,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CompositeError {
+    #[error("composite alarm {alarm}: AlarmRule {rule:?}: {error}")]
+    Rule {
+        alarm: String,
+        rule: String,
+        error: RuleError,
+    },
+    #[error("composite alarm {alarm}: its rule names {missing:?}, which is not an alarm defined before it")]
+    UnknownAlarm { alarm: String, missing: String },
+    #[error("composite alarm {0}: the name is taken by another alarm")]
+    Duplicate(String),
+}
+
 struct Slot {
     status: AlarmStatus,
     spec: EvalSpec,
@@ -74,11 +103,99 @@ struct Slot {
     last_tick: Option<i64>,
 }
 
+struct CompositeSlot {
+    status: CompositeStatus,
+    rule: Rule,
+    history: VecDeque<HistoryItem>,
+}
+
+#[derive(Default)]
+struct Board {
+    metric: Vec<Slot>,
+    composite: Vec<CompositeSlot>,
+}
+
+impl Board {
+    fn state_of(&self, name: &str) -> Option<AlarmState> {
+        self.metric
+            .iter()
+            .find(|s| s.status.name == name)
+            .map(|s| s.status.state)
+            .or_else(|| {
+                self.composite
+                    .iter()
+                    .find(|s| s.status.name == name)
+                    .map(|s| s.status.state)
+            })
+    }
+
+    /// Evaluates the composites whose rules name an alarm in `changed` (all of them on the first
+    /// tick), appending their own changes to `changes` so later composites see them.
+    fn evaluate_composites(&mut self, changes: &mut Vec<StateChange>, first: bool, now: SystemTime) {
+        for i in 0..self.composite.len() {
+            let named = self.composite[i].rule.alarms();
+            let triggers: Vec<&StateChange> = changes
+                .iter()
+                .filter(|c| named.contains(c.alarm_name.as_str()))
+                .collect();
+            if triggers.is_empty() && !first {
+                continue;
+            }
+            let holds = self.composite[i].rule.holds(&|name: &str| self.state_of(name));
+            let new_state = if holds { AlarmState::Alarm } else { AlarmState::Ok };
+            let slot = &self.composite[i];
+            if slot.status.state == new_state {
+                continue;
+            }
+            // AWS names the alarm whose change triggered the evaluation, with its new state.
+            let reason = if triggers.is_empty() {
+                format!("The rule evaluated to {}", if holds { "TRUE" } else { "FALSE" })
+            } else {
+                triggers
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{} transitioned to {} at {}",
+                            c.alarm_name,
+                            c.new_state,
+                            crate::reason::long_utc(c.timestamp)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            let slot = &mut self.composite[i];
+            let old_state = slot.status.state;
+            slot.status.state = new_state;
+            slot.status.reason = reason.clone();
+            slot.status.updated_at = now;
+            if slot.history.len() == MAX_HISTORY {
+                slot.history.pop_front();
+            }
+            slot.history.push_back(HistoryItem {
+                timestamp: now,
+                old_state,
+                new_state,
+                reason: reason.clone(),
+            });
+            changes.push(StateChange {
+                alarm_name: slot.status.name.clone(),
+                old_state,
+                new_state,
+                reason,
+                timestamp: now,
+            });
+        }
+    }
+}
+
 /// The alarms of one stage, evaluated against one metric store.
 pub struct AlarmEngine {
     store: Arc<MetricStore>,
     clock: Arc<dyn Clock>,
-    slots: Mutex<Vec<Slot>>,
+    slots: Mutex<Board>,
+    /// Whether the composites have been evaluated once.
+    composites_evaluated: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for AlarmEngine {
@@ -134,8 +251,54 @@ impl AlarmEngine {
         Ok(AlarmEngine {
             store,
             clock,
-            slots: Mutex::new(slots),
+            slots: Mutex::new(Board {
+                metric: slots,
+                composite: Vec::new(),
+            }),
+            composites_evaluated: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Adds composite alarms, each starting in INSUFFICIENT_DATA. A rule that does not parse, or
+    /// names an alarm that is neither a metric alarm nor a composite given before it, is refused.
+    pub fn with_composites(self, defs: Vec<CompositeAlarmDefinition>) -> Result<Self, CompositeError> {
+        let now = self.clock.now();
+        {
+            let mut board = self.lock();
+            for definition in defs {
+                let name = definition.name.clone();
+                if board.state_of(&name).is_some() {
+                    return Err(CompositeError::Duplicate(name));
+                }
+                let rule = Rule::parse(&definition.rule).map_err(|error| CompositeError::Rule {
+                    alarm: name.clone(),
+                    rule: definition.rule.clone(),
+                    error,
+                })?;
+                if let Some(missing) = rule.alarms().into_iter().find(|a| board.state_of(a).is_none()) {
+                    return Err(CompositeError::UnknownAlarm {
+                        alarm: name,
+                        missing: missing.to_owned(),
+                    });
+                }
+                board.composite.push(CompositeSlot {
+                    status: CompositeStatus {
+                        name,
+                        state: AlarmState::InsufficientData,
+                        reason: INITIAL_REASON.into(),
+                        updated_at: now,
+                        definition,
+                    },
+                    rule,
+                    history: VecDeque::new(),
+                });
+            }
+        }
+        Ok(self)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Board> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Evaluates the alarms that are due at `clock.now()` and returns the state changes, one per
@@ -144,8 +307,8 @@ impl AlarmEngine {
         let now = self.clock.now();
         let now_s = epoch_secs(now);
         let mut changes = Vec::new();
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        for slot in slots.iter_mut() {
+        let mut board = self.lock();
+        for slot in board.metric.iter_mut() {
             let cadence: i64 = if slot.spec.period_s < 60 { 10 } else { 60 };
             let instant = now_s.div_euclid(cadence) * cadence;
             if slot.last_tick.is_some_and(|last| last >= instant) {
@@ -156,6 +319,10 @@ impl AlarmEngine {
                 changes.push(change);
             }
         }
+        let first = !self
+            .composites_evaluated
+            .swap(true, std::sync::atomic::Ordering::Relaxed);
+        board.evaluate_composites(&mut changes, first, now);
         changes
     }
 
@@ -215,31 +382,45 @@ impl AlarmEngine {
         })
     }
 
+    /// The metric alarms.
     pub fn alarms(&self) -> Vec<AlarmStatus> {
-        self.slots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .map(|s| s.status.clone())
-            .collect()
+        self.lock().metric.iter().map(|s| s.status.clone()).collect()
     }
 
     pub fn alarm(&self, name: &str) -> Option<AlarmStatus> {
-        self.slots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.lock()
+            .metric
             .iter()
             .find(|s| s.status.name == name)
             .map(|s| s.status.clone())
     }
 
-    /// The alarm's state changes, oldest first.
+    pub fn composites(&self) -> Vec<CompositeStatus> {
+        self.lock().composite.iter().map(|s| s.status.clone()).collect()
+    }
+
+    pub fn composite(&self, name: &str) -> Option<CompositeStatus> {
+        self.lock()
+            .composite
+            .iter()
+            .find(|s| s.status.name == name)
+            .map(|s| s.status.clone())
+    }
+
+    /// The alarm's state changes, oldest first (a metric or a composite alarm).
     pub fn history(&self, name: &str) -> Option<Vec<HistoryItem>> {
-        self.slots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        let board = self.lock();
+        board
+            .metric
             .iter()
             .find(|s| s.status.name == name)
             .map(|s| s.history.iter().cloned().collect())
+            .or_else(|| {
+                board
+                    .composite
+                    .iter()
+                    .find(|s| s.status.name == name)
+                    .map(|s| s.history.iter().cloned().collect())
+            })
     }
 }

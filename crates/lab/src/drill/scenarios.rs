@@ -433,6 +433,23 @@ async fn judge_and_write(
                     ));
                 }
             }
+            // One page per incident: whenever an alarm that pages fired, the stage's composite
+            // alarm must have paged too.
+            let composite = stage.composite_alarm(&[]).name;
+            let paged = report.judgement.cells.iter().any(|(alarm, cell)| {
+                cell.verdict == incident_report::catalogue::Verdict::Fired
+                    && topics.get(alarm) == Some(&stage.alarm_topic_name())
+            });
+            let composite_paged = notes.iter().any(|n| {
+                n.alarm_name == composite
+                    && n.new_state == AlarmState::Alarm
+                    && n.topic == stage.alarm_topic_name()
+            });
+            if paged && !composite_paged {
+                report.problems.push(format!(
+                    "an alarm that pages fired, but the composite alarm {composite} did not page"
+                ));
+            }
             for n in &notes {
                 let broken = topics.get(&n.alarm_name) == Some(&stage.known_broken_topic_name());
                 if broken && n.topic == stage.alarm_topic_name() {
