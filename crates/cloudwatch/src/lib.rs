@@ -28,6 +28,7 @@ pub mod composite;
 pub mod emf;
 pub mod metrics;
 mod reason;
+pub mod replay;
 mod sketch;
 
 pub use alarm_eval::{run_alarm_eval, run_alarm_eval_at, AlarmEvalError};

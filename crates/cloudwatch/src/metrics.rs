@@ -8,6 +8,9 @@
 //! that is not a multiple of the data's resolution assigns each bucket wholly to the period its
 //! start falls in, never splitting it.
 //!
+//! Data may arrive late, as on AWS ([`MetricStore::put_arriving`]): it waits in flight, invisible
+//! to every reader, until its time comes; each read and write first lets in what is due.
+//!
 //! Memory is bounded three ways: samples older than the retention are dropped (on write and by a
 //! sweep at most every [`SWEEP_EVERY`]), the number of series is capped (new series beyond the
 //! cap are refused and counted), and each bucket keeps at most a few thousand values for
@@ -168,6 +171,18 @@ pub struct MetricStore {
     series: RwLock<HashMap<MetricId, Series>>,
     dropped: Mutex<u64>,
     last_sweep: Mutex<Option<SystemTime>>,
+    /// Samples not yet visible, by the instant they become visible (and arrival order).
+    in_flight: Mutex<InFlight>,
+}
+
+/// At most this many samples wait in flight; beyond it new ones are dropped and counted (a
+/// minute of the lab's busiest traffic is far below it).
+pub const MAX_IN_FLIGHT: usize = 1_000_000;
+
+#[derive(Default)]
+struct InFlight {
+    samples: BTreeMap<(SystemTime, u64), Sample>,
+    next: u64,
 }
 
 impl std::fmt::Debug for MetricStore {
@@ -223,7 +238,59 @@ impl MetricStore {
             series: RwLock::new(HashMap::new()),
             dropped: Mutex::new(0),
             last_sweep: Mutex::new(None),
+            in_flight: Mutex::new(InFlight::default()),
         }
+    }
+
+    /// Stores samples that become visible only at `visible_at` (at once when it is not later
+    /// than now).
+    pub fn put_arriving(&self, samples: impl IntoIterator<Item = Sample>, visible_at: SystemTime) {
+        if visible_at <= self.clock.now() {
+            return self.put_many(samples);
+        }
+        let mut dropped = 0u64;
+        {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            for s in samples {
+                if in_flight.samples.len() >= MAX_IN_FLIGHT {
+                    dropped += 1;
+                    continue;
+                }
+                let seq = in_flight.next;
+                in_flight.next += 1;
+                in_flight.samples.insert((visible_at, seq), s);
+            }
+        }
+        if dropped > 0 {
+            *self.dropped.lock().unwrap_or_else(|e| e.into_inner()) += dropped;
+        }
+    }
+
+    /// Lets in the samples whose time has come.
+    fn land_due(&self, now: SystemTime) {
+        let due: Vec<Sample> = {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            let Some((&(first, _), _)) = in_flight.samples.first_key_value() else {
+                return;
+            };
+            if first > now {
+                return;
+            }
+            let later = in_flight.samples.split_off(&(now, u64::MAX));
+            std::mem::replace(&mut in_flight.samples, later)
+                .into_values()
+                .collect()
+        };
+        self.store(due, now);
+    }
+
+    /// Samples waiting to become visible.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .samples
+            .len()
     }
 
     /// Caps the number of distinct series; samples of new series beyond it are dropped.
@@ -242,6 +309,11 @@ impl MetricStore {
 
     pub fn put_many(&self, samples: impl IntoIterator<Item = Sample>) {
         let now = self.clock.now();
+        self.land_due(now);
+        self.store(samples, now);
+    }
+
+    fn store(&self, samples: impl IntoIterator<Item = Sample>, now: SystemTime) {
         self.maybe_sweep(now);
         let oldest = epoch_secs(now.checked_sub(self.retention).unwrap_or(UNIX_EPOCH));
         let newest = epoch_secs(now + MAX_FUTURE);
@@ -314,7 +386,9 @@ impl MetricStore {
         if q.start >= q.end {
             return Err(QueryError::Range);
         }
-        self.maybe_sweep(self.clock.now());
+        let now = self.clock.now();
+        self.land_due(now);
+        self.maybe_sweep(now);
         let id = MetricId {
             namespace: q.namespace.clone(),
             metric_name: q.metric_name.clone(),
@@ -346,6 +420,7 @@ impl MetricStore {
 
     /// Every series that holds data, sorted.
     pub fn list_metrics(&self) -> Vec<MetricId> {
+        self.land_due(self.clock.now());
         let series = self.series.read().unwrap_or_else(|e| e.into_inner());
         let mut ids: Vec<MetricId> = series
             .iter()

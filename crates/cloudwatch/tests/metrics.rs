@@ -275,3 +275,29 @@ fn the_store_is_shared_across_threads() {
         .unwrap();
     assert_eq!(values(&points), vec![(0, 4000.0)]);
 }
+
+#[test]
+fn late_data_is_invisible_until_it_arrives_then_lands_in_its_own_period() {
+    let (clock, store) = store_at(t0() + secs(12));
+    // Observed at +12 s, visible at +17 s (the lab's EMF delay of 5 s).
+    store.put_arriving([sample("Faults", 3.0, t0() + secs(12), 1)], t0() + secs(17));
+    let q = query("Faults", 10, "Sum", t0(), t0() + secs(60));
+    assert!(store.query(&q).unwrap().is_empty());
+    assert_eq!(store.in_flight(), 1);
+    assert!(
+        store.list_metrics().is_empty(),
+        "a series with nothing visible is not listed"
+    );
+    clock.advance(secs(4));
+    assert!(store.query(&q).unwrap().is_empty(), "one second early");
+    clock.advance(secs(1));
+    assert_eq!(
+        values(&store.query(&q).unwrap()),
+        [(10, 3.0)],
+        "stamped with its own time"
+    );
+    assert_eq!(store.in_flight(), 0);
+    // Data due now or earlier is stored at once.
+    store.put_arriving([sample("Faults", 1.0, t0() + secs(17), 1)], t0() + secs(17));
+    assert_eq!(values(&store.query(&q).unwrap()), [(10, 4.0)]);
+}

@@ -7,10 +7,12 @@
 //!   validation.
 
 pub mod alarm;
+pub mod delay;
 pub mod fault;
 pub mod stage;
 
 pub use alarm::{AlarmKind, AlarmState, RUNBOOKS_DIR, RUNBOOK_INDEX};
+pub use delay::MetricDelays;
 pub use fault::{FaultConfig, FaultConfigError, FaultMode};
 pub use stage::{
     AlarmDefinition, AlarmSubject, CompositeAlarmDefinition, Stage, StageError, Statistic, TreatMissingData,

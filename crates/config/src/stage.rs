@@ -148,6 +148,18 @@ impl TreatMissingData {
             TreatMissingData::Ignore => "ignore",
         }
     }
+
+    /// The rule named as CloudWatch (and the stage file) writes it: `notBreaching`, ...
+    pub fn parse(name: &str) -> Option<TreatMissingData> {
+        [
+            TreatMissingData::Missing,
+            TreatMissingData::NotBreaching,
+            TreatMissingData::Breaching,
+            TreatMissingData::Ignore,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == name)
+    }
 }
 
 /// The alarm maths of one kind. `threshold_ms` is the threshold of duration alarms.

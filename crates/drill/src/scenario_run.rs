@@ -22,7 +22,7 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use outage_config::{AlarmDefinition, AlarmState, AlarmSubject, FaultConfig, FaultMode, Stage};
+use outage_config::{AlarmDefinition, AlarmState, AlarmSubject, FaultConfig, FaultMode, MetricDelays, Stage};
 use outage_scenario::{FixAfter, FixPlan, Scenario};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
@@ -41,19 +41,21 @@ pub struct RunSettings {
     pub poll_interval: Duration,
     /// How long a configuration update may take to apply.
     pub update_deadline: Duration,
-    /// How late a datapoint reaches an alarm on this target.
-    pub metric_delay: Duration,
+    /// How late metric data becomes visible on this target: the lab's own model, or what AWS
+    /// is assumed to show; the budgets and the settle time add it (`MetricDelays::alarm_lag`).
+    pub metric_delays: MetricDelays,
     /// Degradation of a route outside the blast radius is judged over this window.
     pub stop_window: Duration,
 }
 
 impl RunSettings {
-    pub fn lab() -> RunSettings {
+    /// A lab publishing its metrics with `metric_delays`.
+    pub fn lab(metric_delays: MetricDelays) -> RunSettings {
         RunSettings {
             baseline: Duration::from_secs(5),
             poll_interval: Duration::from_millis(500),
             update_deadline: Duration::from_secs(30),
-            metric_delay: Duration::ZERO,
+            metric_delays,
             stop_window: Duration::from_secs(5),
         }
     }
@@ -63,7 +65,7 @@ impl RunSettings {
             baseline: Duration::from_secs(30),
             poll_interval: Duration::from_secs(5),
             update_deadline: Duration::from_secs(120),
-            metric_delay: Duration::from_secs(90),
+            metric_delays: MetricDelays::uniform(Duration::from_secs(90)),
             stop_window: Duration::from_secs(30),
         }
     }
@@ -300,9 +302,9 @@ where
                 let def = &self.definitions[&e.name];
                 Expected {
                     alarm: e.name.clone(),
-                    detect_within: e
-                        .within
-                        .unwrap_or_else(|| verdict::detection_budget(def, self.settings.metric_delay)),
+                    detect_within: e.within.unwrap_or_else(|| {
+                        verdict::detection_budget(def, self.settings.metric_delays.alarm_lag(def))
+                    }),
                     recover_within: e.recover_within.unwrap_or_else(|| {
                         // An alarm whose function gets no steady traffic after the fix can only
                         // clear on missing data, which CloudWatch judges over the whole
@@ -312,9 +314,12 @@ where
                             AlarmSubject::Api => !self.steady_functions.is_empty(),
                         };
                         if fed {
-                            verdict::recovery_budget(def, self.settings.metric_delay)
+                            verdict::recovery_budget(def, self.settings.metric_delays.alarm_lag(def))
                         } else {
-                            verdict::recovery_budget_without_data(def, self.settings.metric_delay)
+                            verdict::recovery_budget_without_data(
+                                def,
+                                self.settings.metric_delays.alarm_lag(def),
+                            )
                         }
                     }),
                 }
@@ -658,10 +663,12 @@ where
             .unwrap_or(Duration::ZERO);
         let settle = expected
             .iter()
-            .map(|e| Duration::from_secs(u64::from(self.definitions[&e.alarm].period_s)))
+            .map(|e| {
+                let def = &self.definitions[&e.alarm];
+                Duration::from_secs(u64::from(def.period_s)) + self.settings.metric_delays.alarm_lag(def)
+            })
             .max()
-            .unwrap_or(Duration::ZERO)
-            + self.settings.metric_delay;
+            .unwrap_or(Duration::ZERO);
         self.say(
             "validate",
             format!(

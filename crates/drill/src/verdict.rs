@@ -4,11 +4,14 @@
 //! Budgets come from the alarm's maths. CloudWatch evaluates whole periods aligned to the clock,
 //! so in the worst case a fault starts just after a period began: M whole periods must breach
 //! (one more when the threshold needs several failures, which the partial first period may not
-//! hold), then the evaluation runs, then the metric delay passes. Clearing needs the N periods of the
-//! evaluation range to roll past the last failure, and the period the fix lands in may still
-//! breach: N + 1 periods. Both get 10 s of slack for the lab's tick and the drill's polling.
-//! With the dev stage's 10 s `fast-errors` alarm (1 of 1) and no modelled delay that is
-//! MTTD <= 20 s and MTTR <= 30 s.
+//! hold), then the evaluation runs, then the metric delay passes (`MetricDelays::alarm_lag`: the
+//! delay rounded up to the alarm's evaluation cadence, since a period not wholly visible at one
+//! evaluation is judged at the next). Clearing needs the N periods of the evaluation range to
+//! roll past the last failure, and the period the fix lands in may still breach: N + 1 periods,
+//! plus the same lag. Both get 10 s of slack for the lab's tick and the drill's polling. With the
+//! dev stage's 10 s `fast-errors` alarm (1 of 1) and the lab's 5 s EMF delay (a lag of 10 s)
+//! that is MTTD <= 10 + 10 + 10 = 30 s and MTTR <= 20 + 10 + 10 = 40 s; the one-minute alarms
+//! on AWS/Lambda data, published as each minute closes, get no lag.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

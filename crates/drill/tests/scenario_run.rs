@@ -186,7 +186,7 @@ fn settings() -> RunSettings {
         baseline: Duration::from_millis(200),
         poll_interval: Duration::from_millis(20),
         update_deadline: Duration::from_secs(1),
-        metric_delay: Duration::ZERO,
+        metric_delays: outage_config::MetricDelays::NONE,
         stop_window: Duration::from_millis(300),
     }
 }

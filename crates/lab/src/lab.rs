@@ -43,6 +43,8 @@ pub struct LabConfig {
     pub run_dir: Option<PathBuf>,
     /// Print one console line per notification.
     pub console: bool,
+    /// How late metric data becomes visible, as on AWS.
+    pub metric_delays: outage_config::MetricDelays,
 }
 
 pub use lab_admin_api::LabInfo;
@@ -123,7 +125,7 @@ impl Lab {
             .unwrap_or_else(|| "123456789012".into());
         let clock = Arc::new(SystemClock);
         let store = Arc::new(MetricStore::new(clock.clone(), METRIC_RETENTION));
-        let metrics = Arc::new(LabMetrics::new(store.clone(), &api_id));
+        let metrics = Arc::new(LabMetrics::new(store.clone(), &api_id, config.metric_delays));
         let logs = LogStore::new(
             &run_dir.join("logs"),
             stage.functions.keys().map(|k| (k.clone(), stage.log_group(k))),

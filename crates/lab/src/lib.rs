@@ -5,6 +5,7 @@
 //! line around it.
 
 pub mod admin;
+pub mod alarm_replay;
 pub mod drill;
 pub mod gateway;
 pub mod http;

@@ -16,7 +16,7 @@ use outage_lab::{Lab, LabConfig, LabInfo};
 #[command(
     name = "outage-lab",
     version,
-    after_help = "Exit codes: 0 success; 1 failure (bad stage file, port in use, no running lab, admin API error); 2 bad command line or bad alarm-eval input."
+    after_help = "Exit codes: 0 success; 1 failure (bad stage file, port in use, no running lab, admin API error); 2 bad command line, bad alarm-eval input or a bad incident.json for alarm-replay."
 )]
 struct Cli {
     /// More output on stderr: -v info, -vv debug, -vvv trace (RUST_LOG overrides).
@@ -36,6 +36,40 @@ struct Where {
     root: Option<PathBuf>,
 }
 
+/// How late the lab shows metric data, as AWS does (docs/lab.md, "Metric delays").
+#[derive(clap::Args, Clone, Copy)]
+struct Delays {
+    /// Seconds from a function's log line to the metrics extracted from it (Embedded Metric
+    /// Format); AWS publishes no figure, its EMF alarm guidance works with 5 s.
+    #[arg(long, value_name = "SECONDS", default_value_t = outage_config::delay::DEFAULT_EMF_DELAY.as_secs_f64(), value_parser = seconds)]
+    emf_delay_s: f64,
+    /// Seconds after their minute closes until AWS/Lambda and AWS/ApiGateway data shows (they
+    /// are sent in one-minute intervals).
+    #[arg(long, value_name = "SECONDS", default_value_t = outage_config::delay::DEFAULT_VENDED_DELAY.as_secs_f64(), value_parser = seconds)]
+    vended_delay_s: f64,
+}
+
+/// A delay in seconds: 0 to one hour.
+fn seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(0.0..=3600.0).contains(&v) {
+        return Err(format!("{s} is outside 0 to 3600 seconds"));
+    }
+    Ok(v)
+}
+
+impl Delays {
+    fn model(self) -> outage_config::MetricDelays {
+        outage_config::MetricDelays {
+            emf: std::time::Duration::from_secs_f64(self.emf_delay_s),
+            vended: std::time::Duration::from_secs_f64(self.vended_delay_s),
+            ..outage_config::MetricDelays::default()
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve a stage on 127.0.0.1 until Ctrl-C. Prints `gateway: <url>` and `admin: <url>` once ready.
@@ -51,9 +85,32 @@ enum Command {
         /// Folder with the function binaries (auth, product, payment); default: this executable's folder.
         #[arg(long)]
         bin_dir: Option<PathBuf>,
+        #[command(flatten)]
+        delays: Delays,
     },
     /// Evaluate CloudWatch alarm cases read as JSON from stdin; prints one JSON line per case.
     AlarmEval,
+    /// What-if for alarms: replay a drill's recorded failures (its incident.json) through other
+    /// alarm settings and metric delays; prints when each would have fired and cleared, and any
+    /// false alarm or missed incident.
+    AlarmReplay {
+        /// A drill's incident.json (in its report folder).
+        incident: PathBuf,
+        /// The function whose failures are replayed; default: the one the drill broke.
+        #[arg(long)]
+        function: Option<String>,
+        /// An alarm setting: PERIODs:MofN:THRESHOLD[:MISSING], e.g. 10s:1of1:1 (10 s periods,
+        /// 1 of 1, ALARM at >= 1); repeatable (default: 10s:1of1:1, 20s:1of1:1, 30s:1of1:1,
+        /// 10s:2of3:1, 60s:1of1:1).
+        #[arg(long = "setting", value_name = "SPEC")]
+        settings: Vec<lab_cloudwatch::replay::Setting>,
+        /// A metric delay in seconds; repeatable (default: 0, 5, 15, 30, 60).
+        #[arg(long = "delay-s", value_name = "SECONDS", value_parser = seconds)]
+        delays: Vec<f64>,
+        /// One JSON document on stdout instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a function's log events from the running lab, oldest first.
     Logs {
         /// Function key from the stage file, e.g. payment.
@@ -94,6 +151,8 @@ enum Command {
         /// Print the result as one JSON document on stdout (progress stays on stderr).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        delays: Delays,
     },
     /// Show the running lab: URLs, functions with their environments, alarm states.
     Status {
@@ -142,8 +201,25 @@ async fn main() -> ExitCode {
             port,
             admin_port,
             bin_dir,
-        } => up(at, port, admin_port, bin_dir).await,
+            delays,
+        } => up(at, port, admin_port, bin_dir, delays.model()).await,
         Command::AlarmEval => return alarm_eval(),
+        Command::AlarmReplay {
+            incident,
+            function,
+            settings,
+            delays,
+            json,
+        } => {
+            // Everything that can fail here is the input: exit 2, as alarm-eval.
+            return match alarm_replay(&incident, function.as_deref(), settings, delays, json) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         Command::Logs {
             function,
             filter,
@@ -159,7 +235,18 @@ async fn main() -> ExitCode {
             bin_dir,
             report_dir,
             json,
-        } => return drill(at, scenarios, all, jobs, bin_dir, report_dir, json).await,
+            delays,
+        } => {
+            return drill(
+                at,
+                Selection { scenarios, all, jobs },
+                bin_dir,
+                report_dir,
+                json,
+                delays.model(),
+            )
+            .await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -170,14 +257,20 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn drill(
-    at: Where,
+/// Which scenarios a drill runs, and how many at once.
+struct Selection {
     scenarios: Vec<String>,
     all: bool,
     jobs: Option<usize>,
+}
+
+async fn drill(
+    at: Where,
+    Selection { scenarios, all, jobs }: Selection,
     bin_dir: Option<PathBuf>,
     report_dir: Option<PathBuf>,
     json: bool,
+    metric_delays: outage_config::MetricDelays,
 ) -> ExitCode {
     use outage_lab::drill::scenarios::{run, CatalogueOptions, Exit};
     let options = match (
@@ -195,6 +288,7 @@ async fn drill(
             jobs: jobs.unwrap_or(usize::MAX),
             scenarios,
             all,
+            metric_delays,
         },
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e:#}");
@@ -227,7 +321,13 @@ async fn drill(
     }
 }
 
-async fn up(at: Where, port: u16, admin_port: u16, bin_dir: Option<PathBuf>) -> anyhow::Result<()> {
+async fn up(
+    at: Where,
+    port: u16,
+    admin_port: u16,
+    bin_dir: Option<PathBuf>,
+    metric_delays: outage_config::MetricDelays,
+) -> anyhow::Result<()> {
     let root = root_of(&at)?;
     let bin_dir = match bin_dir {
         Some(d) => d,
@@ -241,6 +341,7 @@ async fn up(at: Where, port: u16, admin_port: u16, bin_dir: Option<PathBuf>) -> 
         bin_dir,
         run_dir: None,
         console: true,
+        metric_delays,
     };
     let lab = Lab::start(config)
         .await
@@ -252,6 +353,11 @@ async fn up(at: Where, port: u16, admin_port: u16, bin_dir: Option<PathBuf>) -> 
     println!("admin token: {}", lab.token_file.display());
     println!("logs: {}", lab.logs_dir().display());
     println!("notifications: {}", lab.notifications_file().display());
+    println!(
+        "metric delays: EMF {:.0} s after the log line, AWS/Lambda and AWS/ApiGateway {:.0} s after their minute closes",
+        metric_delays.emf.as_secs_f64(),
+        metric_delays.vended.as_secs_f64()
+    );
     let broken: Vec<&str> = s
         .stage
         .functions
@@ -294,6 +400,37 @@ async fn wait_for_stop() {
         _ = tokio::signal::ctrl_c() => {}
         _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
     }
+}
+
+fn alarm_replay(
+    incident: &Path,
+    function: Option<&str>,
+    mut settings: Vec<lab_cloudwatch::replay::Setting>,
+    delays: Vec<f64>,
+    json: bool,
+) -> anyhow::Result<()> {
+    use outage_lab::alarm_replay::{run, DEFAULT_DELAYS_S, DEFAULT_SETTINGS};
+    if settings.is_empty() {
+        settings = DEFAULT_SETTINGS
+            .iter()
+            .map(|s| s.parse().map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<_>>()?;
+    }
+    let delays: Vec<std::time::Duration> = if delays.is_empty() {
+        DEFAULT_DELAYS_S.to_vec()
+    } else {
+        delays
+    }
+    .into_iter()
+    .map(std::time::Duration::from_secs_f64)
+    .collect();
+    let replayed = run(incident, function, &settings, &delays)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&replayed.json())?);
+    } else {
+        print!("{}", replayed.table());
+    }
+    Ok(())
 }
 
 fn alarm_eval() -> ExitCode {

@@ -1,6 +1,7 @@
 //! The metrics AWS publishes for the lab's emulated services, written into the shared
 //! [`MetricStore`]: `AWS/Lambda` per function and `AWS/ApiGateway` per API and stage (standard
-//! resolution, 60 s), plus the functions' own Embedded Metric Format lines.
+//! resolution, 60 s), plus the functions' own Embedded Metric Format lines, each made visible
+//! with the delay AWS shows ([`MetricDelays`]).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use lab_cloudwatch::{parse_emf_line, MetricStore, Sample};
+use outage_config::MetricDelays;
 
 /// Standard resolution: what AWS/Lambda and AWS/ApiGateway publish.
 const STANDARD: u32 = 60;
@@ -16,6 +18,7 @@ pub struct LabMetrics {
     store: Arc<MetricStore>,
     api_dimensions: BTreeMap<String, String>,
     emf_rejected: AtomicU64,
+    delays: MetricDelays,
 }
 
 fn sample(
@@ -38,7 +41,7 @@ fn sample(
 }
 
 impl LabMetrics {
-    pub fn new(store: Arc<MetricStore>, api_id: &str) -> LabMetrics {
+    pub fn new(store: Arc<MetricStore>, api_id: &str, delays: MetricDelays) -> LabMetrics {
         let api_dimensions = BTreeMap::from([
             ("ApiId".to_owned(), api_id.to_owned()),
             (
@@ -50,7 +53,18 @@ impl LabMetrics {
             store,
             api_dimensions,
             emf_rejected: AtomicU64::new(0),
+            delays,
         }
+    }
+
+    pub fn delays(&self) -> MetricDelays {
+        self.delays
+    }
+
+    /// Publishes samples of one namespace observed now, visible when AWS would show them.
+    fn publish(&self, namespace: &str, samples: Vec<Sample>) {
+        let visible_at = self.delays.visible_at(namespace, SystemTime::now());
+        self.store.put_arriving(samples, visible_at);
     }
 
     pub fn store(&self) -> &Arc<MetricStore> {
@@ -66,40 +80,46 @@ impl LabMetrics {
     pub fn lambda_invocation(&self, function_name: &str, duration_ms: f64, error: bool, concurrent: usize) {
         let dims = BTreeMap::from([("FunctionName".to_owned(), function_name.to_owned())]);
         let now = SystemTime::now();
-        self.store.put_many([
-            sample("AWS/Lambda", "Invocations", &dims, "Count", 1.0, now),
-            sample(
-                "AWS/Lambda",
-                "Errors",
-                &dims,
-                "Count",
-                if error { 1.0 } else { 0.0 },
-                now,
-            ),
-            sample("AWS/Lambda", "Throttles", &dims, "Count", 0.0, now),
-            sample("AWS/Lambda", "Duration", &dims, "Milliseconds", duration_ms, now),
-            sample(
-                "AWS/Lambda",
-                "ConcurrentExecutions",
-                &dims,
-                "Count",
-                concurrent as f64,
-                now,
-            ),
-        ]);
+        self.publish(
+            "AWS/Lambda",
+            vec![
+                sample("AWS/Lambda", "Invocations", &dims, "Count", 1.0, now),
+                sample(
+                    "AWS/Lambda",
+                    "Errors",
+                    &dims,
+                    "Count",
+                    if error { 1.0 } else { 0.0 },
+                    now,
+                ),
+                sample("AWS/Lambda", "Throttles", &dims, "Count", 0.0, now),
+                sample("AWS/Lambda", "Duration", &dims, "Milliseconds", duration_ms, now),
+                sample(
+                    "AWS/Lambda",
+                    "ConcurrentExecutions",
+                    &dims,
+                    "Count",
+                    concurrent as f64,
+                    now,
+                ),
+            ],
+        );
     }
 
     /// A request refused at the reserved concurrency: a throttle, neither an invocation nor an error.
     pub fn lambda_throttle(&self, function_name: &str) {
         let dims = BTreeMap::from([("FunctionName".to_owned(), function_name.to_owned())]);
-        self.store.put(sample(
+        self.publish(
             "AWS/Lambda",
-            "Throttles",
-            &dims,
-            "Count",
-            1.0,
-            SystemTime::now(),
-        ));
+            vec![sample(
+                "AWS/Lambda",
+                "Throttles",
+                &dims,
+                "Count",
+                1.0,
+                SystemTime::now(),
+            )],
+        );
     }
 
     /// One request the gateway answered, whatever the answer: Count = 2xx + 4xx + 5xx.
@@ -123,7 +143,7 @@ impl LabMetrics {
                 now,
             ));
         }
-        self.store.put_many(samples);
+        self.publish("AWS/ApiGateway", samples);
     }
 
     /// A line a function printed: Embedded Metric Format records become samples, other lines are
@@ -133,7 +153,12 @@ impl LabMetrics {
             return;
         }
         match parse_emf_line(line) {
-            Ok(Some(samples)) => self.store.put_many(samples),
+            Ok(Some(samples)) => {
+                // CloudWatch Logs extracts the metrics after the line arrives, whatever time
+                // the record carries.
+                let visible_at = self.delays.visible_at("OutageLab", SystemTime::now());
+                self.store.put_arriving(samples, visible_at);
+            }
             Ok(None) => {}
             Err(e) => {
                 self.emf_rejected.fetch_add(1, Ordering::Relaxed);

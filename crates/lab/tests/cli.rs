@@ -51,6 +51,84 @@ fn alarm_eval_prints_one_line_per_case() {
     );
 }
 
+/// The committed example report's drill, replayed: the stage's 10 s window fires within a
+/// period, misses data 40 s late (beyond its 30 s evaluation range), a 30 s window does not.
+#[test]
+fn alarm_replay_prints_what_each_setting_would_have_done() {
+    let incident = common::repo_root().join("docs/report-example/incident.json");
+    let out = outage_lab()
+        .args([
+            "alarm-replay",
+            "--json",
+            "--setting",
+            "10s:1of1:1",
+            "--setting",
+            "30s:1of1:1",
+        ])
+        .args(["--delay-s", "0", "--delay-s", "40"])
+        .arg(&incident)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["function"], "payment-fixed");
+    let rows: Vec<(String, f64, Option<f64>)> = doc["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["setting"].as_str().unwrap().to_owned(),
+                o["delay_s"].as_f64().unwrap(),
+                o["fired_after_s"].as_f64(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows[0].2.is_some_and(|s| s <= 10.0), "{rows:?}");
+    assert_eq!(
+        rows[1].2, None,
+        "data 40 s late never reaches the 10 s alarm: {rows:?}"
+    );
+    assert!(rows[3].2.is_some(), "the 30 s window sees it: {rows:?}");
+    let text = outage_lab()
+        .args(["alarm-replay", "--setting", "10s:1of1:1", "--delay-s", "40"])
+        .arg(&incident)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("MISSED"), "{text}");
+}
+
+#[test]
+fn alarm_replay_refuses_bad_input_with_exit_code_2() {
+    let incident = common::repo_root().join("docs/report-example/incident.json");
+    let err = |args: &[&str]| {
+        let out = outage_lab()
+            .arg("alarm-replay")
+            .args(args)
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    let readme = common::repo_root().join("README.md");
+    assert!(err(&[readme.to_str().unwrap()]).contains("is not a drill's incident.json"));
+    assert!(err(&["/nonexistent/incident.json"]).contains("cannot read /nonexistent/incident.json"));
+    let at = incident.to_str().unwrap();
+    assert!(err(&[at, "--function", "nope"]).contains("records no failures of \"nope\""));
+    assert!(err(&[at, "--setting", "15s:1of1:1"]).contains("period"));
+    assert!(err(&[at, "--delay-s", "4000"]).contains("outside 0 to 3600 seconds"));
+    assert!(err(&[at, "--delay-s", "soon"]).contains("\"soon\" is not a number of seconds"));
+}
+
 #[test]
 fn alarm_eval_refuses_bad_input_with_exit_code_2() {
     let out = outage_lab()

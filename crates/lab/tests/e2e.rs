@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{eventually, messages, start};
+use common::{eventually, messages, start, start_with};
 use outage_lab::http::request;
 use serde_json::{json, Value};
 
@@ -198,6 +198,52 @@ async fn metrics_count_every_request_once() {
         (faults.iter().sum::<f64>() == 2.0).then_some(())
     })
     .await;
+    t.stop().await;
+}
+
+/// AWS's metric delays, as the lab models them by default: AWS/Lambda and AWS/ApiGateway data
+/// shows when its minute closes (Lambda sends metrics in one-minute intervals), the functions'
+/// EMF metrics 5 s after their log line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metric_data_shows_as_late_as_on_aws() {
+    let t = start_with(|_| {}, outage_config::MetricDelays::default()).await;
+    let f = [("FunctionName", "dev-payment")];
+    let emf = [("Service", "dev-payment")];
+    let sent = time::OffsetDateTime::now_utc();
+    assert_eq!(t.get("/pay").await.status, 500);
+    assert!(t.metric("AWS/Lambda", "Invocations", &f, "Sum").await.is_empty());
+    assert!(t.metric("OutageLab", "Faults", &emf, "Sum").await.is_empty());
+    let minute_closes =
+        sent.replace_second(0).unwrap().replace_nanosecond(0).unwrap() + time::Duration::minutes(1);
+
+    eventually("the EMF metric", Duration::from_secs(15), || async {
+        let faults = t.metric("OutageLab", "Faults", &emf, "Sum").await;
+        (faults.iter().sum::<f64>() == 1.0).then_some(())
+    })
+    .await;
+    let emf_seen = time::OffsetDateTime::now_utc();
+    assert!(
+        emf_seen - sent >= time::Duration::seconds(5),
+        "EMF data showed after {}",
+        emf_seen - sent
+    );
+
+    eventually("the AWS/Lambda metric", Duration::from_secs(75), || async {
+        let n = t.metric("AWS/Lambda", "Invocations", &f, "Sum").await;
+        (n.iter().sum::<f64>() == 1.0).then_some(())
+    })
+    .await;
+    let vended_seen = time::OffsetDateTime::now_utc();
+    assert!(
+        vended_seen >= minute_closes,
+        "AWS/Lambda data showed at {vended_seen}, before its minute closed at {minute_closes}"
+    );
+    let api = t.api_dims();
+    assert_eq!(
+        t.metric_sum("AWS/ApiGateway", "5xx", &api).await,
+        1.0,
+        "the API's data with it"
+    );
     t.stop().await;
 }
 
@@ -589,6 +635,7 @@ async fn an_init_failure_is_reported_and_only_lambda_variables_reach_the_process
         bin_dir: bins.path().to_path_buf(),
         run_dir: None,
         console: false,
+        metric_delays: outage_config::MetricDelays::default(),
     };
     let lab = outage_lab::Lab::start(config).await.unwrap();
     let r = request("GET", &format!("{}/auth", lab.gateway_url), &[], Bytes::new())
@@ -874,7 +921,7 @@ async fn the_stage_throttle_answers_429_beyond_the_burst() {
 /// fire like any other, on a topic nobody subscribes to, and never on on-call's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_broken_on_purpose_pages_nobody() {
-    let t = start(|_| {}).await;
+    let t = start_with(|_| {}, outage_config::MetricDelays::default()).await;
     let broken = "dev-payment-fast-errors";
     let healthy = "dev-payment-fixed-fast-errors";
     let view = t.admin_json(&format!("/alarms/{broken}")).await;
@@ -966,7 +1013,11 @@ async fn a_function_broken_on_purpose_pages_nobody() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alarm_fires_and_clears_with_one_notification_per_change() {
     // `missing` keeps the alarm in INSUFFICIENT_DATA until the first datapoint arrives.
-    let t = start(|v| v["alarms"]["fast_errors"]["treat_missing_data"] = "missing".into()).await;
+    let t = start_with(
+        |v| v["alarms"]["fast_errors"]["treat_missing_data"] = "missing".into(),
+        outage_config::MetricDelays::default(),
+    )
+    .await;
     let name = "dev-payment-fixed-fast-errors";
     let alarm = t.admin_json(&format!("/alarms/{name}")).await;
     assert_eq!(alarm["StateValue"], "INSUFFICIENT_DATA");

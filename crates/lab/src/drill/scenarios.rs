@@ -36,6 +36,8 @@ pub struct CatalogueOptions {
     pub all: bool,
     /// Scenarios running at once.
     pub jobs: usize,
+    /// How late each lab shows its metric data; the budgets follow.
+    pub metric_delays: outage_config::MetricDelays,
 }
 
 /// How the run ended, for the exit code.
@@ -297,6 +299,7 @@ async fn run_one(
         bin_dir: options.bin_dir.clone(),
         run_dir: Some(dir.join("lab")),
         console: false,
+        metric_delays: options.metric_delays,
     })
     .await
     .with_context(|| format!("cannot start a lab for scenario {}", scenario.name))?;
@@ -381,7 +384,7 @@ async fn judge_and_write(
             alarms: &target,
             load: &load,
         },
-        RunSettings::lab(),
+        RunSettings::lab(lab.state.metrics.delays()),
         super::interrupted(),
         &say,
     )

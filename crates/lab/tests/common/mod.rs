@@ -63,7 +63,16 @@ pub struct TestLab {
     pub root: tempfile::TempDir,
 }
 
+/// A lab whose metric data shows at once: for tests of what is counted and answered. Tests of
+/// alarms and of timing use [`start_with`] and the delays `outage-lab up` runs with.
 pub async fn start(edit: impl FnOnce(&mut Value)) -> TestLab {
+    start_with(edit, outage_config::MetricDelays::NONE).await
+}
+
+pub async fn start_with(
+    edit: impl FnOnce(&mut Value),
+    metric_delays: outage_config::MetricDelays,
+) -> TestLab {
     let root = stage_root(edit);
     let config = LabConfig {
         root: root.path().to_path_buf(),
@@ -73,6 +82,7 @@ pub async fn start(edit: impl FnOnce(&mut Value)) -> TestLab {
         bin_dir: bin_dir(),
         run_dir: None,
         console: false,
+        metric_delays,
     };
     let lab = Lab::start(config).await.expect("the lab starts");
     TestLab { lab, root }
