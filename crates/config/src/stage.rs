@@ -858,7 +858,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             (fast.namespace.as_str(), fast.metric_name.as_str(), fast.period_s),
-            ("OutageLab", "Faults", 10)
+            ("OutageLab", "Faults", 20)
         );
         assert_eq!(fast.dimensions["Service"], "dev-payment-fixed");
         let p99 = alarms.iter().find(|a| a.name == "dev-auth-duration-p99").unwrap();
@@ -878,7 +878,7 @@ mod tests {
         assert_eq!(fast.runbook, "docs/runbooks/fast-errors.md");
         assert_eq!(
             fast.description,
-            "OutageLab Faults Sum >= 1 for function dev-payment-fixed (1 of 1 x 10 s). Runbook: docs/runbooks/fast-errors.md"
+            "OutageLab Faults Sum >= 1 for function dev-payment-fixed (1 of 1 x 20 s). Runbook: docs/runbooks/fast-errors.md"
         );
         assert_eq!(
             by_name("dev-auth-duration-p99").description,

@@ -134,6 +134,10 @@ pub struct RunReport {
     /// Budgets of the primary expected alarm, seconds.
     pub mttd_budget_s: Option<f64>,
     pub mttr_budget_s: Option<f64>,
+    /// How long after its breaching period closed the primary alarm fired, seconds
+    /// (`verdict::observed_alarm_lag`), and the lag the budgets assumed.
+    pub alarm_lag_s: Option<f64>,
+    pub assumed_lag_s: Option<f64>,
     #[serde(skip)]
     pub histories: BTreeMap<String, Vec<Transition>>,
     pub restored_exactly: bool,
@@ -761,6 +765,14 @@ where
             format!("{}: {}", s.name, outcome_text(outcome, &problems)),
         );
         let primary = expected.first();
+        let primary_def = primary.map(|e| &self.definitions[&e.alarm]);
+        let alarm_lag_s = match (primary, primary_def, self.injected_at) {
+            (Some(e), Some(def), Some(injected)) => histories
+                .get(&e.alarm)
+                .and_then(|h| verdict::observed_alarm_lag(h, def.period_s, injected)),
+            _ => None,
+        };
+        let assumed_lag_s = primary_def.map(|d| self.settings.metric_delays.alarm_lag(d).as_secs_f64());
         RunReport {
             scenario: s.name.clone(),
             outcome,
@@ -777,6 +789,8 @@ where
             judgement,
             mttd_budget_s: primary.map(|e| e.detect_within.as_secs_f64()),
             mttr_budget_s: primary.map(|e| e.recover_within.as_secs_f64()),
+            alarm_lag_s,
+            assumed_lag_s,
             histories,
             restored_exactly: self.touched && !self.restore_failed,
             events: self.events.into_inner().expect("events poisoned"),

@@ -51,6 +51,39 @@ pub fn recovery_budget_without_data(alarm: &AlarmDefinition, metric_delay: Durat
         + BUDGET_SLACK
 }
 
+/// How long after its newest breaching period closed the alarm went to ALARM, from the first
+/// ALARM transition at or after `since`: its state reason lists the breaching datapoints, newest
+/// first, each with its period start (`[5.0 (02/12/26 03:30:00), ...]`, UTC). That lag is the
+/// metric's delay plus CloudWatch's evaluation, measured on the target itself: in the lab it
+/// shows the modelled delay at work; on AWS it is the figure AWS does not document.
+pub fn observed_alarm_lag(history: &[Transition], period_s: u32, since: OffsetDateTime) -> Option<f64> {
+    let fired = history
+        .iter()
+        .find(|t| t.state == AlarmState::Alarm && t.at >= since)?;
+    let newest = fired
+        .reason
+        .split('[')
+        .nth(1)?
+        .split('(')
+        .nth(1)?
+        .split(')')
+        .next()?;
+    // dd/MM/yy HH:mm:ss; the time crate cannot parse a two-digit year, so by hand.
+    let n: Vec<u8> = newest
+        .split(['/', ' ', ':'])
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [day, month, year, hour, minute, second] = n[..] else {
+        return None;
+    };
+    let date =
+        time::Date::from_calendar_date(2000 + i32::from(year), time::Month::try_from(month).ok()?, day)
+            .ok()?;
+    let start = date.with_hms(hour, minute, second).ok()?.assume_utc();
+    let closed = start + time::Duration::seconds(i64::from(period_s));
+    Some((fired.at - closed).as_seconds_f64())
+}
+
 /// One state change of an alarm (DescribeAlarmHistory's StateUpdate items).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
@@ -235,16 +268,45 @@ mod tests {
     }
 
     #[test]
+    fn the_observed_lag_is_read_from_the_reason_of_the_first_alarm() {
+        let reason = |s: &str| Transition {
+            at: datetime!(2026-12-02 03:30:31.5 UTC),
+            from: Some(AlarmState::Ok),
+            state: AlarmState::Alarm,
+            reason: s.into(),
+        };
+        let history = [reason(
+            "Threshold Crossed: 2 datapoints [3.0 (02/12/26 03:30:00), 5.0 (02/12/26 03:29:40)] were greater than or equal to the threshold (1.0).",
+        )];
+        // The newest breaching period, 03:30:00 to 03:30:20, judged 11.5 s after it closed.
+        assert_eq!(observed_alarm_lag(&history, 20, T0), Some(11.5));
+        assert_eq!(
+            observed_alarm_lag(&history, 20, datetime!(2026-12-02 04:00 UTC)),
+            None,
+            "before `since` only"
+        );
+        let vague = [reason(
+            "Threshold Crossed: no datapoints were received for 1 period",
+        )];
+        assert_eq!(observed_alarm_lag(&vague, 20, T0), None);
+    }
+
+    #[test]
     fn budgets_of_the_dev_alarms() {
         let stage = dev();
         let fast = alarm(&stage, "payment-fixed", AlarmKind::FastErrors);
-        assert_eq!(detection_budget(&fast, Duration::ZERO), Duration::from_secs(20));
-        assert_eq!(recovery_budget(&fast, Duration::ZERO), Duration::from_secs(30));
+        // 20 s, 1 of 1.
+        assert_eq!(detection_budget(&fast, Duration::ZERO), Duration::from_secs(30));
+        assert_eq!(recovery_budget(&fast, Duration::ZERO), Duration::from_secs(50));
         assert_eq!(
             recovery_budget_without_data(&fast, Duration::ZERO),
-            Duration::from_secs(50),
+            Duration::from_secs(90),
             "the whole evaluation range, 1 + 2 periods, must roll past"
         );
+        // The lab's 5 s EMF delay lags the alarm by one 10 s evaluation.
+        let lag = outage_config::MetricDelays::default().alarm_lag(&fast);
+        assert_eq!(detection_budget(&fast, lag), Duration::from_secs(40));
+        assert_eq!(recovery_budget(&fast, lag), Duration::from_secs(60));
         let p99 = alarm(&stage, "payment-fixed", AlarmKind::DurationP99);
         // 2 of 3 one-minute periods.
         assert_eq!(detection_budget(&p99, Duration::ZERO), Duration::from_secs(130));

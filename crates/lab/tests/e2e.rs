@@ -1028,7 +1028,7 @@ async fn an_alarm_fires_and_clears_with_one_notification_per_change() {
             alarm["MetricName"].as_str(),
             alarm["Period"].as_u64()
         ),
-        (Some("OutageLab"), Some("Faults"), Some(10))
+        (Some("OutageLab"), Some("Faults"), Some(20))
     );
 
     let before =

@@ -71,6 +71,10 @@ pub struct ScenarioResult {
     pub mttd_budget_s: Option<f64>,
     pub mttr_s: Option<f64>,
     pub mttr_budget_s: Option<f64>,
+    /// How long after its breaching period closed the primary alarm fired (metric delay plus
+    /// evaluation, as the target showed it), seconds.
+    #[serde(default)]
+    pub alarm_lag_s: Option<f64>,
     pub failed_requests: u64,
     pub total_requests: u64,
     pub cells: BTreeMap<String, Cell>,
@@ -451,6 +455,7 @@ mod tests {
             mttd_budget_s: Some(20.0),
             mttr_s: Some(21.0),
             mttr_budget_s: Some(30.0),
+            alarm_lag_s: None,
             failed_requests: 40,
             total_requests: 200,
             cells: cells.into_iter().map(|(a, c)| (a.to_owned(), c)).collect(),

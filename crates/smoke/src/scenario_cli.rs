@@ -153,6 +153,12 @@ pub fn verdict_text(report: &RunReport) -> String {
     if let (Some(r), Some(b)) = (report.judgement.mttr_s, report.mttr_budget_s) {
         out += &format!("  MTTR {r:.1} s (budget {b:.0} s)\n");
     }
+    if let Some(lag) = report.alarm_lag_s {
+        out += &format!(
+            "  alarm lag {lag:.1} s: the alarm judged its breaching period that long after it closed (metric delay plus evaluation; the budgets assumed {:.0} s)\n",
+            report.assumed_lag_s.unwrap_or_default()
+        );
+    }
     for (alarm, cell) in &report.judgement.cells {
         out += &format!("  {alarm:<40} {}\n", cell.verdict.as_str());
     }

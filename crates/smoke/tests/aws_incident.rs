@@ -207,6 +207,8 @@ async fn the_aws_write_up_reads_logs_metrics_and_alarm_history_from_cloudwatch()
         judgement,
         mttd_budget_s: Some(110.0),
         mttr_budget_s: Some(120.0),
+        alarm_lag_s: None,
+        assumed_lag_s: None,
         histories,
         restored_exactly: true,
         events: Vec::new(),

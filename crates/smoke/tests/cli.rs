@@ -219,9 +219,9 @@ fn a_dry_run_prints_the_plan_from_the_stage_file_and_needs_no_target() {
     assert_eq!(plan["alarm"]["name"], "dev-payment-fixed-fast-errors");
     assert_eq!(plan["route_path"], "/pay-fixed");
     assert_eq!(plan["fault_variables"]["FAULT_MODE"], "exception");
-    // dev's fast_errors: 10 s period, 1 of 1, 5 s lab metric delay.
-    assert_eq!(plan["deadlines"]["alarm"], 45.0);
-    assert_eq!(plan["deadlines"]["ok"], 35.0);
+    // dev's fast_errors: 20 s period, 1 of 1, 5 s lab metric delay.
+    assert_eq!(plan["deadlines"]["alarm"], 75.0);
+    assert_eq!(plan["deadlines"]["ok"], 55.0);
 }
 
 #[test]

@@ -40,11 +40,11 @@ locals {
         width  = 8
         height = 6
         properties = {
-          title   = "Faults reported by the functions (10 s)"
+          title   = "Faults reported by the functions (${var.alarms.fast_errors.period_s} s, the fast alarm's period)"
           region  = local.region
           view    = "timeSeries"
           stacked = false
-          period  = 10
+          period  = var.alarms.fast_errors.period_s
           stat    = "Sum"
           metrics = [for name in local.function_names : ["OutageLab", "Faults", "Service", name]]
         }

@@ -175,6 +175,7 @@ pub async fn write_incident<T: Telemetry, B: AlarmBoard>(
         mttd_budget_s: report.mttd_budget_s,
         mttr_s: report.judgement.mttr_s,
         mttr_budget_s: report.mttr_budget_s,
+        alarm_lag_s: report.alarm_lag_s,
         failed_requests,
         total_requests,
         cells: report.judgement.cells.clone(),

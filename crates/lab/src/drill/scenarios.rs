@@ -69,6 +69,8 @@ pub struct ScenarioJson {
     pub mttd_budget_s: Option<f64>,
     pub mttr_s: Option<f64>,
     pub mttr_budget_s: Option<f64>,
+    /// How long after its breaching period closed the primary alarm fired, seconds.
+    pub alarm_lag_s: Option<f64>,
     pub failed_requests: u64,
     pub total_requests: u64,
     pub cells: BTreeMap<String, &'static str>,
@@ -253,6 +255,7 @@ fn not_run(scenario: &Scenario, problem: String) -> ScenarioResult {
         mttd_budget_s: None,
         mttr_s: None,
         mttr_budget_s: None,
+        alarm_lag_s: None,
         failed_requests: 0,
         total_requests: 0,
         cells: BTreeMap::new(),
@@ -270,6 +273,7 @@ fn scenario_json(result: &ScenarioResult, outcome: &str, report: Option<PathBuf>
         mttd_budget_s: result.mttd_budget_s,
         mttr_s: result.mttr_s,
         mttr_budget_s: result.mttr_budget_s,
+        alarm_lag_s: result.alarm_lag_s,
         failed_requests: result.failed_requests,
         total_requests: result.total_requests,
         cells: result
@@ -533,13 +537,14 @@ fn summary_text(run: &CatalogueRun, html: &Path) -> String {
             .map(|(n, c)| format!("{n} {:.1} s", c.fired_after_s.unwrap_or_default()))
             .collect();
         out.push_str(&format!(
-            "scenario {} {}: MTTD {} (budget {}), MTTR {} (budget {}); fired: {}\n",
+            "scenario {} {}: MTTD {} (budget {}), MTTR {} (budget {}), alarm lag {}; fired: {}\n",
             s.name,
             if s.passed { "PASSED" } else { "FAILED" },
             secs(s.mttd_s),
             secs(s.mttd_budget_s),
             secs(s.mttr_s),
             secs(s.mttr_budget_s),
+            secs(s.alarm_lag_s),
             if fired.is_empty() {
                 "none".into()
             } else {
