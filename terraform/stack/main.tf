@@ -7,6 +7,10 @@ data "aws_caller_identity" "current" {}
 locals {
   function_names = { for key in keys(var.functions) : key => "${var.stage}-${key}" }
 
+  # Routes served by a function the stage file deploys broken on purpose (crates/config's
+  # Stage::known_broken_routes), in route-key order.
+  known_broken_routes = [for route, key in var.routes : route if var.functions[key].fault != null]
+
   # The FAULT_* variables, exactly as crates/config's FaultSpec::env_vars writes them: only the
   # fields the stage file sets. Numbers print as Rust does (1 not 1.0, 0.5 as 0.5).
   fault_env = {
@@ -49,8 +53,10 @@ module "http_api" {
   functions            = { for key, f in module.function : key => { function_name = f.function_name, invoke_arn = f.function_invoke_arn } }
   throttle_rate_limit  = var.api_throttle.rate_limit
   throttle_burst_limit = var.api_throttle.burst_limit
-  log_retention_days   = var.log_retention_days
-  tags                 = var.tags
+  # Per-route metrics, so the API's 5xx alarm can leave out the routes broken on purpose.
+  detailed_metrics   = length(local.known_broken_routes) > 0
+  log_retention_days = var.log_retention_days
+  tags               = var.tags
 }
 
 module "monitoring" {
@@ -65,6 +71,7 @@ module "monitoring" {
   runbook_base_url       = var.runbook_base_url
   alarm_emails           = var.alarm_emails
   known_broken           = [for key, f in var.functions : key if f.fault != null]
+  known_broken_routes    = local.known_broken_routes
   enable_composite_alarm = var.enable_composite_alarm
   tags                   = var.tags
 }

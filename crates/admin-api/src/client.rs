@@ -32,6 +32,8 @@ pub struct AdminClient {
     url: String,
     token: String,
     http: reqwest::Client,
+    /// Who this client's control-plane calls are recorded as (`X-Outage-Lab-Actor`).
+    actor: Option<String>,
 }
 
 /// True when the URL names this machine (127.0.0.0/8, ::1 or localhost).
@@ -82,7 +84,14 @@ impl AdminClient {
             url: admin_url.trim_end_matches('/').to_owned(),
             token: token.to_owned(),
             http,
+            actor: None,
         })
+    }
+
+    /// The same client, its calls recorded in the lab's change history as made by `actor`.
+    pub fn with_actor(mut self, actor: &str) -> AdminClient {
+        self.actor = Some(actor.to_owned());
+        self
     }
 
     /// The lab whose run folder is `dir`: its `lab.json` (with `token_file` made absolute) and a
@@ -138,6 +147,9 @@ impl AdminClient {
     ) -> Result<R, AdminError> {
         let url = format!("{}{path}", self.url);
         let mut req = self.http.request(method.clone(), &url).bearer_auth(&self.token);
+        if let Some(actor) = &self.actor {
+            req = req.header(crate::types::ACTOR_HEADER, actor);
+        }
         if let Some(b) = body {
             req = req.json(b);
         }
@@ -247,6 +259,10 @@ impl AdminClient {
     pub async fn logs(&self, key: &str, query: &LogQuery) -> Result<Vec<LogEvent>, AdminError> {
         self.get(&format!("{}{}", path(routes::LOGS, key), query.to_query()))
             .await
+    }
+
+    pub async fn changes(&self) -> Result<Vec<ChangeEvent>, AdminError> {
+        self.get(routes::CHANGES).await
     }
 
     pub async fn notifications(&self) -> Result<Vec<Notification>, AdminError> {

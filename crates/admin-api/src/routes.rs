@@ -18,6 +18,8 @@ pub const ALARM_HISTORY: &str = "/alarms/{name}/history";
 pub const COMPOSITE_ALARMS: &str = "/composite-alarms";
 pub const LOGS: &str = "/logs/{key}";
 pub const NOTIFICATIONS: &str = "/notifications";
+/// The control plane's change history (CloudTrail's management events), oldest first.
+pub const CHANGES: &str = "/changes";
 pub const DRILL: &str = "/drill";
 pub const STATS: &str = "/stats";
 

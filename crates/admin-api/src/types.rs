@@ -27,6 +27,30 @@ pub struct LabInfo {
     pub started_at: String,
 }
 
+/// One change to the stage's control plane in `GET /changes`, as CloudTrail records a management
+/// event: who called which Lambda API on which function, when, and with what. Environment
+/// variable values are not recorded (CloudTrail hides them for Lambda): only which names were
+/// added, removed or changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    #[serde(with = "time::serde::rfc3339")]
+    pub event_time: OffsetDateTime,
+    /// The Lambda API: `UpdateFunctionConfiguration`, `PutFunctionConcurrency`,
+    /// `DeleteFunctionConcurrency`.
+    pub event_name: String,
+    /// Who: the `X-Outage-Lab-Actor` header of the request, or `admin-api`.
+    pub actor: String,
+    pub function_name: String,
+    /// What changed, in words: `variables added FAULT_MODE`, `reserved concurrency 5 -> 1`.
+    pub summary: String,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+}
+
+/// The header naming who makes a control-plane call (recorded in the change history).
+pub const ACTOR_HEADER: &str = "x-outage-lab-actor";
+
 /// `GET /healthz`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
@@ -176,6 +200,10 @@ pub struct AlarmView {
     /// account to make one): `<stage>-alarms`, or `<stage>-known-broken`, which pages nobody.
     #[serde(default)]
     pub alarm_actions: Vec<String>,
+    /// Dimension sets of the same metric subtracted before the threshold is compared (CloudWatch
+    /// metric math `m0 - FILL(m1, 0) - ...`): the API's 5xx without the routes broken on purpose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub minus: Vec<BTreeMap<String, String>>,
 }
 
 /// One composite alarm in `GET /composite-alarms`, as DescribeAlarms' `CompositeAlarms` shows it.

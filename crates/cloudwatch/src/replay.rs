@@ -145,6 +145,7 @@ fn definition(setting: &Setting) -> AlarmDefinition {
         description: String::new(),
         runbook: String::new(),
         topic: String::new(),
+        minus: Vec::new(),
     }
 }
 

@@ -91,6 +91,7 @@ fn fast_errors(service: &str) -> AlarmDefinition {
         description: String::new(),
         runbook: String::new(),
         topic: "dev-alarms".into(),
+        minus: Vec::new(),
     }
 }
 

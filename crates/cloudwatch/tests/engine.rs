@@ -36,6 +36,7 @@ fn fast_errors() -> AlarmDefinition {
         description: String::new(),
         runbook: String::new(),
         topic: "dev-alarms".into(),
+        minus: Vec::new(),
     }
 }
 

@@ -245,6 +245,12 @@ pub struct AlarmDefinition {
     /// deliberately broken function `<stage>-known-broken`, which nobody subscribes to.
     #[serde(default)]
     pub topic: String,
+    /// Series of the same metric subtracted, period by period, before the threshold is compared
+    /// (CloudWatch metric math `m0 - FILL(m1, 0) - ...`; Sum alarms only): the API's 5xx without
+    /// the routes of functions deployed broken on purpose, which would otherwise page on every
+    /// call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub minus: Vec<BTreeMap<String, String>>,
 }
 
 /// The stage's composite alarm, as terraform/modules/monitoring creates it (PutCompositeAlarm).
@@ -549,6 +555,15 @@ impl Stage {
         self.functions.get(key).is_some_and(|f| f.fault.is_some())
     }
 
+    /// The routes served by a function deployed broken on purpose (`GET /pay` in dev), in key order.
+    pub fn known_broken_routes(&self) -> Vec<&str> {
+        self.routes
+            .iter()
+            .filter(|(_, key)| self.is_known_broken(key))
+            .map(|(route, _)| route.as_str())
+            .collect()
+    }
+
     /// The name of one alarm: `<stage>-<function>-<kind>` or `<stage>-api-<kind>`, the kind
     /// written with hyphens and without a second `api` (`dev-payment-fast-errors`, `dev-api-5xx`).
     pub fn alarm_name(&self, subject: &AlarmSubject, kind: AlarmKind) -> String {
@@ -599,8 +614,22 @@ impl Stage {
                 AlarmSubject::Function(key) => format!("function {}", self.function_name(key)),
                 AlarmSubject::Api => format!("HTTP API {api_id}"),
             };
+            let minus = match &subject {
+                AlarmSubject::Api => self.known_broken_route_dimensions(api_id),
+                AlarmSubject::Function(_) => Vec::new(),
+            };
+            let left_out: Vec<&str> = self
+                .known_broken_routes()
+                .into_iter()
+                .filter(|r| r.contains(' '))
+                .collect();
+            let without = if matches!(subject, AlarmSubject::Api) && !left_out.is_empty() {
+                format!(" without {} (broken on purpose)", left_out.join(", "))
+            } else {
+                String::new()
+            };
             let description = format!(
-                "{namespace} {metric} {statistic} >= {threshold} for {watched} ({m} of {n} x {period} s). Runbook: {runbook}",
+                "{namespace} {metric} {statistic} >= {threshold} for {watched}{without} ({m} of {n} x {period} s). Runbook: {runbook}",
                 statistic = statistic.name(),
                 m = math.datapoints_to_alarm,
                 n = math.evaluation_periods,
@@ -628,6 +657,7 @@ impl Stage {
                 treat_missing_data: math.treat_missing_data,
                 description,
                 runbook,
+                minus,
             }
         };
         for key in self.functions.keys() {
@@ -713,6 +743,25 @@ impl Stage {
             ),
             topic: paging,
         }
+    }
+
+    /// The per-route dimension sets of the API's detailed metrics (`ApiId`, `Stage`, `Method`,
+    /// `Resource`: API Gateway developer guide, "Monitor CloudWatch metrics for HTTP APIs") of
+    /// every route a broken-on-purpose function serves. A `$default` route has no method and
+    /// path to name, so it cannot be left out.
+    pub fn known_broken_route_dimensions(&self, api_id: &str) -> Vec<BTreeMap<String, String>> {
+        self.known_broken_routes()
+            .into_iter()
+            .filter_map(|route| route.split_once(' '))
+            .map(|(method, path)| {
+                BTreeMap::from([
+                    ("ApiId".to_owned(), api_id.to_owned()),
+                    ("Stage".to_owned(), API_STAGE_NAME.to_owned()),
+                    ("Method".to_owned(), method.to_owned()),
+                    ("Resource".to_owned(), path.to_owned()),
+                ])
+            })
+            .collect()
     }
 
     /// The `FAULT_*` variables a function starts with (empty when it has no fault).
@@ -886,8 +935,30 @@ mod tests {
         );
         assert_eq!(
             by_name("dev-api-5xx").description,
-            "AWS/ApiGateway 5xx Sum >= 5 for HTTP API lab0001 (1 of 1 x 60 s). Runbook: docs/runbooks/api-5xx.md"
+            "AWS/ApiGateway 5xx Sum >= 5 for HTTP API lab0001 without GET /pay (broken on purpose) (1 of 1 x 60 s). Runbook: docs/runbooks/api-5xx.md"
         );
+        // The broken route's 5xx are subtracted (metric math over the per-route metrics); prod,
+        // which does not deploy the broken payment, watches the plain metric.
+        assert_eq!(
+            by_name("dev-api-5xx").minus,
+            [BTreeMap::from([
+                ("ApiId".to_owned(), "lab0001".to_owned()),
+                ("Method".to_owned(), "GET".to_owned()),
+                ("Resource".to_owned(), "/pay".to_owned()),
+                ("Stage".to_owned(), "$default".to_owned()),
+            ])]
+        );
+        assert!(alarms
+            .iter()
+            .filter(|a| a.name != "dev-api-5xx")
+            .all(|a| a.minus.is_empty()));
+        let prod = Stage::load_named(&repo_root(), "prod").unwrap();
+        let prod_api = prod
+            .alarm_definitions("x")
+            .into_iter()
+            .find(|a| a.name == "prod-api-5xx")
+            .unwrap();
+        assert!(prod_api.minus.is_empty() && !prod_api.description.contains("without"));
         for a in &alarms {
             assert_eq!(a.runbook, a.kind.runbook_path(), "{}", a.name);
             assert!(

@@ -40,6 +40,9 @@ impl From<AdminError> for PortError {
     }
 }
 
+/// Who a drill's control-plane calls are recorded as in the lab's change history.
+pub const ACTOR: &str = "outage-drill";
+
 impl LabTarget {
     /// The lab of `stage` started below the project `root`.
     pub fn discover(root: &Path, stage: &str) -> Result<LabTarget, PortError> {
@@ -47,19 +50,28 @@ impl LabTarget {
             AdminError::NotFound(m) => PortError::NotFound(format!("{m}, or pass --lab-dir or --admin-url")),
             other => other.into(),
         })?;
-        Ok(LabTarget { info, admin })
+        Ok(LabTarget {
+            info,
+            admin: admin.with_actor(ACTOR),
+        })
     }
 
     /// The lab whose run folder is `dir` (it holds `lab.json`).
     pub fn from_lab_dir(dir: &Path) -> Result<LabTarget, PortError> {
         let (info, admin) = AdminClient::from_run_dir(dir)?;
-        Ok(LabTarget { info, admin })
+        Ok(LabTarget {
+            info,
+            admin: admin.with_actor(ACTOR),
+        })
     }
 
     /// The lab at `admin_url`, with the token in `token_file`; asks `GET /status` for the rest.
     pub async fn connect(admin_url: &str, token_file: &Path) -> Result<LabTarget, PortError> {
         let (info, admin) = AdminClient::connect(admin_url, token_file).await?;
-        Ok(LabTarget { info, admin })
+        Ok(LabTarget {
+            info,
+            admin: admin.with_actor(ACTOR),
+        })
     }
 
     pub fn info(&self) -> &LabInfo {

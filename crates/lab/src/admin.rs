@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -141,6 +141,7 @@ pub fn router(state: Arc<LabState>) -> Router {
         .route(routes::ALARM, get(alarm))
         .route(routes::ALARM_HISTORY, get(alarm_history))
         .route(routes::COMPOSITE_ALARMS, get(composite_alarms))
+        .route(routes::CHANGES, get(changes))
         .route(routes::LOGS, get(logs))
         .route(routes::NOTIFICATIONS, get(notifications))
         .route(routes::DRILL, get(get_drill).put(put_drill))
@@ -250,7 +251,23 @@ async fn get_configuration(State(state): Lab, Path(key): Path<String>) -> Reply<
     Ok(Json(configuration(&state, &key, p)))
 }
 
-async fn put_configuration(State(state): Lab, Path(key): Path<String>, body: Body) -> Reply<Configuration> {
+/// Who makes a control-plane call: the `X-Outage-Lab-Actor` header (a drill, a game day, a
+/// person's name), or `admin-api`.
+fn actor(headers: &HeaderMap) -> String {
+    headers
+        .get(lab_admin_api::ACTOR_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| "admin-api".to_owned(), |v| v.chars().take(64).collect())
+}
+
+async fn put_configuration(
+    State(state): Lab,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Reply<Configuration> {
     let p = pool(&state, &key)?;
     let update: ConfigurationUpdate = body_of(body).await?;
     for name in update.variables.keys() {
@@ -269,12 +286,22 @@ async fn put_configuration(State(state): Lab, Path(key): Path<String>, body: Bod
         }
     }
     FaultConfig::from_vars(&update.variables).map_err(|e| bad(e.to_string()))?;
+    let before = p.config().variables.clone();
+    let function_name = state.stage.function_name(&key);
+    state
+        .changes
+        .configuration(&actor(&headers), &function_name, &before, &update.variables);
     p.update_config(update.variables);
     tracing::info!(function = %state.stage.function_name(&key), "configuration updated");
     Ok(Json(configuration(&state, &key, p)))
 }
 
-async fn put_concurrency(State(state): Lab, Path(key): Path<String>, body: Body) -> Reply<Concurrency> {
+async fn put_concurrency(
+    State(state): Lab,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Reply<Concurrency> {
     let p = pool(&state, &key)?;
     let wanted: Concurrency = body_of(body).await?;
     let n = wanted.reserved_concurrent_executions;
@@ -283,14 +310,29 @@ async fn put_concurrency(State(state): Lab, Path(key): Path<String>, body: Body)
             "ReservedConcurrentExecutions: {n} is more than the account's {MAX_RESERVED_CONCURRENCY}"
         )));
     }
+    let before = p.reserved_concurrency();
     p.set_reserved_concurrency(Some(n));
+    state.changes.concurrency(
+        &actor(&headers),
+        &state.stage.function_name(&key),
+        before,
+        Some(n),
+    );
     tracing::info!(function = %state.stage.function_name(&key), reserved = n, "concurrency reserved");
     Ok(Json(wanted))
 }
 
-async fn delete_concurrency(State(state): Lab, Path(key): Path<String>) -> Result<StatusCode, ApiError> {
+async fn delete_concurrency(
+    State(state): Lab,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
     let p = pool(&state, &key)?;
+    let before = p.reserved_concurrency();
     p.set_reserved_concurrency(None);
+    state
+        .changes
+        .concurrency(&actor(&headers), &state.stage.function_name(&key), before, None);
     tracing::info!(function = %state.stage.function_name(&key), "reserved concurrency removed");
     // Lambda's DeleteFunctionConcurrency answers 204 with no body.
     Ok(StatusCode::NO_CONTENT)
@@ -356,6 +398,7 @@ fn alarm_view(a: &lab_cloudwatch::AlarmStatus) -> AlarmView {
         treat_missing_data: d.treat_missing_data.as_str().to_owned(),
         alarm_description: d.description.clone(),
         alarm_actions: vec![d.topic.clone()],
+        minus: d.minus.clone(),
     }
 }
 
@@ -426,6 +469,10 @@ async fn logs(State(state): Lab, Path(key): Path<String>, RawQuery(raw): RawQuer
             })
             .collect(),
     ))
+}
+
+async fn changes(State(state): Lab) -> Json<Vec<lab_admin_api::ChangeEvent>> {
+    Json(state.changes.all())
 }
 
 async fn notifications(State(state): Lab) -> Json<Vec<lab_admin_api::Notification>> {

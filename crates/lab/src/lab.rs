@@ -59,6 +59,8 @@ pub struct LabState {
     pub metrics: Arc<LabMetrics>,
     pub alarms: Arc<AlarmEngine>,
     pub outbox: Arc<Outbox>,
+    /// The control plane's change history (CloudTrail's management events).
+    pub changes: crate::changes::ChangeLog,
     pub overhead: Arc<LatencyStats>,
     pub drill: Mutex<DrillDocument>,
 }
@@ -240,6 +242,7 @@ impl Lab {
             metrics,
             alarms: alarms.clone(),
             outbox: outbox.clone(),
+            changes: crate::changes::ChangeLog::new(&run_dir),
             overhead,
             drill: Mutex::new(DrillDocument::default()),
         });

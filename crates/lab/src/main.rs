@@ -154,6 +154,15 @@ enum Command {
         #[command(flatten)]
         delays: Delays,
     },
+    /// The stage's change history, as CloudTrail shows management events: who changed which
+    /// function's configuration or reserved concurrency, and when (variable values are not shown).
+    Changes {
+        /// Only changes from this far back: 30s, 5m, 2h, 1d.
+        #[arg(long)]
+        since: Option<String>,
+        #[command(flatten)]
+        at: Where,
+    },
     /// Show the running lab: URLs, functions with their environments, alarm states.
     Status {
         #[command(flatten)]
@@ -227,6 +236,7 @@ async fn main() -> ExitCode {
             at,
         } => logs(at, &function, filter, since).await,
         Command::Status { at } => status(at).await,
+        Command::Changes { since, at } => changes(at, since).await,
         Command::Drill {
             at,
             scenarios,
@@ -489,6 +499,41 @@ async fn logs(
             .map(outage_lab::time_fmt::rfc3339)
             .unwrap_or_default();
         println!("{when} {} {}", e.log_stream, e.message);
+    }
+    Ok(())
+}
+
+async fn changes(at: Where, since: Option<String>) -> anyhow::Result<()> {
+    let since = match &since {
+        Some(s) => Some(
+            outage_lab::time_fmt::parse_duration(s)
+                .map_err(anyhow::Error::msg)
+                .context("--since")?,
+        ),
+        None => None,
+    };
+    let (info, admin) = running_lab(&at)?;
+    let events = admin
+        .changes()
+        .await
+        .with_context(|| format!("the lab at {}", info.admin_url))?;
+    let from = since.map(|d| time::OffsetDateTime::now_utc() - d);
+    let shown: Vec<_> = events
+        .iter()
+        .filter(|e| from.is_none_or(|f| e.event_time >= f))
+        .collect();
+    if shown.is_empty() {
+        println!("no changes{}", if since.is_some() { " in that time" } else { "" });
+    }
+    for e in shown {
+        println!(
+            "{} {} {} by {}: {}",
+            outage_lab::time_fmt::rfc3339(e.event_time),
+            e.event_name,
+            e.function_name,
+            e.actor,
+            e.summary
+        );
     }
     Ok(())
 }

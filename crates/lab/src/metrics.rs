@@ -122,26 +122,44 @@ impl LabMetrics {
         );
     }
 
-    /// One request the gateway answered, whatever the answer: Count = 2xx + 4xx + 5xx.
-    pub fn api_request(&self, status: u16, latency_ms: f64, integration_ms: Option<f64>) {
-        let d = &self.api_dimensions;
+    /// One request the gateway answered, whatever the answer: Count = 2xx + 4xx + 5xx, per
+    /// API stage and, for a request that matched a route, per route as well (the HTTP API's
+    /// detailed metrics: `ApiId`, `Stage`, `Method`, `Resource`, which the stage turns on so the
+    /// API's 5xx alarm can leave out a route broken on purpose).
+    pub fn api_request(
+        &self,
+        route: Option<&str>,
+        status: u16,
+        latency_ms: f64,
+        integration_ms: Option<f64>,
+    ) {
         let now = SystemTime::now();
         let class = |c: u16| if status / 100 == c { 1.0 } else { 0.0 };
-        let mut samples = vec![
-            sample("AWS/ApiGateway", "Count", d, "Count", 1.0, now),
-            sample("AWS/ApiGateway", "4xx", d, "Count", class(4), now),
-            sample("AWS/ApiGateway", "5xx", d, "Count", class(5), now),
-            sample("AWS/ApiGateway", "Latency", d, "Milliseconds", latency_ms, now),
-        ];
-        if let Some(ms) = integration_ms {
-            samples.push(sample(
-                "AWS/ApiGateway",
-                "IntegrationLatency",
-                d,
-                "Milliseconds",
-                ms,
-                now,
-            ));
+        let of = |d: &BTreeMap<String, String>| {
+            let mut samples = vec![
+                sample("AWS/ApiGateway", "Count", d, "Count", 1.0, now),
+                sample("AWS/ApiGateway", "4xx", d, "Count", class(4), now),
+                sample("AWS/ApiGateway", "5xx", d, "Count", class(5), now),
+                sample("AWS/ApiGateway", "Latency", d, "Milliseconds", latency_ms, now),
+            ];
+            if let Some(ms) = integration_ms {
+                samples.push(sample(
+                    "AWS/ApiGateway",
+                    "IntegrationLatency",
+                    d,
+                    "Milliseconds",
+                    ms,
+                    now,
+                ));
+            }
+            samples
+        };
+        let mut samples = of(&self.api_dimensions);
+        if let Some((method, path)) = route.and_then(|r| r.split_once(' ')) {
+            let mut d = self.api_dimensions.clone();
+            d.insert("Method".to_owned(), method.to_owned());
+            d.insert("Resource".to_owned(), path.to_owned());
+            samples.extend(of(&d));
         }
         self.publish("AWS/ApiGateway", samples);
     }

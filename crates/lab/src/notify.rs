@@ -4,7 +4,6 @@
 //! broken function, `<stage>-known-broken` (nobody is paged).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -89,16 +88,9 @@ impl Outbox {
             new_state: change.new_state,
             reason: change.reason.clone(),
         };
-        let line = serde_json::to_string(&n).expect("a notification serialises");
-        match std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-        {
-            Ok(mut f) => {
-                let _ = writeln!(f, "{line}");
-            }
-            Err(e) => tracing::error!("cannot append to {}: {e}", self.path.display()),
+        // The record is the run's memory of what happened: a failed write is logged, not fatal.
+        if let Err(e) = run_folder::append_line(&self.path, &n) {
+            tracing::error!("cannot append to {}: {e}", self.path.display());
         }
         if self.console {
             println!(

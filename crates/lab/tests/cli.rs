@@ -191,6 +191,17 @@ fn commands_that_need_a_running_lab_say_so() {
         .arg(root.path())
         .assert()
         .code(1);
+    let out = outage_lab()
+        .args(["changes", "--root"])
+        .arg(root.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .contains("no running lab for stage dev"));
 }
 
 /// Kills the lab if a test fails before stopping it, so no process outlives the test.
@@ -278,6 +289,18 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
         "{status}"
     );
     assert!(status.contains("alarm dev-api-5xx "), "{status}");
+    assert!(status.contains("composite alarm dev-service-health "), "{status}");
+
+    // Nothing has changed yet; the change history says so.
+    let changes = outage_lab()
+        .args(["changes", "--since", "5m", "--root"])
+        .arg(root.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(String::from_utf8(changes).unwrap(), "no changes in that time\n");
 
     let logs = outage_lab()
         .args(["logs", "payment", "--filter", "REPORT", "--since", "5m", "--root"])

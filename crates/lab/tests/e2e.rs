@@ -247,6 +247,90 @@ async fn metric_data_shows_as_late_as_on_aws() {
     t.stop().await;
 }
 
+/// "What changed?": every control-plane call that changed a function is in the change history
+/// (`GET /changes`, `changes.jsonl`), with who, when and which names, never the values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_change_history_records_who_changed_what() {
+    let t = start(|_| {}).await;
+    assert_eq!(t.admin_json("/changes").await, json!([]));
+    let auth = format!("Bearer {}", t.lab.token);
+    let body = json!({ "Variables": { "FAULT_MODE": "exception", "FAULT_MESSAGE": "secret-looking value" } });
+    let r = request(
+        "PUT",
+        &format!("{}/functions/product/configuration", t.lab.admin_url),
+        &[("authorization", &auth), ("x-outage-lab-actor", "alice")],
+        Bytes::from(body.to_string()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    t.set_variables(
+        "product",
+        json!({ "FAULT_MODE": "latency", "FAULT_LATENCY_MS": "200" }),
+    )
+    .await;
+    let r = t
+        .admin(
+            "PUT",
+            "/functions/auth/concurrency",
+            Some(json!({ "ReservedConcurrentExecutions": 1 })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        t.admin("DELETE", "/functions/auth/concurrency", None)
+            .await
+            .status,
+        204
+    );
+    // A refused call changes nothing and is not a change.
+    let r = t
+        .admin(
+            "PUT",
+            "/functions/auth/configuration",
+            Some(json!({ "Variables": { "FAULT_MODE": "nope" } })),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+
+    let changes = t.admin_json("/changes").await;
+    let rows: Vec<(String, String, String, String)> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["event_name"].as_str().unwrap().to_owned(),
+                c["function_name"].as_str().unwrap().to_owned(),
+                c["actor"].as_str().unwrap().to_owned(),
+                c["summary"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let row = |a: &str, b: &str, c: &str, d: &str| (a.to_owned(), b.to_owned(), c.to_owned(), d.to_owned());
+    assert_eq!(
+        rows,
+        [
+            row("UpdateFunctionConfiguration", "dev-product", "alice", "variables added FAULT_MESSAGE, FAULT_MODE"),
+            row(
+                "UpdateFunctionConfiguration",
+                "dev-product",
+                "admin-api",
+                "variables added FAULT_LATENCY_MS; variables removed FAULT_MESSAGE; variables changed FAULT_MODE"
+            ),
+            row("PutFunctionConcurrency", "dev-auth", "admin-api", "reserved concurrency 10 -> 1"),
+            row("DeleteFunctionConcurrency", "dev-auth", "admin-api", "reserved concurrency 1 -> unreserved"),
+        ]
+    );
+    let file = std::fs::read_to_string(t.lab.run_dir.join("changes.jsonl")).unwrap();
+    assert_eq!(file.lines().count(), 4);
+    assert!(
+        !file.contains("secret-looking value") && !file.contains("\"exception\""),
+        "{file}"
+    );
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_fault_is_an_api_5xx_but_not_a_lambda_error() {
     let t = start(|_| {}).await;
@@ -990,6 +1074,48 @@ async fn a_function_broken_on_purpose_pages_nobody() {
             .iter()
             .all(|n| !n["reason"].as_str().unwrap().contains(broken)),
         "{notes:?}"
+    );
+    // The API's 5xx alarm leaves GET /pay out (metric math on the per-route metrics): once the
+    // minutes of those failures have been published and judged, the API had well over its
+    // threshold of 5xx a minute, all of them /pay's, and the alarm stayed out of ALARM.
+    let api_alarm = t.admin_json("/alarms/dev-api-5xx").await;
+    assert!(
+        api_alarm["AlarmDescription"]
+            .as_str()
+            .unwrap()
+            .contains(" without GET /pay (broken on purpose) "),
+        "{api_alarm}"
+    );
+    let api = t.api_dims();
+    eventually(
+        "the failures' minutes published",
+        Duration::from_secs(75),
+        || async {
+            let per_minute = t.metric("AWS/ApiGateway", "5xx", &api, "Sum").await;
+            (per_minute.iter().any(|&n| n >= 5.0) && time::OffsetDateTime::now_utc().second() >= 3)
+                .then_some(())
+        },
+    )
+    .await;
+    let pay = [
+        ("ApiId", t.lab.api_id.as_str()),
+        ("Method", "GET"),
+        ("Resource", "/pay"),
+        ("Stage", "$default"),
+    ];
+    assert_eq!(
+        t.metric_sum("AWS/ApiGateway", "5xx", &pay).await,
+        t.metric_sum("AWS/ApiGateway", "5xx", &api).await,
+        "every 5xx was /pay's"
+    );
+    let history = t.admin_json("/alarms/dev-api-5xx/history").await;
+    assert!(
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["new_state"] != "ALARM"),
+        "{history}"
     );
     // The function's own JSON lines carry `timestamp` (RFC 3339) next to `level`: Lambda's
     // log-level filtering treats a JSON line without both as INFO.

@@ -30,8 +30,9 @@ resource "aws_apigatewayv2_stage" "this" {
   auto_deploy = true
 
   default_route_settings {
-    throttling_rate_limit  = var.throttle_rate_limit
-    throttling_burst_limit = var.throttle_burst_limit
+    throttling_rate_limit    = var.throttle_rate_limit
+    throttling_burst_limit   = var.throttle_burst_limit
+    detailed_metrics_enabled = var.detailed_metrics
   }
 
   access_log_settings {

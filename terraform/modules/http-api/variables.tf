@@ -60,6 +60,12 @@ variable "log_retention_days" {
   type        = number
 }
 
+variable "detailed_metrics" {
+  description = "Publish per-route metrics (dimensions ApiId, Stage, Method, Resource), which CloudWatch bills as custom metrics: on when a route must be left out of the API's 5xx alarm."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Tags of every resource of the module."
   type        = map(string)

@@ -28,8 +28,14 @@ locals {
       statistic  = local.function_kinds[pair[1]].statistic
       subject    = "function ${var.functions[pair[0]]}"
       function   = pair[0]
+      minus      = []
+      without    = ""
     }
   }
+
+  # Routes of functions deployed broken on purpose, as the API's detailed metrics name them
+  # (Method, Resource); a `$default` route has neither and cannot be left out.
+  left_out_routes = [for route in var.known_broken_routes : route if length(split(" ", route)) == 2]
 
   api_alarms = {
     "api-5xx" = {
@@ -40,6 +46,14 @@ locals {
       statistic  = "Sum"
       subject    = "HTTP API ${var.api_id}"
       function   = null
+      # Metric math m0 - FILL(m1, 0) - ...: the broken routes' 5xx would page on every call.
+      minus = [for route in local.left_out_routes : {
+        ApiId    = var.api_id
+        Stage    = var.api_stage
+        Method   = split(" ", route)[0]
+        Resource = split(" ", route)[1]
+      }]
+      without = length(local.left_out_routes) > 0 ? " without ${join(", ", local.left_out_routes)} (broken on purpose)" : ""
     }
   }
 
@@ -62,7 +76,7 @@ locals {
   all_alarms = {
     for key, a in local.all_alarms_maths :
     key => merge(a, {
-      description = "${a.namespace} ${a.metric} ${a.statistic} >= ${a.threshold} for ${a.subject} (${a.datapoints_to_alarm} of ${a.evaluation_periods} x ${a.period_s} s). Runbook: ${a.runbook}"
+      description = "${a.namespace} ${a.metric} ${a.statistic} >= ${a.threshold} for ${a.subject}${a.without} (${a.datapoints_to_alarm} of ${a.evaluation_periods} x ${a.period_s} s). Runbook: ${a.runbook}"
     })
   }
 
@@ -104,14 +118,15 @@ resource "aws_sns_topic_subscription" "email" {
 resource "aws_cloudwatch_metric_alarm" "this" {
   for_each = local.all_alarms
 
-  alarm_name          = each.value.name
-  alarm_description   = each.value.description
-  namespace           = each.value.namespace
-  metric_name         = each.value.metric
-  dimensions          = each.value.dimensions
-  statistic           = each.value.statistic == "Sum" ? "Sum" : null
-  extended_statistic  = each.value.statistic == "Sum" ? null : each.value.statistic
-  period              = each.value.period_s
+  alarm_name        = each.value.name
+  alarm_description = each.value.description
+  # A plain metric, or (with series to leave out) the metric math below instead.
+  namespace           = length(each.value.minus) == 0 ? each.value.namespace : null
+  metric_name         = length(each.value.minus) == 0 ? each.value.metric : null
+  dimensions          = length(each.value.minus) == 0 ? each.value.dimensions : null
+  statistic           = length(each.value.minus) == 0 && each.value.statistic == "Sum" ? "Sum" : null
+  extended_statistic  = length(each.value.minus) == 0 && each.value.statistic != "Sum" ? each.value.statistic : null
+  period              = length(each.value.minus) == 0 ? each.value.period_s : null
   evaluation_periods  = each.value.evaluation_periods
   datapoints_to_alarm = each.value.datapoints_to_alarm
   threshold           = each.value.threshold
@@ -120,6 +135,30 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   alarm_actions       = [contains(var.known_broken, coalesce(each.value.function, "-")) ? aws_sns_topic.known_broken[0].arn : aws_sns_topic.this.arn]
   ok_actions          = [contains(var.known_broken, coalesce(each.value.function, "-")) ? aws_sns_topic.known_broken[0].arn : aws_sns_topic.this.arn]
   tags                = var.tags
+
+  dynamic "metric_query" {
+    for_each = length(each.value.minus) == 0 ? [] : [1]
+    content {
+      id          = "e1"
+      expression  = join(" - ", concat(["m0"], [for i, _ in each.value.minus : "FILL(m${i + 1}, 0)"]))
+      label       = "${each.value.metric}${each.value.without}"
+      return_data = true
+    }
+  }
+
+  dynamic "metric_query" {
+    for_each = length(each.value.minus) == 0 ? [] : concat([each.value.dimensions], each.value.minus)
+    content {
+      id = "m${metric_query.key}"
+      metric {
+        namespace   = each.value.namespace
+        metric_name = each.value.metric
+        dimensions  = metric_query.value
+        period      = each.value.period_s
+        stat        = each.value.statistic
+      }
+    }
+  }
 }
 
 resource "aws_cloudwatch_composite_alarm" "service_health" {

@@ -13,6 +13,9 @@
 //! runs up to a second after the instant, so evaluating the period that ended at the instant is
 //! both complete and what gives the 10 s alarm its detection in seconds.
 //!
+//! An alarm with `minus` series evaluates the metric math `m0 - FILL(m1, 0) - ...` (Sum): a
+//! period without data of the main series stays missing.
+//!
 //! Percentile alarms evaluate whatever the sample count (EvaluateLowSampleCountPercentile
 //! `evaluate`, CloudWatch's default; the stage file has no setting for it).
 //!
@@ -95,6 +98,14 @@ pub enum CompositeError {
     Duplicate(String),
 }
 
+/// Appends to an alarm's history, dropping the oldest entry beyond [`MAX_HISTORY`].
+fn remember(history: &mut VecDeque<HistoryItem>, item: HistoryItem) {
+    if history.len() == MAX_HISTORY {
+        history.pop_front();
+    }
+    history.push_back(item);
+}
+
 struct Slot {
     status: AlarmStatus,
     spec: EvalSpec,
@@ -169,15 +180,15 @@ impl Board {
             slot.status.state = new_state;
             slot.status.reason = reason.clone();
             slot.status.updated_at = now;
-            if slot.history.len() == MAX_HISTORY {
-                slot.history.pop_front();
-            }
-            slot.history.push_back(HistoryItem {
-                timestamp: now,
-                old_state,
-                new_state,
-                reason: reason.clone(),
-            });
+            remember(
+                &mut slot.history,
+                HistoryItem {
+                    timestamp: now,
+                    old_state,
+                    new_state,
+                    reason: reason.clone(),
+                },
+            );
             changes.push(StateChange {
                 alarm_name: slot.status.name.clone(),
                 old_state,
@@ -351,9 +362,26 @@ impl AlarmEngine {
         };
         // The definition's statistic is Sum or pNN (outage-config), which the store accepts.
         let found = store.query(&query).ok()?;
+        // Metric math `m0 - FILL(m1, 0) - ...`: a subtracted series without data counts 0.
+        let mut subtracted: Vec<crate::metrics::Datapoint> = Vec::new();
+        for dimensions in &def.minus {
+            let q = MetricQuery {
+                dimensions: dimensions.clone(),
+                ..query.clone()
+            };
+            subtracted.extend(store.query(&q).ok()?);
+        }
         let datapoints: Vec<Option<f64>> = starts
             .iter()
-            .map(|s| found.iter().find(|d| d.timestamp == *s).map(|d| d.value))
+            .map(|s| {
+                let value = found.iter().find(|d| d.timestamp == *s)?.value;
+                let minus: f64 = subtracted
+                    .iter()
+                    .filter(|d| d.timestamp == *s)
+                    .map(|d| d.value)
+                    .sum();
+                Some(value - minus)
+            })
             .collect();
         let eval = evaluate(spec, &datapoints, &starts, slot.status.state);
         if eval.retained || eval.state == slot.status.state {
@@ -364,15 +392,15 @@ impl AlarmEngine {
         slot.status.reason = eval.reason.clone();
         slot.status.reason_data = eval.reason_data;
         slot.status.updated_at = now;
-        if slot.history.len() == MAX_HISTORY {
-            slot.history.pop_front();
-        }
-        slot.history.push_back(HistoryItem {
-            timestamp: now,
-            old_state,
-            new_state: eval.state,
-            reason: eval.reason.clone(),
-        });
+        remember(
+            &mut slot.history,
+            HistoryItem {
+                timestamp: now,
+                old_state,
+                new_state: eval.state,
+                reason: eval.reason.clone(),
+            },
+        );
         Some(StateChange {
             alarm_name: slot.status.name.clone(),
             old_state,

@@ -98,6 +98,11 @@ impl Gateway {
     pub async fn handle(self: Arc<Self>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
         let started = Instant::now();
         let request_id = crate::ids::apigw_request_id();
+        // The matched route, for the per-route (detailed) metrics.
+        let route = self
+            .router
+            .find(req.method().as_str(), req.uri().path())
+            .map(|m| m.route.key.clone());
         let (mut resp, integration) = self.answer(req, peer, &request_id, started).await;
         let status = resp.status().as_u16();
         let h = resp.headers_mut();
@@ -106,6 +111,7 @@ impl Gateway {
         }
         let latency = started.elapsed();
         self.metrics.api_request(
+            route.as_deref(),
             status,
             latency.as_secs_f64() * 1000.0,
             integration.map(|d| d.as_secs_f64() * 1000.0),

@@ -206,6 +206,41 @@ run "a_function_broken_on_purpose_pages_nobody" {
   }
 }
 
+run "the_api_5xx_alarm_leaves_out_the_routes_broken_on_purpose" {
+  command = apply
+
+  variables {
+    known_broken        = ["payment"]
+    known_broken_routes = ["GET /pay"]
+  }
+
+  override_resource {
+    target = aws_sns_topic.known_broken
+    values = { arn = "arn:aws:sns:eu-west-1:123456789012:dev-known-broken" }
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["api-5xx"].metric_name == null &&
+      length(aws_cloudwatch_metric_alarm.this["api-5xx"].metric_query) == 3 &&
+      one([for q in aws_cloudwatch_metric_alarm.this["api-5xx"].metric_query : q.expression if q.id == "e1" && q.return_data == true]) == "m0 - FILL(m1, 0)" &&
+      one([for q in aws_cloudwatch_metric_alarm.this["api-5xx"].metric_query : q.metric[0].dimensions if q.id == "m1"]) == tomap({ ApiId = "abc123", Stage = "$default", Method = "GET", Resource = "/pay" }) &&
+      one([for q in aws_cloudwatch_metric_alarm.this["api-5xx"].metric_query : q.metric[0].dimensions if q.id == "m0"]) == tomap({ ApiId = "abc123", Stage = "$default" })
+    )
+    error_message = "api-5xx is the metric math m0 - FILL(m1, 0): the API's 5xx minus GET /pay's, from the per-route metrics."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["api-5xx"].alarm_description == "AWS/ApiGateway 5xx Sum >= 5 for HTTP API abc123 without GET /pay (broken on purpose) (1 of 1 x 60 s). Runbook: docs/runbooks/api-5xx.md"
+    error_message = "The description names the route left out, as crates/config writes it."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["payment-errors"].metric_name == "Errors" && length(aws_cloudwatch_metric_alarm.this["payment-errors"].metric_query) == 0
+    error_message = "The other alarms watch a plain metric."
+  }
+}
+
 run "known_broken_names_functions_of_the_stage" {
   command = plan
 
