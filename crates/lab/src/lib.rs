@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod alarm_replay;
 pub mod changes;
+pub mod configure;
 pub mod drill;
 pub mod gateway;
 pub mod http;

@@ -154,6 +154,32 @@ enum Command {
         #[command(flatten)]
         delays: Delays,
     },
+    /// Change a function of the running lab through its control plane, as `aws lambda
+    /// update-function-configuration` and `put-function-concurrency` do: set or remove
+    /// variables (merged into the current ones), reserve or free concurrency. Prints the result;
+    /// the change is recorded in the change history under --actor. Exit 2 when the change is
+    /// refused (nothing changed).
+    Configure {
+        /// Function key from the stage file, e.g. payment-fixed.
+        function: String,
+        /// A variable to set: KEY=VALUE; repeatable.
+        #[arg(long, value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// A variable to remove; repeatable.
+        #[arg(long, value_name = "KEY")]
+        unset: Vec<String>,
+        /// Reserve this many concurrent executions.
+        #[arg(long, value_name = "N", conflicts_with = "unreserved")]
+        reserved_concurrency: Option<u32>,
+        /// Remove the function's reserved concurrency.
+        #[arg(long)]
+        unreserved: bool,
+        /// Who makes the change, for the change history (default: $USER, else responder).
+        #[arg(long)]
+        actor: Option<String>,
+        #[command(flatten)]
+        at: Where,
+    },
     /// The stage's change history, as CloudTrail shows management events: who changed which
     /// function's configuration or reserved concurrency, and when (variable values are not shown).
     Changes {
@@ -237,6 +263,25 @@ async fn main() -> ExitCode {
         } => logs(at, &function, filter, since).await,
         Command::Status { at } => status(at).await,
         Command::Changes { since, at } => changes(at, since).await,
+        Command::Configure {
+            function,
+            set,
+            unset,
+            reserved_concurrency,
+            unreserved,
+            actor,
+            at,
+        } => {
+            let change =
+                match outage_lab::configure::Change::new(&set, &unset, reserved_concurrency, unreserved) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+            return configure(at, &function, &change, actor).await;
+        }
         Command::Drill {
             at,
             scenarios,
@@ -501,6 +546,42 @@ async fn logs(
         println!("{when} {} {}", e.log_stream, e.message);
     }
     Ok(())
+}
+
+async fn configure(
+    at: Where,
+    function: &str,
+    change: &outage_lab::configure::Change,
+    actor: Option<String>,
+) -> ExitCode {
+    let (info, admin) = match running_lab(&at) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
+    let actor = actor
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(|| "responder".to_owned());
+    match outage_lab::configure::configure(&admin.with_actor(&actor), function, change).await {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        // The lab refused the change (an unknown function, a bad FAULT_* value): bad input.
+        Err(e @ (lab_admin_api::AdminError::Rejected(_) | lab_admin_api::AdminError::NotFound(_))) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: the lab at {}: {e}", info.admin_url);
+            ExitCode::from(1)
+        }
+    }
 }
 
 async fn changes(at: Where, since: Option<String>) -> anyhow::Result<()> {

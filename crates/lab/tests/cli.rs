@@ -302,6 +302,91 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
         .clone();
     assert_eq!(String::from_utf8(changes).unwrap(), "no changes in that time\n");
 
+    // A responder breaks and mends a function through the control plane, by name.
+    let configure = |args: &[&str]| {
+        let mut cmd = outage_lab();
+        cmd.arg("configure").args(args).arg("--root").arg(root.path());
+        cmd
+    };
+    let out = configure(&[
+        "payment-fixed",
+        "--set",
+        "FAULT_MODE=exception",
+        "--actor",
+        "alice",
+    ])
+    .assert()
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("dev-payment-fixed: variables FAULT_MODE=exception"),
+        "{out}"
+    );
+    let pay_fixed = || {
+        rt.block_on(outage_lab::http::request(
+            "GET",
+            &format!("{gateway}/pay-fixed"),
+            &[],
+            bytes::Bytes::new(),
+        ))
+        .unwrap()
+        .status
+    };
+    assert_eq!(pay_fixed(), 500);
+    let out = configure(&[
+        "payment-fixed",
+        "--unset",
+        "FAULT_MODE",
+        "--reserved-concurrency",
+        "3",
+        "--actor",
+        "alice",
+    ])
+    .assert()
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("dev-payment-fixed: reserved concurrency 3"), "{out}");
+    assert_eq!(pay_fixed(), 200);
+    let refused = |args: &[&str], needle: &str| {
+        let err = configure(args).assert().code(2).get_output().stderr.clone();
+        let err = String::from_utf8(err).unwrap();
+        assert!(err.contains(needle), "{args:?}: {err}");
+    };
+    refused(&["payment-fixed", "--set", "FAULT_MODE=sometimes"], "FAULT_MODE");
+    refused(&["billing", "--set", "A=1"], "billing");
+    refused(&["payment-fixed"], "nothing to change");
+    refused(&["payment-fixed", "--set", "NOEQUALS"], "expected KEY=VALUE");
+    let changes = outage_lab()
+        .args(["changes", "--root"])
+        .arg(root.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let changes = String::from_utf8(changes).unwrap();
+    let lines: Vec<&str> = changes.lines().collect();
+    assert_eq!(lines.len(), 3, "{changes}");
+    assert!(
+        lines[0]
+            .contains("UpdateFunctionConfiguration dev-payment-fixed by alice: variables added FAULT_MODE"),
+        "{changes}"
+    );
+    assert!(
+        lines[1].contains("by alice: variables removed FAULT_MODE"),
+        "{changes}"
+    );
+    assert!(
+        lines[2].contains("PutFunctionConcurrency dev-payment-fixed by alice: reserved concurrency 10 -> 3"),
+        "{changes}"
+    );
+
     let logs = outage_lab()
         .args(["logs", "payment", "--filter", "REPORT", "--since", "5m", "--root"])
         .arg(root.path())
@@ -345,7 +430,8 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
                 .filter_map(|e| e["pid"].as_u64())
         })
         .collect();
-    assert_eq!(pids.len(), 2, "{functions}");
+    // auth and payment (called above), payment-fixed (the responder's checks).
+    assert_eq!(pids.len(), 3, "{functions}");
     assert!(pids.iter().all(|p| alive(*p)));
 
     std::process::Command::new("kill")
