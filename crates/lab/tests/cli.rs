@@ -308,19 +308,17 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
         cmd.arg("configure").args(args).arg("--root").arg(root.path());
         cmd
     };
-    let out = configure(&[
+    let configured = |args: &[&str]| {
+        let out = configure(args).assert().success().get_output().stdout.clone();
+        String::from_utf8(out).unwrap()
+    };
+    let out = configured(&[
         "payment-fixed",
         "--set",
         "FAULT_MODE=exception",
         "--actor",
         "alice",
-    ])
-    .assert()
-    .success()
-    .get_output()
-    .stdout
-    .clone();
-    let out = String::from_utf8(out).unwrap();
+    ]);
     assert!(
         out.contains("dev-payment-fixed: variables FAULT_MODE=exception"),
         "{out}"
@@ -336,7 +334,7 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
         .status
     };
     assert_eq!(pay_fixed(), 500);
-    let out = configure(&[
+    let out = configured(&[
         "payment-fixed",
         "--unset",
         "FAULT_MODE",
@@ -344,13 +342,7 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
         "3",
         "--actor",
         "alice",
-    ])
-    .assert()
-    .success()
-    .get_output()
-    .stdout
-    .clone();
-    let out = String::from_utf8(out).unwrap();
+    ]);
     assert!(out.contains("dev-payment-fixed: reserved concurrency 3"), "{out}");
     assert_eq!(pay_fixed(), 200);
     let refused = |args: &[&str], needle: &str| {
