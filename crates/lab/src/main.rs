@@ -186,6 +186,9 @@ enum Command {
         /// Only changes from this far back: 30s, 5m, 2h, 1d.
         #[arg(long)]
         since: Option<String>,
+        /// One JSON array on stdout (GET /changes' entries) instead of lines.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         at: Where,
     },
@@ -262,7 +265,7 @@ async fn main() -> ExitCode {
             at,
         } => logs(at, &function, filter, since).await,
         Command::Status { at } => status(at).await,
-        Command::Changes { since, at } => changes(at, since).await,
+        Command::Changes { since, json, at } => changes(at, since, json).await,
         Command::Configure {
             function,
             set,
@@ -584,7 +587,7 @@ async fn configure(
     }
 }
 
-async fn changes(at: Where, since: Option<String>) -> anyhow::Result<()> {
+async fn changes(at: Where, since: Option<String>, json: bool) -> anyhow::Result<()> {
     let since = match &since {
         Some(s) => Some(
             outage_lab::time_fmt::parse_duration(s)
@@ -603,6 +606,10 @@ async fn changes(at: Where, since: Option<String>) -> anyhow::Result<()> {
         .iter()
         .filter(|e| from.is_none_or(|f| e.event_time >= f))
         .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&shown)?);
+        return Ok(());
+    }
     if shown.is_empty() {
         println!("no changes{}", if since.is_some() { " in that time" } else { "" });
     }

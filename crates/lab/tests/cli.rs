@@ -378,6 +378,31 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
         lines[2].contains("PutFunctionConcurrency dev-payment-fixed by alice: reserved concurrency 10 -> 3"),
         "{changes}"
     );
+    // The same, for a script.
+    let doc = outage_lab()
+        .args(["changes", "--json", "--root"])
+        .arg(root.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    let names: Vec<&str> = doc
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["event_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "UpdateFunctionConfiguration",
+            "UpdateFunctionConfiguration",
+            "PutFunctionConcurrency"
+        ]
+    );
+    assert_eq!(doc[0]["added"], json!(["FAULT_MODE"]));
 
     let logs = outage_lab()
         .args(["logs", "payment", "--filter", "REPORT", "--since", "5m", "--root"])
