@@ -50,17 +50,26 @@ ensure_rust() {
 }
 
 # Terraform: use the machine's filesystem mirror of the AWS provider when there is one (offline
-# machines), the public registry otherwise. The CLI config is project-local.
+# machines), the public registry otherwise. The CLI config is project-local. Every init links
+# the provider from one plugin cache in target/ instead of copying it: the AWS provider is
+# 675 MB, and the checks initialise a dozen working copies side by side. The cache may record
+# checksums in the lock files of throwaway copies (the modules' tests); the stage roots are
+# initialised with `-lockfile=readonly` against their committed lock files, which the cache
+# cannot change.
 ensure_terraform() {
   command -v terraform >/dev/null || die "terraform is not on PATH: install Terraform >= 1.10"
   local mirror=""
   for dir in /opt/tf-plugins /usr/share/terraform/plugins "$HOME/.terraform.d/plugins"; do
     if [ -d "$dir/registry.terraform.io/hashicorp/aws" ]; then mirror="$dir"; break; fi
   done
-  mkdir -p "$ROOT/target"
+  mkdir -p "$ROOT/target/terraform-plugin-cache"
   export TF_CLI_CONFIG_FILE="$ROOT/target/terraformrc"
+  cat >"$TF_CLI_CONFIG_FILE" <<CFG
+plugin_cache_dir = "$ROOT/target/terraform-plugin-cache"
+plugin_cache_may_break_dependency_lock_file = true
+CFG
   if [ -n "$mirror" ]; then
-    cat >"$TF_CLI_CONFIG_FILE" <<CFG
+    cat >>"$TF_CLI_CONFIG_FILE" <<CFG
 provider_installation {
   filesystem_mirror {
     path    = "$mirror"
@@ -68,10 +77,19 @@ provider_installation {
   }
 }
 CFG
-  else
-    : >"$TF_CLI_CONFIG_FILE"
   fi
   export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+  # Filled once, before any check runs: Terraform does not make concurrent writes to one plugin
+  # cache safe, and the checks initialise side by side. The dev stage's lock file names the
+  # provider every root and module uses.
+  if [ ! -d "$ROOT/target/terraform-plugin-cache/registry.terraform.io/hashicorp/aws" ]; then
+    local warm
+    warm="$(mktemp -d)"
+    cp "$ROOT/environments/dev/versions.tf" "$ROOT/environments/dev/.terraform.lock.hcl" "$warm/"
+    terraform -chdir="$warm" init -backend=false -input=false -lockfile=readonly -no-color >"$warm/init.log" 2>&1 ||
+      { cat "$warm/init.log" >&2; rm -rf "$warm"; die "terraform init could not fill the plugin cache"; }
+    rm -rf "$warm"
+  fi
 }
 
 # Every tool any script uses; cheap when everything is already there.
