@@ -95,10 +95,28 @@ CFG
 # Every tool any script uses; cheap when everything is already there.
 ensure_all() {
   ensure_apt shellcheck:shellcheck wrk:wrk hyperfine:hyperfine zip:zip unzip:unzip file:file \
-    chromium:chromium jq:jq curl:curl
+    chromium:chromium jq:jq curl:curl tmux:tmux
   ensure_rust
   ensure_venv
   ensure_terraform
+}
+
+# playwright-core, which only drives the browser, in target/dashboard-browser (DRIVER_DIR); the
+# browser is Debian's chromium (no download). Under a lock: the browser checks run side by side.
+PLAYWRIGHT_VERSION=1.65.1
+DRIVER_DIR="$ROOT/target/dashboard-browser"
+ensure_playwright() {
+  ensure_apt chromium:chromium jq:jq node:nodejs npm:npm
+  mkdir -p "$DRIVER_DIR"
+  (
+    flock 9
+    if [ ! -f "$DRIVER_DIR/node_modules/playwright-core/package.json" ] ||
+      [ "$(jq -r .version "$DRIVER_DIR/node_modules/playwright-core/package.json")" != "$PLAYWRIGHT_VERSION" ]; then
+      log "installing playwright-core $PLAYWRIGHT_VERSION into $DRIVER_DIR"
+      PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$DRIVER_DIR" --no-audit --no-fund --silent \
+        "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null
+    fi
+  ) 9>"$DRIVER_DIR.lock"
 }
 
 # A free TCP port on loopback, for servers that tests start.
