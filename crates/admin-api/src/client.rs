@@ -278,6 +278,29 @@ impl AdminClient {
         self.call(Method::PUT, routes::DRILL, Some(doc)).await
     }
 
+    /// The running game day (404 when none runs on this lab).
+    pub async fn gameday(&self) -> Result<GameDayView, AdminError> {
+        self.get(routes::GAMEDAY).await
+    }
+
+    pub async fn gameday_ack(&self) -> Result<GameDayReply, AdminError> {
+        self.call::<(), _>(Method::POST, routes::GAMEDAY_ACK, None).await
+    }
+
+    pub async fn gameday_diagnose(&self, diagnosis: &Diagnosis) -> Result<GameDayReply, AdminError> {
+        self.call(Method::POST, routes::GAMEDAY_DIAGNOSIS, Some(diagnosis))
+            .await
+    }
+
+    pub async fn gameday_hint(&self) -> Result<GameDayReply, AdminError> {
+        self.call::<(), _>(Method::POST, routes::GAMEDAY_HINT, None).await
+    }
+
+    pub async fn gameday_give_up(&self) -> Result<GameDayReply, AdminError> {
+        self.call::<(), _>(Method::POST, routes::GAMEDAY_GIVE_UP, None)
+            .await
+    }
+
     pub async fn stats(&self, reset: bool) -> Result<Stats, AdminError> {
         let q = if reset { "?reset=true" } else { "" };
         self.get(&format!("{}{q}", routes::STATS)).await

@@ -21,6 +21,16 @@ pub const NOTIFICATIONS: &str = "/notifications";
 /// The control plane's change history (CloudTrail's management events), oldest first.
 pub const CHANGES: &str = "/changes";
 pub const DRILL: &str = "/drill";
+/// The running game day, as the responder may see it (never the answer).
+pub const GAMEDAY: &str = "/gameday";
+/// POST: the responder acknowledges the page.
+pub const GAMEDAY_ACK: &str = "/gameday/ack";
+/// POST: the responder states a diagnosis ([`crate::Diagnosis`]); recorded, judged at the end.
+pub const GAMEDAY_DIAGNOSIS: &str = "/gameday/diagnosis";
+/// POST: the next hint, at a cost.
+pub const GAMEDAY_HINT: &str = "/gameday/hint";
+/// POST: end the game day now; the answer is revealed in its record.
+pub const GAMEDAY_GIVE_UP: &str = "/gameday/give-up";
 pub const STATS: &str = "/stats";
 
 /// `route` with its one `{...}` capture replaced by `value`, percent-encoded.

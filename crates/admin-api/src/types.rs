@@ -590,3 +590,70 @@ mod tests {
         assert_eq!(e, "namespace: required");
     }
 }
+
+/// How a game day ended (or that it has not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GameDayOutcome {
+    Running,
+    /// The lab judged the incident over: the fault gone, the alarms OK, healthy traffic.
+    Resolved,
+    /// The responder gave up (`outage-lab gameday --give-up`).
+    GaveUp,
+    /// The game day's time limit ran out first.
+    TimedOut,
+    /// The game-day process was stopped (Ctrl-C, a signal, or killed) before the end.
+    Abandoned,
+}
+
+impl GameDayOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GameDayOutcome::Running => "running",
+            GameDayOutcome::Resolved => "resolved",
+            GameDayOutcome::GaveUp => "gave-up",
+            GameDayOutcome::TimedOut => "timed-out",
+            GameDayOutcome::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// `GET /gameday`: what the responder may know of the running game day. Never the answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GameDayView {
+    pub id: String,
+    pub stage: String,
+    pub level: u8,
+    pub outcome: GameDayOutcome,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// The first page (a paging alarm's ALARM notification), when there was one.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub first_page_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub acknowledged_at: Option<OffsetDateTime>,
+    pub diagnoses: u32,
+    pub hints_used: u32,
+    /// The game day's folder: its record, and at the end its scorecard and postmortem.
+    pub folder: String,
+    /// The causes a diagnosis may name.
+    pub causes: Vec<String>,
+}
+
+/// `POST /gameday/diagnosis`: what the responder believes is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Diagnosis {
+    /// A function key of the stage (`payment-fixed`).
+    pub function: String,
+    /// One of [`GameDayView::causes`].
+    pub cause: String,
+}
+
+/// The answer to an acknowledgement, a diagnosis or a hint: what was recorded, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GameDayReply {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub message: String,
+}

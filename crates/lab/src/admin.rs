@@ -146,6 +146,11 @@ pub fn router(state: Arc<LabState>) -> Router {
         .route(routes::NOTIFICATIONS, get(notifications))
         .route(routes::DRILL, get(get_drill).put(put_drill))
         .route(routes::STATS, get(stats))
+        .route(routes::GAMEDAY, get(gameday))
+        .route(routes::GAMEDAY_ACK, axum::routing::post(gameday_ack))
+        .route(routes::GAMEDAY_DIAGNOSIS, axum::routing::post(gameday_diagnosis))
+        .route(routes::GAMEDAY_HINT, axum::routing::post(gameday_hint))
+        .route(routes::GAMEDAY_GIVE_UP, axum::routing::post(gameday_give_up))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         // The dashboard page itself is public; the token it needs comes as ?token= and its
@@ -477,6 +482,50 @@ async fn changes(State(state): Lab) -> Json<Vec<lab_admin_api::ChangeEvent>> {
 
 async fn notifications(State(state): Lab) -> Json<Vec<lab_admin_api::Notification>> {
     Json(state.outbox.all())
+}
+
+/// The game day of this lab: 404 when none runs here.
+fn desk(state: &LabState) -> Result<&Arc<crate::gameday::desk::Desk>, ApiError> {
+    state.gameday.get().ok_or_else(|| {
+        ApiError(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no game day runs on this lab (stage {}): start one with `outage-lab gameday --stage {}`",
+                state.stage.stage, state.stage.stage
+            ),
+        )
+    })
+}
+
+fn desk_reply(
+    r: Result<lab_admin_api::GameDayReply, crate::gameday::desk::DeskError>,
+) -> Reply<lab_admin_api::GameDayReply> {
+    use crate::gameday::desk::DeskError;
+    r.map(Json).map_err(|e| match e {
+        DeskError::Invalid(m) => bad(m),
+        e @ DeskError::Ended(_) => ApiError(StatusCode::CONFLICT, e.to_string()),
+    })
+}
+
+async fn gameday(State(state): Lab) -> Reply<lab_admin_api::GameDayView> {
+    Ok(Json(desk(&state)?.view()))
+}
+
+async fn gameday_ack(State(state): Lab) -> Reply<lab_admin_api::GameDayReply> {
+    desk_reply(desk(&state)?.acknowledge())
+}
+
+async fn gameday_diagnosis(State(state): Lab, body: Body) -> Reply<lab_admin_api::GameDayReply> {
+    let d: lab_admin_api::Diagnosis = body_of(body).await?;
+    desk_reply(desk(&state)?.diagnose(&d))
+}
+
+async fn gameday_hint(State(state): Lab) -> Reply<lab_admin_api::GameDayReply> {
+    desk_reply(desk(&state)?.hint(true))
+}
+
+async fn gameday_give_up(State(state): Lab) -> Reply<lab_admin_api::GameDayReply> {
+    desk_reply(desk(&state)?.give_up())
 }
 
 async fn get_drill(State(state): Lab) -> Json<DrillDocument> {

@@ -45,6 +45,9 @@ pub struct LabConfig {
     pub console: bool,
     /// How late metric data becomes visible, as on AWS.
     pub metric_delays: outage_config::MetricDelays,
+    /// Reserved concurrency the functions are deployed with where it differs from the stage
+    /// file (`None` = unreserved): a game day's incident that is no configuration change.
+    pub reserved_concurrency: BTreeMap<String, Option<u32>>,
 }
 
 pub use lab_admin_api::LabInfo;
@@ -63,6 +66,8 @@ pub struct LabState {
     pub changes: crate::changes::ChangeLog,
     pub overhead: Arc<LatencyStats>,
     pub drill: Mutex<DrillDocument>,
+    /// The game day running on this lab, if any (`/gameday` routes).
+    pub gameday: std::sync::OnceLock<Arc<crate::gameday::desk::Desk>>,
 }
 
 pub struct LabHandle {
@@ -86,7 +91,14 @@ pub fn binary_path(bin_dir: &Path, code: &str) -> PathBuf {
 
 impl Lab {
     pub async fn start(config: LabConfig) -> anyhow::Result<LabHandle> {
-        let stage = Stage::load_named(&config.root, &config.stage)?;
+        let mut stage = Stage::load_named(&config.root, &config.stage)?;
+        for (key, reserved) in &config.reserved_concurrency {
+            let f = stage
+                .functions
+                .get_mut(key)
+                .with_context(|| format!("reserved concurrency for {key}: no such function in the stage"))?;
+            f.reserved_concurrency = *reserved;
+        }
         for (key, f) in &stage.functions {
             let bin = binary_path(&config.bin_dir, &f.code);
             if !bin.is_file() {
@@ -245,6 +257,7 @@ impl Lab {
             changes: crate::changes::ChangeLog::new(&run_dir),
             overhead,
             drill: Mutex::new(DrillDocument::default()),
+            gameday: std::sync::OnceLock::new(),
         });
 
         let (stop, stop_rx) = watch::channel(false);

@@ -9,6 +9,7 @@ pub mod alarm_replay;
 pub mod changes;
 pub mod configure;
 pub mod drill;
+pub mod gameday;
 pub mod gateway;
 pub mod http;
 pub mod ids;

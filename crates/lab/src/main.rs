@@ -192,6 +192,73 @@ enum Command {
         #[command(flatten)]
         at: Where,
     },
+    /// A game day: a lab with steady traffic, then, after a random quiet time, a hidden incident
+    /// from the catalogue. This terminal is the pager; respond with `ack`, `diagnose`, `hint`,
+    /// the ordinary commands (`status`, `logs`, `changes`, `configure`), or `gameday --give-up`.
+    /// The lab judges when the incident is over and writes the scorecard, a postmortem draft
+    /// and a line of the history. Exit 0 resolved, 1 not resolved (gave up, timed out,
+    /// interrupted), 2 bad input or the stage is busy.
+    Gameday {
+        #[command(flatten)]
+        at: Where,
+        /// The incident: a scenario name of the catalogue (default: a random one).
+        #[arg(long, conflicts_with = "random")]
+        scenario: Option<String>,
+        /// A random incident (the default; says so explicitly).
+        #[arg(long)]
+        random: bool,
+        /// Seed of the random choices (scenario, quiet time, decoys); default: from the clock.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// 1: the faulty change alone; 2: a partial failure hidden among harmless changes;
+        /// 3: also a noisy but harmless signal, and surges with no configuration change.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+        level: u8,
+        /// Quiet time before the incident, MIN:MAX seconds (default by level: 20:60, 30:90, 30:120).
+        #[arg(long, value_name = "MIN:MAX", value_parser = outage_lab::gameday::plan::parse_quiet)]
+        quiet_s: Option<(u64, u64)>,
+        /// The game day ends unresolved this many minutes after the incident.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=240))]
+        max_minutes: u64,
+        /// Folder with the function binaries; default: this executable's folder.
+        #[arg(long)]
+        bin_dir: Option<PathBuf>,
+        /// Gateway port (0 = any free port).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Admin API port (0 = any free port).
+        #[arg(long, default_value_t = 3001)]
+        admin_port: u16,
+        #[command(flatten)]
+        delays: Delays,
+        /// End the running game day now: it restores, reveals the answer, writes the record.
+        #[arg(long, conflicts_with_all = ["scenario", "random", "seed", "history"])]
+        give_up: bool,
+        /// Print the stage's game-day history and the trend.
+        #[arg(long, conflicts_with_all = ["scenario", "random", "seed"])]
+        history: bool,
+    },
+    /// Acknowledge the running game day's page: you own the incident.
+    Ack {
+        #[command(flatten)]
+        at: Where,
+    },
+    /// State a diagnosis in the running game day (recorded; wrong ones cost score).
+    Diagnose {
+        /// The function at fault: a key of the stage file.
+        #[arg(long)]
+        function: String,
+        /// exception, crash, latency, timeout, error-status or throttling.
+        #[arg(long)]
+        cause: String,
+        #[command(flatten)]
+        at: Where,
+    },
+    /// The next hint of the running game day (each costs score).
+    Hint {
+        #[command(flatten)]
+        at: Where,
+    },
     /// Show the running lab: URLs, functions with their environments, alarm states.
     Status {
         #[command(flatten)]
@@ -265,6 +332,49 @@ async fn main() -> ExitCode {
             at,
         } => logs(at, &function, filter, since).await,
         Command::Status { at } => status(at).await,
+        Command::Gameday {
+            at,
+            scenario,
+            random: _,
+            seed,
+            level,
+            quiet_s,
+            max_minutes,
+            bin_dir,
+            port,
+            admin_port,
+            delays,
+            give_up,
+            history,
+        } => {
+            if give_up {
+                return gameday_give_up(at).await;
+            }
+            if history {
+                return gameday_history(at);
+            }
+            let choice = outage_lab::gameday::plan::Choice {
+                scenario,
+                level,
+                seed: seed.unwrap_or_else(|| {
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos() as u64)
+                }),
+                quiet_s,
+            };
+            return gameday(at, choice, max_minutes, bin_dir, port, admin_port, delays.model()).await;
+        }
+        Command::Ack { at } => {
+            return responder(at, |a| Box::pin(async move { a.gameday_ack().await })).await
+        }
+        Command::Hint { at } => {
+            return responder(at, |a| Box::pin(async move { a.gameday_hint().await })).await
+        }
+        Command::Diagnose { function, cause, at } => {
+            let d = lab_admin_api::Diagnosis { function, cause };
+            return responder(at, move |a| Box::pin(async move { a.gameday_diagnose(&d).await })).await;
+        }
         Command::Changes { since, json, at } => changes(at, since, json).await,
         Command::Configure {
             function,
@@ -400,6 +510,7 @@ async fn up(
         run_dir: None,
         console: true,
         metric_delays,
+        reserved_concurrency: Default::default(),
     };
     let lab = Lab::start(config)
         .await
@@ -670,4 +781,162 @@ async fn status(at: Where) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+async fn gameday(
+    at: Where,
+    choice: outage_lab::gameday::plan::Choice,
+    max_minutes: u64,
+    bin_dir: Option<PathBuf>,
+    port: u16,
+    admin_port: u16,
+    metric_delays: outage_config::MetricDelays,
+) -> ExitCode {
+    use outage_lab::gameday::{run, Exit, GameDayOptions};
+    let (root, bin_dir) = match (
+        root_of(&at),
+        bin_dir.map_or_else(
+            || outage_lab::default_bin_dir().context("cannot find this executable's folder"),
+            Ok,
+        ),
+    ) {
+        (Ok(r), Ok(b)) => (r, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let options = GameDayOptions {
+        root,
+        stage: at.stage,
+        bin_dir,
+        choice,
+        max_duration: std::time::Duration::from_secs(max_minutes * 60),
+        metric_delays,
+        port,
+        admin_port,
+    };
+    match run(options, wait_for_stop()).await {
+        Ok(Exit::Resolved) => ExitCode::SUCCESS,
+        Ok(Exit::NotResolved) => ExitCode::from(1),
+        Ok(Exit::Usage) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+type Answer<'a> = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<lab_admin_api::GameDayReply, lab_admin_api::AdminError>>
+            + Send
+            + 'a,
+    >,
+>;
+
+/// One responder command against the stage's running game day: prints what was recorded.
+/// Exit 2 when the game day refused it (an unknown function or cause, the game day over), 1
+/// when no game day runs.
+async fn responder(at: Where, call: impl for<'a> FnOnce(&'a AdminClient) -> Answer<'a>) -> ExitCode {
+    let (_, admin) = match running_lab(&at) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: {e:#}; no game day runs on stage {}", at.stage);
+            return ExitCode::from(1);
+        }
+    };
+    match call(&admin).await {
+        Ok(reply) => {
+            println!("{}", reply.message);
+            ExitCode::SUCCESS
+        }
+        Err(lab_admin_api::AdminError::Rejected(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!(
+                "error: {e}; no game day runs on stage {} (has it ended?)",
+                at.stage
+            );
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn gameday_give_up(at: Where) -> ExitCode {
+    let (_, admin) = match running_lab(&at) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: {e:#}; no game day runs on stage {}", at.stage);
+            return ExitCode::from(1);
+        }
+    };
+    let view = match admin.gameday().await {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match admin.gameday_give_up().await {
+        Ok(reply) => println!("{}", reply.message),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    // The game-day process writes the scorecard as it ends.
+    let card = Path::new(&view.folder).join(outage_lab::gameday::record::SCORECARD);
+    for _ in 0..120 {
+        if let Ok(text) = std::fs::read_to_string(&card) {
+            if let Ok(c) = serde_json::from_str::<outage_lab::gameday::score::Scorecard>(&text) {
+                println!(
+                    "the incident was: {} — {} in {} (scenario {}); score {}/100",
+                    c.title, c.cause, c.function, c.scenario, c.score
+                );
+                println!("scorecard: {}", card.display());
+                println!(
+                    "postmortem draft: {}",
+                    Path::new(&view.folder)
+                        .join(outage_lab::gameday::record::POSTMORTEM)
+                        .display()
+                );
+                return ExitCode::SUCCESS;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    eprintln!("error: the game day did not write {} within 30 s", card.display());
+    ExitCode::from(1)
+}
+
+fn gameday_history(at: Where) -> ExitCode {
+    use outage_lab::gameday::{history, record};
+    let root = match root_of(&at) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let dir = record::gamedays_dir(&root, &at.stage);
+    if let Err(e) = history::close_abandoned(&dir) {
+        eprintln!("error: {}: {e}", dir.display());
+        return ExitCode::from(1);
+    }
+    match history::read(&dir) {
+        Ok((entries, bad)) => {
+            for b in bad {
+                eprintln!("warning: {b}");
+            }
+            print!("{}", history::table(&entries));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", dir.join(record::HISTORY).display());
+            ExitCode::from(1)
+        }
+    }
 }

@@ -38,8 +38,15 @@ pub fn apigw_time(t: OffsetDateTime) -> String {
 
 /// A run folder name: `run-20261125T154800Z`.
 pub fn run_folder_name(t: OffsetDateTime) -> String {
+    format!("run-{}", compact_utc(t))
+}
+
+/// `20261202T063735Z`: a UTC second as the names of run folders, drills and game days carry it
+/// (sortable, no characters a file name or URL would need to escape).
+pub fn compact_utc(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
     format!(
-        "run-{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
         t.year(),
         u8::from(t.month()),
         t.day(),

@@ -214,11 +214,6 @@ impl Drop for KillOnDrop {
     }
 }
 
-fn alive(pid: u64) -> bool {
-    // A reaped process has no /proc entry; a zombie (not yet reaped by anyone) counts as gone.
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
-}
-
 /// `up` prints where everything is, `status` and `logs` read the running lab, and stopping it
 /// (SIGTERM, as Ctrl-C or a supervisor would) leaves no function process behind.
 #[test]
@@ -449,7 +444,7 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
         .collect();
     // auth and payment (called above), payment-fixed (the responder's checks).
     assert_eq!(pids.len(), 3, "{functions}");
-    assert!(pids.iter().all(|p| alive(*p)));
+    assert!(pids.iter().all(|p| common::alive(*p)));
 
     std::process::Command::new("kill")
         .args(["-TERM", &child.0.id().to_string()])
@@ -465,7 +460,7 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
     };
     assert!(code.success(), "{code:?}");
     assert!(
-        pids.iter().all(|p| !alive(*p)),
+        pids.iter().all(|p| !common::alive(*p)),
         "function processes outlived the lab: {pids:?}"
     );
 }
@@ -507,21 +502,12 @@ fn function_processes_end_when_the_lab_is_killed() {
         );
     }
     // Children are listed per thread that spawned them: look at every thread of the lab.
-    let children: Vec<u64> = std::fs::read_dir(format!("/proc/{}/task", child.0.id()))
-        .unwrap()
-        .flat_map(|t| {
-            std::fs::read_to_string(t.unwrap().path().join("children"))
-                .unwrap_or_default()
-                .split_whitespace()
-                .map(|p| p.parse().unwrap())
-                .collect::<Vec<u64>>()
-        })
-        .collect();
+    let children = common::child_pids(child.0.id());
     assert_eq!(children.len(), 2, "one environment per function called");
     child.0.kill().unwrap();
     child.0.wait().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while children.iter().any(|p| alive(*p)) {
+    while children.iter().any(|p| common::alive(*p)) {
         assert!(
             Instant::now() < deadline,
             "function processes outlived a killed lab: {children:?}"

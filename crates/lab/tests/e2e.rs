@@ -720,6 +720,7 @@ async fn an_init_failure_is_reported_and_only_lambda_variables_reach_the_process
         run_dir: None,
         console: false,
         metric_delays: outage_config::MetricDelays::default(),
+        reserved_concurrency: Default::default(),
     };
     let lab = outage_lab::Lab::start(config).await.unwrap();
     let r = request("GET", &format!("{}/auth", lab.gateway_url), &[], Bytes::new())

@@ -106,15 +106,7 @@ pub fn select(options: &CatalogueOptions, stage: &Stage) -> Result<Vec<Scenario>
 }
 
 fn run_id(now: OffsetDateTime) -> String {
-    format!(
-        "drill-{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    )
+    format!("drill-{}", crate::time_fmt::compact_utc(now))
 }
 
 /// Runs the selected scenarios and writes the game-day report.
@@ -304,6 +296,7 @@ async fn run_one(
         run_dir: Some(dir.join("lab")),
         console: false,
         metric_delays: options.metric_delays,
+        reserved_concurrency: Default::default(),
     })
     .await
     .with_context(|| format!("cannot start a lab for scenario {}", scenario.name))?;

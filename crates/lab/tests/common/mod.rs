@@ -83,6 +83,7 @@ pub async fn start_with(
         run_dir: None,
         console: false,
         metric_delays,
+        reserved_concurrency: Default::default(),
     };
     let lab = Lab::start(config).await.expect("the lab starts");
     TestLab { lab, root }
@@ -196,4 +197,24 @@ where
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Whether a process runs: a reaped process has no /proc entry, and a zombie (not yet reaped by
+/// anyone) counts as gone.
+pub fn alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+}
+
+/// The process ids of `pid`'s children (every thread's `children` list).
+pub fn child_pids(pid: u32) -> Vec<u64> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flat_map(|t| {
+            std::fs::read_to_string(t.unwrap().path().join("children"))
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(|p| p.parse().unwrap())
+                .collect::<Vec<u64>>()
+        })
+        .collect()
 }
