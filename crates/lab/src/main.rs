@@ -259,7 +259,8 @@ enum Command {
         #[command(flatten)]
         at: Where,
     },
-    /// Show the running lab: URLs, functions with their environments, alarm states.
+    /// Show the running lab: URLs, functions with their environments, reserved concurrency and
+    /// variables (as get-function-configuration shows them), alarm states.
     Status {
         #[command(flatten)]
         at: Where,
@@ -763,11 +764,14 @@ async fn status(at: Where) -> anyhow::Result<()> {
             })
             .collect();
         println!(
-            "function {} ({}): {} environments {:?}, variables {}",
+            "function {} ({}): {} environments {:?}, reserved concurrency {}, variables {}",
             f.key,
             f.configuration.function_name,
             f.environments.len(),
             states,
+            f.configuration
+                .reserved_concurrent_executions
+                .map_or("none (unreserved)".to_owned(), |n| n.to_string()),
             serde_json::to_string(&f.configuration.environment.variables)?
         );
     }
@@ -893,7 +897,7 @@ async fn gameday_give_up(at: Where) -> ExitCode {
         if let Ok(text) = std::fs::read_to_string(&card) {
             if let Ok(c) = serde_json::from_str::<outage_lab::gameday::score::Scorecard>(&text) {
                 println!(
-                    "the incident was: {} — {} in {} (scenario {}); score {}/100",
+                    "the incident was: {} (cause {} in {}; scenario {}); score {}/100",
                     c.title, c.cause, c.function, c.scenario, c.score
                 );
                 println!("scorecard: {}", card.display());

@@ -225,7 +225,7 @@ impl Desk {
         Ok(GameDayReply {
             at: now,
             message: format!(
-                "giving up: the game day ends, the answer and the scorecard go to {}",
+                "giving up: the game day ends and its lab stops, every change with it (the next lab starts from the stage file); the answer and the scorecard go to {}",
                 self.folder.display()
             ),
         })

@@ -292,7 +292,7 @@ pub fn plan(stage: &Stage, catalogue: &[Scenario], choice: &Choice) -> Result<Pl
     if level >= 2 && matches!(cause, Cause::Exception | Cause::Crash | Cause::ErrorStatus) {
         let per_period = requests_per_period(stage, &scenario);
         if per_period > 0.0 {
-            let rate = (1.5 / per_period).clamp(0.1, 1.0);
+            let rate = (1.5 / per_period).clamp(0.01, 1.0);
             fault_vars.insert("FAULT_RATE".into(), format!("{rate:.2}"));
         }
     }
@@ -446,7 +446,7 @@ mod tests {
         let two = plan(&stage, &catalogue, &choice(Some("payment-exception"), 2, 3)).unwrap();
         assert_eq!(two.decoys.len(), 2);
         let rate: f64 = two.fault_vars["FAULT_RATE"].parse().unwrap();
-        assert!((0.1..1.0).contains(&rate), "{rate}");
+        assert!((0.01..0.1).contains(&rate), "{rate}");
         let three = plan(&stage, &catalogue, &choice(Some("throttling"), 3, 3)).unwrap();
         assert_eq!(three.cause, Cause::Throttling);
         assert!(
