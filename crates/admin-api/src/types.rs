@@ -89,6 +89,9 @@ pub struct Status {
     pub lab: LabInfo,
     pub functions: usize,
     pub alarms: AlarmCounts,
+    /// The id of the game day running on this lab (`GET /gameday`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gameday: Option<String>,
 }
 
 /// Lambda's `LastUpdateStatus`.
@@ -564,9 +567,12 @@ mod tests {
                 ok: 1,
                 ..AlarmCounts::default()
             },
+            gameday: None,
         };
         let v = serde_json::to_value(&status).unwrap();
         assert_eq!(v["stage"], "dev");
+        // Absent, not null, on a lab no game day runs on.
+        assert!(v.get("gameday").is_none(), "{v}");
         assert_eq!(v["alarms"], json!({"ALARM": 0, "INSUFFICIENT_DATA": 0, "OK": 1}));
         let back: Status = serde_json::from_value(v).unwrap();
         assert_eq!(back, status);

@@ -206,6 +206,7 @@ async fn status(State(state): Lab) -> Json<Status> {
         lab: state.info.clone(),
         functions: state.pools.len(),
         alarms,
+        gameday: state.gameday.get().map(|d| d.id.clone()),
     })
 }
 

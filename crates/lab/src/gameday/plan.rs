@@ -351,11 +351,13 @@ pub fn plan(stage: &Stage, catalogue: &[Scenario], choice: &Choice) -> Result<Pl
         }
     }
 
-    // Steady load on every healthy route, at the scenario's pace.
+    // Steady load on every healthy route, at the scenario's pace; from level 2 on the routes of
+    // functions deployed broken on purpose too, whose alarms then show red on the dashboard
+    // (paging nobody): known noise the responder must tell from the incident.
     let mut routes: Vec<String> = stage
         .routes
         .iter()
-        .filter(|(_, f)| !stage.is_known_broken(f))
+        .filter(|(_, f)| level >= 2 || !stage.is_known_broken(f))
         .map(|(r, _)| r.clone())
         .collect();
     for r in &scenario.traffic.routes {
@@ -439,12 +441,17 @@ mod tests {
         let (stage, catalogue) = setup();
         let one = plan(&stage, &catalogue, &choice(Some("payment-exception"), 1, 3)).unwrap();
         assert!(one.decoys.is_empty());
+        assert!(!one.routes.iter().any(|r| r == "GET /pay"), "{:?}", one.routes);
         assert!(!one.fault_vars.contains_key("FAULT_RATE"));
         assert_eq!(one.cause, Cause::Exception);
         // The scenario's own message names the scenario; the game day's does not.
         assert!(!one.fault_vars["FAULT_MESSAGE"].contains("Scenario"));
         let two = plan(&stage, &catalogue, &choice(Some("payment-exception"), 2, 3)).unwrap();
         assert_eq!(two.decoys.len(), 2);
+        assert!(
+            two.routes.iter().any(|r| r == "GET /pay"),
+            "known noise from level 2 on"
+        );
         let rate: f64 = two.fault_vars["FAULT_RATE"].parse().unwrap();
         assert!((0.01..0.1).contains(&rate), "{rate}");
         let three = plan(&stage, &catalogue, &choice(Some("throttling"), 3, 3)).unwrap();
