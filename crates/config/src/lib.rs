@@ -5,10 +5,12 @@
 //! - [`fault`]: the `FAULT_*` environment variables, parsed the same way by the functions at
 //!   init, by the lab's control plane before it accepts an injection, and by the stage file's
 //!   validation.
+//! - [`release`]: how a release shifts traffic to a new version (CodeDeploy's traffic routing).
 
 pub mod alarm;
 pub mod delay;
 pub mod fault;
+pub mod release;
 pub mod stage;
 
 pub use alarm::{AlarmKind, AlarmState, RUNBOOKS_DIR, RUNBOOK_INDEX};
