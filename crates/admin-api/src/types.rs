@@ -606,9 +606,8 @@ pub enum GameDayOutcome {
     Resolved,
     /// The responder gave up (`outage-lab gameday --give-up`).
     GaveUp,
-    /// The game day's time limit ran out first.
-    TimedOut,
-    /// The game-day process was stopped (Ctrl-C, a signal, or killed) before the end.
+    /// Ended before the incident was resolved without anyone giving up: the time limit passed,
+    /// or the game-day process was stopped (Ctrl-C, a signal, killed). The record says which.
     Abandoned,
 }
 
@@ -618,7 +617,6 @@ impl GameDayOutcome {
             GameDayOutcome::Running => "running",
             GameDayOutcome::Resolved => "resolved",
             GameDayOutcome::GaveUp => "gave-up",
-            GameDayOutcome::TimedOut => "timed-out",
             GameDayOutcome::Abandoned => "abandoned",
         }
     }

@@ -214,8 +214,9 @@ enum Command {
         /// 3: also a noisy but harmless signal, and surges with no configuration change.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
         level: u8,
-        /// Quiet time before the incident, MIN:MAX seconds (default by level: 20:60, 30:90, 30:120).
-        #[arg(long, value_name = "MIN:MAX", value_parser = outage_lab::gameday::plan::parse_quiet)]
+        /// Quiet time before the incident: N seconds, or a random one in MIN:MAX (default by
+        /// level: 20:60, 30:90, 30:120).
+        #[arg(long, value_name = "N|MIN:MAX", value_parser = outage_lab::gameday::plan::parse_quiet)]
         quiet_s: Option<(u64, u64)>,
         /// The game day ends unresolved this many minutes after the incident.
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=240))]
@@ -248,7 +249,7 @@ enum Command {
         /// The function at fault: a key of the stage file.
         #[arg(long)]
         function: String,
-        /// exception, crash, latency, timeout, error-status or throttling.
+        /// exception, panic, latency, timeout, status or throttling.
         #[arg(long)]
         cause: String,
         #[command(flatten)]

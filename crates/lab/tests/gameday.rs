@@ -222,12 +222,13 @@ fn right_diagnosis_and_fix_resolve_with_full_marks() {
     assert_eq!(card["scenario"], "payment-exception");
     assert_eq!(card["function"], "payment-fixed");
     assert_eq!(card["wrong_diagnoses"], 0);
-    assert_eq!(card["collateral"].as_array().unwrap().len(), 0);
+    assert_eq!(card["collateral_actions"], 0);
+    assert_eq!(card["hints_used"], 0);
     assert_eq!(card["actions"][0]["actor"], "responder-1");
     assert!(card["failed_requests"].as_u64().unwrap() > 0);
     for key in [
-        "time_to_acknowledge_s",
-        "time_to_diagnose_s",
+        "time_to_ack_s",
+        "time_to_diagnosis_s",
         "time_to_mitigate_s",
         "time_to_recover_s",
     ] {
@@ -296,6 +297,7 @@ fn a_wrong_diagnosis_and_a_change_to_a_healthy_function_cost_score() {
     assert_eq!(code, 0, "{lines:#?}");
     let card = g.scorecard();
     assert_eq!(card["wrong_diagnoses"], 1);
+    assert_eq!(card["collateral_actions"], 1);
     assert_eq!(card["collateral"][0]["function"], "auth");
     assert_eq!(card["diagnoses"][1]["correct"], true);
     // Never acknowledged (-5), one wrong diagnosis (-10), one collateral change (-10).

@@ -312,7 +312,7 @@ mod tests {
             cause: "panic".into(),
         })
         .unwrap();
-        assert_eq!(d.state().diagnoses[0].cause, Cause::Crash);
+        assert_eq!(d.state().diagnoses[0].cause, Cause::Panic);
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub struct GameDayOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Resolved,
-    /// Gave up, timed out or abandoned: the record and the scorecard are written.
+    /// Gave up or abandoned (time limit, interrupt): the record and the scorecard are written.
     NotResolved,
     /// Bad input or a busy stage: nothing started.
     Usage,
@@ -253,10 +253,10 @@ async fn play(
             }
             if (OffsetDateTime::now_utc() - injected).unsigned_abs() >= options.max_duration {
                 break (
-                    GameDayOutcome::TimedOut,
+                    GameDayOutcome::Abandoned,
                     Some(format!(
-                        "not resolved within {} s of the incident",
-                        options.max_duration.as_secs()
+                        "the time limit passed: not resolved within {} min of the incident",
+                        options.max_duration.as_secs() / 60
                     )),
                 );
             }
@@ -314,8 +314,8 @@ async fn play(
     println!(
         "score {}/100: acknowledged {}, right diagnosis {}, mitigated {}, recovered {} after the first page; {} wrong diagnosis(es), {} change(s) to healthy functions, {} hint(s)",
         card.score,
-        secs(card.time_to_acknowledge_s),
-        secs(card.time_to_diagnose_s),
+        secs(card.time_to_ack_s),
+        secs(card.time_to_diagnosis_s),
         secs(card.time_to_mitigate_s),
         secs(card.time_to_recover_s),
         card.wrong_diagnoses,
@@ -618,12 +618,13 @@ impl Game<'_> {
             recovered_at,
             ended_at: OffsetDateTime::now_utc(),
             time_to_page_s: None,
-            time_to_acknowledge_s: None,
-            time_to_diagnose_s: None,
+            time_to_ack_s: None,
+            time_to_diagnosis_s: None,
             time_to_mitigate_s: None,
             time_to_recover_s: None,
             diagnoses,
             wrong_diagnoses: 0,
+            collateral_actions: 0,
             collateral,
             actions: self.actions.clone(),
             hints_used: s.hints.len() as u32,

@@ -11,21 +11,22 @@ use rand::rngs::SmallRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
-/// What a responder can name as the cause of an incident. Deliberately plain words, not the
-/// lab's `FAULT_MODE` values: the responder diagnoses what the service does.
+/// What a responder can name as the cause of an incident: the fault modes (`exception`, `panic`,
+/// `latency`, `timeout`, `status`) and `throttling`, with a few plain-word synonyms (`crash`,
+/// `slow`, `5xx`, `concurrency`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Cause {
     /// The handler fails: unhandled errors.
     Exception,
     /// The process dies (Runtime.ExitError) and is replaced.
-    Crash,
+    Panic,
     /// Requests are slow but succeed.
     Latency,
     /// Requests run past the function's timeout.
     Timeout,
     /// The function answers 5xx itself (handled errors, no Lambda Errors).
-    ErrorStatus,
+    Status,
     /// Lambda throttles: more requests than the reserved concurrency allows.
     Throttling,
 }
@@ -33,20 +34,20 @@ pub enum Cause {
 impl Cause {
     pub const ALL: [Cause; 6] = [
         Cause::Exception,
-        Cause::Crash,
+        Cause::Panic,
         Cause::Latency,
         Cause::Timeout,
-        Cause::ErrorStatus,
+        Cause::Status,
         Cause::Throttling,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Cause::Exception => "exception",
-            Cause::Crash => "crash",
+            Cause::Panic => "panic",
             Cause::Latency => "latency",
             Cause::Timeout => "timeout",
-            Cause::ErrorStatus => "error-status",
+            Cause::Status => "status",
             Cause::Throttling => "throttling",
         }
     }
@@ -60,10 +61,10 @@ impl Cause {
         let t = text.trim().to_ascii_lowercase();
         let found = match t.as_str() {
             "exception" | "errors" | "error" => Some(Cause::Exception),
-            "crash" | "panic" | "exit" => Some(Cause::Crash),
+            "panic" | "crash" | "exit" => Some(Cause::Panic),
             "latency" | "slow" => Some(Cause::Latency),
             "timeout" | "timeouts" => Some(Cause::Timeout),
-            "error-status" | "status" | "5xx" => Some(Cause::ErrorStatus),
+            "status" | "error-status" | "5xx" => Some(Cause::Status),
             "throttling" | "throttles" | "concurrency" => Some(Cause::Throttling),
             _ => None,
         };
@@ -80,10 +81,10 @@ impl Cause {
     pub fn of(scenario: &Scenario) -> Cause {
         match scenario.fault.as_ref().map(|f| f.mode()) {
             Some(FaultMode::Exception) => Cause::Exception,
-            Some(FaultMode::Panic) => Cause::Crash,
+            Some(FaultMode::Panic) => Cause::Panic,
             Some(FaultMode::Latency { .. }) => Cause::Latency,
             Some(FaultMode::Timeout) => Cause::Timeout,
-            Some(FaultMode::Status { .. }) => Cause::ErrorStatus,
+            Some(FaultMode::Status { .. }) => Cause::Status,
             Some(FaultMode::None) | None => Cause::Throttling,
         }
     }
@@ -93,8 +94,8 @@ impl Cause {
     fn log_message(self) -> Option<&'static str> {
         match self {
             Cause::Exception => Some("upstream call failed: invalid response from the inventory service"),
-            Cause::Crash => Some("invariant violated: pricing table is empty"),
-            Cause::ErrorStatus => Some("dependency unavailable: inventory service"),
+            Cause::Panic => Some("invariant violated: pricing table is empty"),
+            Cause::Status => Some("dependency unavailable: inventory service"),
             _ => None,
         }
     }
@@ -213,11 +214,9 @@ pub struct Choice {
     pub quiet_s: Option<(u64, u64)>,
 }
 
-/// A `MIN:MAX` quiet time in seconds.
+/// A quiet time in seconds: `N` exactly, or a random one in `MIN:MAX`.
 pub fn parse_quiet(text: &str) -> Result<(u64, u64), String> {
-    let (a, b) = text
-        .split_once(':')
-        .ok_or_else(|| format!("{text:?}: expected MIN:MAX seconds, e.g. 30:120"))?;
+    let (a, b) = text.split_once(':').unwrap_or((text, text));
     let n = |v: &str| {
         v.trim()
             .parse::<u64>()
@@ -289,7 +288,7 @@ pub fn plan(stage: &Stage, catalogue: &[Scenario], choice: &Choice) -> Result<Pl
     }
     // Levels 2 and 3: a partial failure, about one or two failures per fast-alarm period, so
     // the fast alarm flaps instead of holding steady.
-    if level >= 2 && matches!(cause, Cause::Exception | Cause::Crash | Cause::ErrorStatus) {
+    if level >= 2 && matches!(cause, Cause::Exception | Cause::Panic | Cause::Status) {
         let per_period = requests_per_period(stage, &scenario);
         if per_period > 0.0 {
             let rate = (1.5 / per_period).clamp(0.01, 1.0);
@@ -475,17 +474,18 @@ mod tests {
         assert!(e.contains("unknown scenario \"nope\""), "{e}");
         let e = plan(&stage, &catalogue, &choice(None, 4, 1)).unwrap_err();
         assert!(e.contains("level 4"), "{e}");
-        assert!(parse_quiet("5").is_err());
+        assert_eq!(parse_quiet("5").unwrap(), (5, 5));
+        assert!(parse_quiet("five").is_err());
         assert!(parse_quiet("9:3").is_err());
         assert_eq!(parse_quiet("1:2").unwrap(), (1, 2));
     }
 
     #[test]
     fn causes_parse_with_synonyms_and_name_the_choices() {
-        assert_eq!(Cause::parse("panic").unwrap(), Cause::Crash);
+        assert_eq!(Cause::parse("crash").unwrap(), Cause::Panic);
         assert_eq!(Cause::parse(" Throttles ").unwrap(), Cause::Throttling);
         let e = Cause::parse("gremlins").unwrap_err();
-        assert!(e.contains("gremlins") && e.contains("error-status"), "{e}");
+        assert!(e.contains("gremlins") && e.contains("status, throttling"), "{e}");
     }
 
     #[test]

@@ -192,15 +192,15 @@ pub fn draft(card: &Scorecard, lines: &[Line], runbook: &str) -> String {
     let _ = writeln!(
         md,
         "Acknowledged {}, right diagnosis {}, mitigated {}, recovered {} after the first page.\n",
-        dur(card.time_to_acknowledge_s),
-        dur(card.time_to_diagnose_s),
+        dur(card.time_to_ack_s),
+        dur(card.time_to_diagnosis_s),
         dur(card.time_to_mitigate_s),
         dur(card.time_to_recover_s)
     );
 
     let _ = writeln!(md, "## What went well\n");
     let mut well = Vec::new();
-    if card.time_to_acknowledge_s.is_some_and(|t| t <= 120.0) {
+    if card.time_to_ack_s.is_some_and(|t| t <= 120.0) {
         well.push("The page was acknowledged within two minutes.".to_owned());
     }
     if card.wrong_diagnoses == 0 && card.correct_diagnosis_at.is_some() {

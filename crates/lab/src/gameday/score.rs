@@ -64,13 +64,14 @@ pub struct Scorecard {
     /// From the injection to the first page.
     pub time_to_page_s: Option<f64>,
     /// From the first page (the responder's clock starts there).
-    pub time_to_acknowledge_s: Option<f64>,
-    pub time_to_diagnose_s: Option<f64>,
+    pub time_to_ack_s: Option<f64>,
+    pub time_to_diagnosis_s: Option<f64>,
     pub time_to_mitigate_s: Option<f64>,
     pub time_to_recover_s: Option<f64>,
     pub diagnoses: Vec<Guess>,
     pub wrong_diagnoses: u32,
-    /// Changes to functions other than the one at fault.
+    /// Changes to functions other than the one at fault: how many, and which.
+    pub collateral_actions: u32,
     pub collateral: Vec<Action>,
     /// Every change the responder made.
     pub actions: Vec<Action>,
@@ -101,11 +102,12 @@ impl Scorecard {
     pub fn with_times(mut self) -> Scorecard {
         let clock = self.first_page_at.or(self.injected_at);
         self.time_to_page_s = secs(self.injected_at, self.first_page_at);
-        self.time_to_acknowledge_s = secs(clock, self.acknowledged_at);
-        self.time_to_diagnose_s = secs(clock, self.correct_diagnosis_at);
+        self.time_to_ack_s = secs(clock, self.acknowledged_at);
+        self.time_to_diagnosis_s = secs(clock, self.correct_diagnosis_at);
         self.time_to_mitigate_s = secs(clock, self.mitigated_at);
         self.time_to_recover_s = secs(clock, self.recovered_at);
         self.wrong_diagnoses = self.diagnoses.iter().filter(|d| !d.correct).count() as u32;
+        self.collateral_actions = self.collateral.len() as u32;
         self
     }
 }
@@ -202,12 +204,13 @@ mod tests {
             recovered_at: Some(t0 + Duration::seconds(140)),
             ended_at: t0 + Duration::seconds(140),
             time_to_page_s: None,
-            time_to_acknowledge_s: None,
-            time_to_diagnose_s: None,
+            time_to_ack_s: None,
+            time_to_diagnosis_s: None,
             time_to_mitigate_s: None,
             time_to_recover_s: None,
             diagnoses: vec![],
             wrong_diagnoses: 0,
+            collateral_actions: 0,
             collateral: vec![],
             actions: vec![],
             hints_used: 0,
@@ -223,7 +226,7 @@ mod tests {
     fn a_clean_resolution_scores_full_marks_and_times_run_from_the_page() {
         let c = card(GameDayOutcome::Resolved);
         assert_eq!(c.time_to_page_s, Some(10.0));
-        assert_eq!(c.time_to_acknowledge_s, Some(10.0));
+        assert_eq!(c.time_to_ack_s, Some(10.0));
         assert_eq!(c.time_to_recover_s, Some(100.0));
         assert_eq!(score(&c), (100, vec![]));
     }
