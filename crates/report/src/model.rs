@@ -75,7 +75,8 @@ pub struct Targets {
 }
 
 impl Default for Targets {
-    /// The dev stage's objectives with its 10 s `fast_errors` alarm.
+    /// Placeholder objectives: a drill replaces them with the budgets it derived from its
+    /// primary alarm's maths and metric delay (`verdict::detection_budget`, `recovery_budget`).
     fn default() -> Self {
         Self {
             mttd_s: 20.0,

@@ -28,9 +28,9 @@ impl AlarmPathComparison {
              CloudWatch evaluates a period only after it has closed, so that path sees a failure up \
              to {standard_period_s} s after the first error (later on AWS, where Lambda publishes \
              its metrics up to a minute late) and returns to OK only after a whole error-free \
-             period, at least {standard_period_s} s after the fix: the 30 s MTTR target is out of \
-             reach on that path, and the 20 s MTTD target is met only when the failure starts just \
-             before a period closes. {fast_alarm} watches the high-resolution OutageLab Faults \
+             period, at least {standard_period_s} s after the fix: on that path neither detection \
+             nor recovery can be faster than a period, and how much slower depends on where in its \
+             period the failure starts. {fast_alarm} watches the high-resolution OutageLab Faults \
              metric that the function writes before it returns the error, with {fast_period_s} s \
              periods: detection within one to two periods."
         );
