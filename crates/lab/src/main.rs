@@ -367,15 +367,14 @@ async fn main() -> ExitCode {
             };
             return gameday(at, choice, max_minutes, bin_dir, port, admin_port, delays.model()).await;
         }
-        Command::Ack { at } => {
-            return responder(at, |a| Box::pin(async move { a.gameday_ack().await })).await
-        }
-        Command::Hint { at } => {
-            return responder(at, |a| Box::pin(async move { a.gameday_hint().await })).await
-        }
+        Command::Ack { at } => return responder(at, Respond::Ack).await,
+        Command::Hint { at } => return responder(at, Respond::Hint).await,
         Command::Diagnose { function, cause, at } => {
-            let d = lab_admin_api::Diagnosis { function, cause };
-            return responder(at, move |a| Box::pin(async move { a.gameday_diagnose(&d).await })).await;
+            return responder(
+                at,
+                Respond::Diagnose(lab_admin_api::Diagnosis { function, cause }),
+            )
+            .await
         }
         Command::Changes { since, json, at } => changes(at, since, json).await,
         Command::Configure {
@@ -832,18 +831,17 @@ async fn gameday(
     }
 }
 
-type Answer<'a> = std::pin::Pin<
-    Box<
-        dyn std::future::Future<Output = Result<lab_admin_api::GameDayReply, lab_admin_api::AdminError>>
-            + Send
-            + 'a,
-    >,
->;
+/// What the responder tells the running game day.
+enum Respond {
+    Ack,
+    Hint,
+    Diagnose(lab_admin_api::Diagnosis),
+}
 
 /// One responder command against the stage's running game day: prints what was recorded.
 /// Exit 2 when the game day refused it (an unknown function or cause, the game day over), 1
 /// when no game day runs.
-async fn responder(at: Where, call: impl for<'a> FnOnce(&'a AdminClient) -> Answer<'a>) -> ExitCode {
+async fn responder(at: Where, what: Respond) -> ExitCode {
     let (_, admin) = match running_lab(&at) {
         Ok(found) => found,
         Err(e) => {
@@ -851,7 +849,12 @@ async fn responder(at: Where, call: impl for<'a> FnOnce(&'a AdminClient) -> Answ
             return ExitCode::from(1);
         }
     };
-    match call(&admin).await {
+    let answer = match &what {
+        Respond::Ack => admin.gameday_ack().await,
+        Respond::Hint => admin.gameday_hint().await,
+        Respond::Diagnose(d) => admin.gameday_diagnose(d).await,
+    };
+    match answer {
         Ok(reply) => {
             println!("{}", reply.message);
             ExitCode::SUCCESS

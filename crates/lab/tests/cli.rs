@@ -15,6 +15,20 @@ fn outage_lab() -> Command {
     cmd
 }
 
+/// What a command against the lab of the project at `root` prints, which must succeed.
+fn stdout_of(root: &std::path::Path, args: &[&str]) -> String {
+    let out = outage_lab()
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
 #[test]
 fn alarm_eval_prints_one_line_per_case() {
     let cases = json!([
@@ -269,15 +283,7 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
         500
     );
 
-    let status = outage_lab()
-        .args(["status", "--root"])
-        .arg(root.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let status = String::from_utf8(status).unwrap();
+    let status = stdout_of(root.path(), &["status"]);
     assert!(status.contains(&format!("gateway: {gateway}")), "{status}");
     assert!(
         status.contains("function auth (dev-auth): 1 environments [\"warm\"]"),
@@ -287,15 +293,8 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
     assert!(status.contains("composite alarm dev-service-health "), "{status}");
 
     // Nothing has changed yet; the change history says so.
-    let changes = outage_lab()
-        .args(["changes", "--since", "5m", "--root"])
-        .arg(root.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert_eq!(String::from_utf8(changes).unwrap(), "no changes in that time\n");
+    let changes = stdout_of(root.path(), &["changes", "--since", "5m"]);
+    assert_eq!(changes, "no changes in that time\n");
 
     // A responder breaks and mends a function through the control plane, by name.
     let configure = |args: &[&str]| {
@@ -349,15 +348,7 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
     refused(&["billing", "--set", "A=1"], "billing");
     refused(&["payment-fixed"], "nothing to change");
     refused(&["payment-fixed", "--set", "NOEQUALS"], "expected KEY=VALUE");
-    let changes = outage_lab()
-        .args(["changes", "--root"])
-        .arg(root.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let changes = String::from_utf8(changes).unwrap();
+    let changes = stdout_of(root.path(), &["changes"]);
     let lines: Vec<&str> = changes.lines().collect();
     assert_eq!(lines.len(), 3, "{changes}");
     assert!(
@@ -374,15 +365,8 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
         "{changes}"
     );
     // The same, for a script.
-    let doc = outage_lab()
-        .args(["changes", "--json", "--root"])
-        .arg(root.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let doc: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    let doc = stdout_of(root.path(), &["changes", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
     let names: Vec<&str> = doc
         .as_array()
         .unwrap()
@@ -399,15 +383,10 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
     );
     assert_eq!(doc[0]["added"], json!(["FAULT_MODE"]));
 
-    let logs = outage_lab()
-        .args(["logs", "payment", "--filter", "REPORT", "--since", "5m", "--root"])
-        .arg(root.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let logs = String::from_utf8(logs).unwrap();
+    let logs = stdout_of(
+        root.path(),
+        &["logs", "payment", "--filter", "REPORT", "--since", "5m"],
+    );
     assert_eq!(logs.lines().count(), 1, "{logs}");
     assert!(
         logs.contains("/[$LATEST]") && logs.contains("REPORT RequestId: "),

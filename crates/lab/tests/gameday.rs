@@ -265,17 +265,26 @@ fn right_diagnosis_and_fix_resolve_with_full_marks() {
 fn a_wrong_diagnosis_and_a_change_to_a_healthy_function_cost_score() {
     let mut g = GameDay::start("payment-exception", "1:2");
     g.wait_for("PAGE ", PAGE);
-    // Bad input is refused and names the problem; nothing is recorded.
-    let (code, _, err) = g.respond(&["diagnose", "--function", "billing", "--cause", "exception"]);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("unknown function \"billing\""), "{err}");
-    let (code, _, err) = g.respond(&["diagnose", "--function", "auth", "--cause", "gremlins"]);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("unknown cause \"gremlins\""), "{err}");
-    // A second game day on the same stage is refused.
-    let (code, _, err) = g.respond(&["gameday", "--port", "0", "--admin-port", "0"]);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("a lab already runs on stage dev"), "{err}");
+    // Bad input is refused and names the problem; nothing is recorded (the scorecard below
+    // counts two diagnoses). A second game day on the same stage is refused too.
+    for (args, needle) in [
+        (
+            &["diagnose", "--function", "billing", "--cause", "exception"][..],
+            "unknown function \"billing\"",
+        ),
+        (
+            &["diagnose", "--function", "auth", "--cause", "gremlins"],
+            "unknown cause \"gremlins\"",
+        ),
+        (
+            &["gameday", "--port", "0", "--admin-port", "0"],
+            "a lab already runs on stage dev",
+        ),
+    ] {
+        let (code, _, err) = g.respond(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
 
     assert_ok(
         "wrong diagnosis",
@@ -299,6 +308,7 @@ fn a_wrong_diagnosis_and_a_change_to_a_healthy_function_cost_score() {
     assert_eq!(card["wrong_diagnoses"], 1);
     assert_eq!(card["collateral_actions"], 1);
     assert_eq!(card["collateral"][0]["function"], "auth");
+    assert_eq!(card["diagnoses"].as_array().unwrap().len(), 2, "{card}");
     assert_eq!(card["diagnoses"][1]["correct"], true);
     // Never acknowledged (-5), one wrong diagnosis (-10), one collateral change (-10).
     assert_eq!(card["score"], 75, "{card}");

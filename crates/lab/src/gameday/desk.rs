@@ -42,7 +42,6 @@ pub struct DeskState {
     pub diagnoses: Vec<Stated>,
     /// When each hint was given, and whether it was asked for.
     pub hints: Vec<(OffsetDateTime, bool)>,
-    pub give_up: bool,
     /// The responder's last command (ack, diagnose, hint, a change): idle hints count from it.
     pub last_activity: OffsetDateTime,
 }
@@ -95,7 +94,6 @@ impl Desk {
                 acknowledged_at: None,
                 diagnoses: Vec::new(),
                 hints: Vec::new(),
-                give_up: false,
                 last_activity: now,
             }),
             gave_up: Notify::new(),
@@ -218,9 +216,8 @@ impl Desk {
 
     pub fn give_up(&self) -> Result<GameDayReply, DeskError> {
         let now = OffsetDateTime::now_utc();
-        let mut s = self.running()?;
-        s.give_up = true;
-        drop(s);
+        drop(self.running()?);
+        // Notify keeps the wake-up for the game-day loop if it is busy elsewhere right now.
         self.gave_up.notify_one();
         Ok(GameDayReply {
             at: now,

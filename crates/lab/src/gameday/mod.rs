@@ -229,9 +229,6 @@ async fn play(
             _ = &mut interrupt => break (GameDayOutcome::Abandoned, Some("stopped by a signal (Ctrl-C)".to_owned())),
             _ = desk.gave_up.notified() => break (GameDayOutcome::GaveUp, None),
         }
-        if desk.state().give_up {
-            break (GameDayOutcome::GaveUp, None);
-        }
         if game.injected_at.is_none() && Instant::now() >= inject_due {
             match game.inject().await {
                 Ok(s) => surge = s,
@@ -475,24 +472,24 @@ impl Game<'_> {
     }
 
     /// Whether the function still carries the incident: its fault in the configuration, or the
-    /// reserved concurrency the surge runs into.
-    async fn fault_present(&self) -> anyhow::Result<bool> {
-        let config = self.admin.configuration(self.function()).await?;
+    /// reserved concurrency the surge runs into. Read from the lab this process runs, as the
+    /// alarms, notifications and changes are.
+    fn fault_present(&self) -> bool {
+        let Some(pool) = self.lab.state.pools.get(self.function()) else {
+            return false;
+        };
         if !self.plan.fault_vars.is_empty() {
             let now = OffsetDateTime::now_utc();
-            match FaultConfig::from_vars(&config.environment.variables) {
-                Ok(f) if f.mode != FaultMode::None && !f.is_expired(now) => return Ok(true),
+            match FaultConfig::from_vars(&pool.config().variables) {
+                Ok(f) if f.mode != FaultMode::None && !f.is_expired(now) => return true,
                 // Unparseable fault variables break the function at start-up: still broken.
-                Err(_) => return Ok(true),
+                Err(_) => return true,
                 Ok(_) => {}
             }
         }
-        if let Some(n) = self.plan.incident_concurrency() {
-            if config.reserved_concurrent_executions.is_some_and(|r| r <= n) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        self.plan
+            .incident_concurrency()
+            .is_some_and(|n| pool.reserved_concurrency().is_some_and(|r| r <= n))
     }
 
     /// How long healthy traffic must run after the fix: the longest period, plus its metric
@@ -516,9 +513,8 @@ impl Game<'_> {
     /// When the incident is over: the fault gone, every paging alarm OK, and a full period of
     /// healthy traffic on the function's routes since the fix.
     async fn recovered(&mut self) -> Option<OffsetDateTime> {
-        let present = self.fault_present().await.unwrap_or(true);
         let now = OffsetDateTime::now_utc();
-        if present {
+        if self.fault_present() {
             self.mitigated_at = None;
             return None;
         }
