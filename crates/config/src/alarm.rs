@@ -13,6 +13,15 @@ pub const RUNBOOKS_DIR: &str = "docs/runbooks";
 /// The runbooks' index in [`RUNBOOKS_DIR`].
 pub const RUNBOOK_INDEX: &str = "README.md";
 
+/// The runbook link an alarm description ends with, as the stage writes descriptions: a metric
+/// alarm's `... Runbook: <link>`, the composite alarm's `... all runbooks: <link>`.
+pub fn runbook_in(description: &str) -> Option<&str> {
+    ["Runbook: ", "all runbooks: "].iter().find_map(|marker| {
+        let (_, link) = description.rsplit_once(marker)?;
+        (!link.is_empty() && !link.contains(char::is_whitespace)).then_some(link)
+    })
+}
+
 /// The alarm kinds of a stage: four per function and one for the API.
 ///
 /// Written in files and on the command line with hyphens (`fast-errors`, `api-5xx`); the stage
@@ -171,6 +180,17 @@ impl std::fmt::Display for AlarmState {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_runbook_link_is_the_last_word_of_a_description() {
+        let metric = "OutageLab Faults Sum >= 1 for function dev-auth (1 of 1 x 20 s). Runbook: docs/runbooks/fast-errors.md";
+        assert_eq!(runbook_in(metric), Some("docs/runbooks/fast-errors.md"));
+        let composite = "In ALARM while any alarm of stage dev that pages is. The alarm in ALARM names its runbook; all runbooks: https://example.org/r/README.md";
+        assert_eq!(runbook_in(composite), Some("https://example.org/r/README.md"));
+        assert_eq!(runbook_in("no link here"), None);
+        assert_eq!(runbook_in("Runbook: "), None);
+    }
+
     use super::*;
 
     #[test]

@@ -13,7 +13,7 @@ pub mod fault;
 pub mod release;
 pub mod stage;
 
-pub use alarm::{AlarmKind, AlarmState, RUNBOOKS_DIR, RUNBOOK_INDEX};
+pub use alarm::{runbook_in, AlarmKind, AlarmState, RUNBOOKS_DIR, RUNBOOK_INDEX};
 pub use delay::MetricDelays;
 pub use fault::{FaultConfig, FaultConfigError, FaultMode};
 pub use stage::{

@@ -47,6 +47,20 @@ const RUNBOOKS: [(&str, &str); 6] = [
     ("api-5xx.md", include_str!("../../../docs/runbooks/api-5xx.md")),
 ];
 
+/// Where a runbook link opens from the lab: a repository-relative `docs/runbooks/<file>` the
+/// lab serves becomes `<admin_url>/runbooks/<file>`; a published URL stays as it is. The
+/// dashboard's `runbookLink` follows the same rule.
+pub fn runbook_href(admin_url: &str, link: &str) -> String {
+    let served = link
+        .strip_prefix(outage_config::RUNBOOKS_DIR)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .filter(|file| RUNBOOKS.iter().any(|(name, _)| name == file));
+    match served {
+        Some(file) => format!("{admin_url}/runbooks/{file}"),
+        None => link.to_owned(),
+    }
+}
+
 /// Variables Lambda sets itself and refuses in UpdateFunctionConfiguration.
 const RESERVED: [&str; 18] = [
     "_HANDLER",
@@ -553,4 +567,28 @@ async fn stats(State(state): Lab, RawQuery(raw): RawQuery) -> Json<Stats> {
             }
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runbook_href;
+
+    #[test]
+    fn runbooks_the_lab_serves_open_from_the_lab_and_published_ones_stay() {
+        let admin = "http://127.0.0.1:3001";
+        assert_eq!(
+            runbook_href(admin, "docs/runbooks/fast-errors.md"),
+            "http://127.0.0.1:3001/runbooks/fast-errors.md"
+        );
+        assert_eq!(
+            runbook_href(admin, "docs/runbooks/README.md"),
+            "http://127.0.0.1:3001/runbooks/README.md"
+        );
+        let published = "https://github.com/o/r/blob/main/docs/runbooks/errors.md";
+        assert_eq!(runbook_href(admin, published), published);
+        assert_eq!(
+            runbook_href(admin, "docs/runbooks/nope.md"),
+            "docs/runbooks/nope.md"
+        );
+    }
 }

@@ -181,6 +181,10 @@ fn right_diagnosis_and_fix_resolve_with_full_marks() {
     assert!(page.contains("dev-payment-fixed-fast-errors is ALARM"), "{page}");
     let runbook = g.wait_for("runbook: ", Duration::from_secs(5));
     assert!(runbook.contains("/runbooks/fast-errors.md"), "{runbook}");
+    // The composite alarm's page links the runbooks' index, served by the lab too.
+    g.wait_for("dev-service-health is ALARM", Duration::from_secs(30));
+    let index = g.wait_for("runbook: ", Duration::from_secs(5));
+    assert!(index.ends_with("/runbooks/README.md"), "{index}");
     assert_nothing_given_away(&g.seen, "payment-exception");
 
     assert!(assert_ok("ack", g.respond(&["ack"])).contains("acknowledged"));

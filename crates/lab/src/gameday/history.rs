@@ -76,10 +76,8 @@ pub fn abandoned_entry(folder: &Path, lines: &[Line]) -> Entry {
         time_to_ack_s: None,
         time_to_mitigate_s: None,
         time_to_recover_s: None,
-        wrong_diagnoses: lines
-            .iter()
-            .filter(|l| matches!(l, Line::Diagnosis { .. }))
-            .count() as u32,
+        // Unjudged: the answer was never written, so no diagnosis can be called wrong.
+        wrong_diagnoses: 0,
         collateral: 0,
         hints_used: lines.iter().filter(|l| matches!(l, Line::Hint { .. })).count() as u32,
     }

@@ -283,7 +283,11 @@ async fn play(
     )?;
     std::fs::write(
         folder.join(record::POSTMORTEM),
-        postmortem::draft(&card, &lines, &lab_runbook(lab, &plan.scenario.runbook)),
+        postmortem::draft(
+            &card,
+            &lines,
+            &crate::admin::runbook_href(&lab.admin_url, &plan.scenario.runbook),
+        ),
     )?;
     history::append(dir, &history::Entry::from(&card))?;
 
@@ -334,14 +338,6 @@ async fn play(
 
 fn secs(s: Option<f64>) -> String {
     s.map_or("never".into(), |s| format!("{s:.0} s"))
-}
-
-/// The lab's own address of a runbook named `docs/runbooks/<file>` (or a published URL).
-fn lab_runbook(lab: &LabHandle, runbook: &str) -> String {
-    match runbook.rsplit('/').next() {
-        Some(file) if file.ends_with(".md") => format!("{}/runbooks/{file}", lab.admin_url),
-        _ => runbook.to_owned(),
-    }
 }
 
 impl Game<'_> {
@@ -415,13 +411,11 @@ impl Game<'_> {
                 "update"
             };
             println!("{word} {when} {} is {}: {}", n.alarm_name, n.new_state, n.reason);
-            if let Some(runbook) = n
-                .description
-                .rsplit("Runbook: ")
-                .next()
-                .filter(|_| n.description.contains("Runbook: "))
-            {
-                println!("      runbook: {}", lab_runbook(self.lab, runbook.trim()));
+            if let Some(link) = outage_config::runbook_in(&n.description) {
+                println!(
+                    "      runbook: {}",
+                    crate::admin::runbook_href(&self.lab.admin_url, link)
+                );
             }
             self.desk
                 .page(n.timestamp, &n.alarm_name, &n.new_state.to_string());
