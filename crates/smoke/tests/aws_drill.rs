@@ -3,7 +3,10 @@
 //!
 //! Lambda is scripted per test the way it behaves: an update answers `InProgress`, a few
 //! `GetFunctionConfiguration` calls later it is `Successful` (or `Failed`), and every update gets
-//! a new RevisionId. Time is tokio's paused clock, so the minutes of deadlines take no real time.
+//! a new RevisionId. Clients (the API's traffic, and so the alarm) see what the alias `live`
+//! serves: an applied update reaches them only once it is published (PublishVersion, refused
+//! while an update is in progress) and `live` points at that version (UpdateAlias).
+//! Time is tokio's paused clock, so the minutes of deadlines take no real time.
 #![cfg(feature = "aws")]
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -14,6 +17,8 @@ use std::time::Duration;
 use aws_sdk_cloudwatch::operation::describe_alarms::{DescribeAlarmsError, DescribeAlarmsOutput};
 use aws_sdk_cloudwatch::types::{MetricAlarm, StateValue};
 use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
+use aws_sdk_lambda::operation::publish_version::{PublishVersionError, PublishVersionOutput};
+use aws_sdk_lambda::operation::update_alias::{UpdateAliasInput, UpdateAliasOutput};
 use aws_sdk_lambda::operation::update_function_configuration::{
     UpdateFunctionConfigurationError, UpdateFunctionConfigurationInput, UpdateFunctionConfigurationOutput,
 };
@@ -66,11 +71,17 @@ struct Lambda {
     alarm: bool,
     healthy_reads: u32,
     updates: Vec<UpdateFunctionConfigurationInput>,
+    /// The variables of each published version (index = version - 1).
+    published: Vec<BTreeMap<String, String>>,
+    /// What `live` serves, and every UpdateAlias call.
+    live: BTreeMap<String, String>,
+    alias_updates: Vec<UpdateAliasInput>,
 }
 
 impl Lambda {
+    /// The version `live` serves carries a fault: clients see it.
     fn faulty(&self) -> bool {
-        self.variables.get("FAULT_MODE").is_some_and(|m| m != "none")
+        self.live.get("FAULT_MODE").is_some_and(|m| m != "none")
     }
 }
 
@@ -118,6 +129,9 @@ fn aws(script: Script) -> (AwsTarget, Arc<Mutex<Lambda>>) {
         alarm: false,
         healthy_reads: 0,
         updates: Vec::new(),
+        published: vec![prior_variables()],
+        live: prior_variables(),
+        alias_updates: Vec::new(),
     }));
 
     let s = Arc::clone(&state);
@@ -209,7 +223,7 @@ fn aws(script: Script) -> (AwsTarget, Arc<Mutex<Lambda>>) {
             "DescribeAlarms for the stage file's alarm name"
         );
         let mut l = s.lock().unwrap();
-        let live = l.faulty() && l.status == LastUpdateStatus::Successful;
+        let live = l.faulty();
         if live {
             l.faulty_reads += 1;
             if l.script.describe_fails_while_faulty {
@@ -248,7 +262,50 @@ fn aws(script: Script) -> (AwsTarget, Arc<Mutex<Lambda>>) {
         })
     });
 
-    let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&get, &update]);
+    let s = Arc::clone(&state);
+    let publish = mock!(aws_sdk_lambda::Client::publish_version).then_compute_response(move |req| {
+        assert_eq!(
+            req.function_name(),
+            Some(FUNCTION),
+            "PublishVersion of the deployed name"
+        );
+        let mut l = s.lock().unwrap();
+        if l.status == LastUpdateStatus::InProgress {
+            return MockResponse::Error(PublishVersionError::ResourceConflictException(
+                ResourceConflictException::builder()
+                    .message("The operation cannot be performed at this time. An update is in progress")
+                    .build(),
+            ));
+        }
+        let snapshot = l.variables.clone();
+        l.published.push(snapshot);
+        MockResponse::Output(
+            PublishVersionOutput::builder()
+                .function_name(FUNCTION)
+                .version(l.published.len().to_string())
+                .build(),
+        )
+    });
+
+    let s = Arc::clone(&state);
+    let alias = mock!(aws_sdk_lambda::Client::update_alias).then_compute_response(move |req| {
+        let mut l = s.lock().unwrap();
+        l.alias_updates.push(req.clone());
+        let version: usize = req.function_version().unwrap().parse().unwrap();
+        l.live = l.published[version - 1].clone();
+        MockResponse::Output(
+            UpdateAliasOutput::builder()
+                .name("live")
+                .function_version(version.to_string())
+                .build(),
+        )
+    });
+
+    let lambda = mock_client!(
+        aws_sdk_lambda,
+        RuleMode::MatchAny,
+        [&get, &update, &publish, &alias]
+    );
     let cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&describe]);
     let names = BTreeMap::from([("payment-fixed".to_owned(), FUNCTION.to_owned())]);
     (AwsTarget::new(lambda, cloudwatch, names), state)
@@ -321,6 +378,17 @@ fn assert_restored(lambda: &Lambda) {
         prior_variables(),
         "the function ends with the prior variables"
     );
+    assert_eq!(lambda.live, prior_variables(), "and `live` serves them");
+    let last = lambda
+        .alias_updates
+        .last()
+        .expect("the restore was served on `live`");
+    assert_eq!(last.name(), Some("live"));
+    assert_eq!(
+        last.function_version(),
+        Some(lambda.published.len().to_string().as_str()),
+        "`live` points at the version the restore published"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -374,6 +442,21 @@ async fn a_passing_drill_injects_on_top_of_the_prior_variables_then_restores_the
     assert_eq!(sent, expected, "prior variables kept, fault added");
     assert_eq!(l.updates[1].revision_id(), None);
     assert_restored(&l);
+    // The injection and the restore were each published and served on `live` alone.
+    assert_eq!(l.published.len(), 3, "version 1 as deployed, then one per update");
+    assert_eq!(l.alias_updates.len(), 2);
+    for (update, version) in l.alias_updates.iter().zip(["2", "3"]) {
+        assert_eq!(update.function_name(), Some(FUNCTION));
+        assert_eq!(update.name(), Some("live"));
+        assert_eq!(update.function_version(), Some(version));
+        assert_eq!(
+            update
+                .routing_config()
+                .and_then(|r| r.additional_version_weights()),
+            Some(&HashMap::new()),
+            "weights cleared: all traffic to the new version"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]

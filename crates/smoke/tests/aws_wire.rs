@@ -74,6 +74,8 @@ async fn the_control_plane_goes_over_http_signed_for_the_region() {
     let (url, requests) = lambda(vec![
         r#"{"FunctionName":"dev-payment-fixed","Environment":{"Variables":{"A":"1"}},"RevisionId":"rev-7","LastUpdateStatus":"Successful"}"#,
         r#"{"FunctionName":"dev-payment-fixed","Environment":{"Variables":{"A":"1","FAULT_MODE":"exception"}},"RevisionId":"rev-8","LastUpdateStatus":"InProgress"}"#,
+        r#"{"FunctionName":"dev-payment-fixed","Version":"9"}"#,
+        r#"{"Name":"live","FunctionVersion":"9","RoutingConfig":{"AdditionalVersionWeights":{}}}"#,
     ]);
     isolate_from_the_machine(&url);
     let names = BTreeMap::from([("payment-fixed".to_owned(), "dev-payment-fixed".to_owned())]);
@@ -121,4 +123,24 @@ async fn the_control_plane_goes_over_http_signed_for_the_region() {
         serde_json::json!({"A": "1", "FAULT_MODE": "exception"})
     );
     assert_eq!(sent["RevisionId"], "rev-7");
+
+    // serve_latest: PublishVersion, then `live` to that version with the weights cleared on the
+    // wire (an absent RoutingConfig would leave a canary's split in place).
+    let version = target.serve_latest("payment-fixed").await.unwrap();
+    assert_eq!(version, "9");
+    let (head, _) = requests.recv().unwrap();
+    assert!(
+        head.starts_with("POST /2015-03-31/functions/dev-payment-fixed/versions"),
+        "{head}"
+    );
+    let (head, body) = requests.recv().unwrap();
+    assert!(
+        head.starts_with("PUT /2015-03-31/functions/dev-payment-fixed/aliases/live"),
+        "{head}"
+    );
+    let sent: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        sent,
+        serde_json::json!({"FunctionVersion": "9", "RoutingConfig": {"AdditionalVersionWeights": {}}})
+    );
 }

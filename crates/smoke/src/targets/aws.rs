@@ -8,8 +8,11 @@ use std::time::Duration;
 use aws_sdk_cloudwatch::types::AlarmType;
 use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationError;
+use aws_sdk_lambda::operation::publish_version::PublishVersionError;
+use aws_sdk_lambda::operation::update_alias::UpdateAliasError;
 use aws_sdk_lambda::operation::update_function_configuration::UpdateFunctionConfigurationError;
-use aws_sdk_lambda::types::{Environment, LastUpdateStatus};
+use aws_sdk_lambda::types::{AliasRoutingConfiguration, Environment, LastUpdateStatus};
+use outage_config::release::LIVE_ALIAS;
 use time::OffsetDateTime;
 use tokio::time::{sleep, Instant};
 
@@ -131,6 +134,48 @@ fn update_error<R: std::fmt::Debug>(
     )
 }
 
+fn publish_error<R: std::fmt::Debug>(name: &str, e: SdkError<PublishVersionError, R>) -> PortError {
+    port_error(
+        &format!("PublishVersion {name}"),
+        e,
+        |se| {
+            // An update still applying, a stale revision, or the account's code storage full:
+            // nothing was published.
+            se.is_resource_conflict_exception()
+                || se.is_precondition_failed_exception()
+                || se.is_code_storage_exceeded_exception()
+                || se.is_invalid_parameter_value_exception()
+                || se.is_too_many_requests_exception()
+        },
+        |se| se.is_resource_not_found_exception(),
+    )
+}
+
+fn alias_error<R: std::fmt::Debug>(name: &str, version: &str, e: SdkError<UpdateAliasError, R>) -> PortError {
+    let action = format!("UpdateAlias {name}:{LIVE_ALIAS} -> version {version}");
+    // PublishVersion just found the function, so a missing resource here is the alias: the
+    // stage was deployed before releases went through `live`.
+    if e.as_service_error()
+        .is_some_and(|se| se.is_resource_not_found_exception())
+    {
+        return PortError::NotFound(format!(
+            "{action}: {name} has no alias `{LIVE_ALIAS}`: the stage predates releases; run `terraform apply` for it ({})",
+            DisplayErrorContext(&e)
+        ));
+    }
+    port_error(
+        &action,
+        e,
+        |se| {
+            se.is_resource_conflict_exception()
+                || se.is_precondition_failed_exception()
+                || se.is_invalid_parameter_value_exception()
+                || se.is_too_many_requests_exception()
+        },
+        |_| false,
+    )
+}
+
 fn from_lambda(
     name: Option<&str>,
     env: Option<&aws_sdk_lambda::types::EnvironmentResponse>,
@@ -232,6 +277,41 @@ impl ControlPlane for AwsTarget {
                 }
             }
         }
+    }
+
+    async fn serve_latest(&self, function: &str) -> Result<String, PortError> {
+        let name = self.name_of(function)?;
+        tracing::debug!(function = name, "PublishVersion");
+        let published = self
+            .lambda
+            .publish_version()
+            .function_name(name)
+            .send()
+            .await
+            .map_err(|e| publish_error(name, e))?;
+        let version = published
+            .version()
+            .ok_or_else(|| {
+                PortError::Transport(format!("PublishVersion {name}: the answer names no version"))
+            })?
+            .to_owned();
+        tracing::debug!(function = name, version, "UpdateAlias {LIVE_ALIAS}");
+        // An empty map, not an absent RoutingConfig: Lambda leaves the weights as they are when
+        // the field is absent, so a canary's leftover split would go on sending traffic to an
+        // older version.
+        let all_traffic = AliasRoutingConfiguration::builder()
+            .set_additional_version_weights(Some(HashMap::new()))
+            .build();
+        self.lambda
+            .update_alias()
+            .function_name(name)
+            .name(LIVE_ALIAS)
+            .function_version(&version)
+            .routing_config(all_traffic)
+            .send()
+            .await
+            .map_err(|e| alias_error(name, &version, e))?;
+        Ok(version)
     }
 }
 
