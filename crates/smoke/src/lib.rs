@@ -8,6 +8,8 @@ pub mod output;
 #[cfg(feature = "aws")]
 pub mod preflight;
 #[cfg(feature = "aws")]
+pub mod release;
+#[cfg(feature = "aws")]
 pub mod scenario_cli;
 pub mod targets;
 

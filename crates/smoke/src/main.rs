@@ -1,8 +1,10 @@
-//! `smoke-test`: post-release route checks and the alarm fire/clear drill.
+//! `smoke-test`: post-release route checks, the alarm fire/clear drill, and releases through
+//! CodeDeploy.
 //!
-//! Exit codes: 0 passed; 1 a check or the drill failed (the prior configuration was restored);
-//! 2 usage or configuration error (nothing was changed); 3 the prior configuration could NOT be
-//! restored: a person must act.
+//! Exit codes: 0 passed; 1 a check or the drill failed (the prior configuration was restored),
+//! or a release failed or was rolled back; 2 usage or configuration error (nothing was
+//! changed); 3 the prior configuration could NOT be restored (or a release could not be
+//! stopped): a person must act.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,12 +26,13 @@ const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_RESTORE_FAILED: u8 = 3;
 
-/// Post-release checks and the outage drill (the alarm fires, then clears), against the local
-/// lab or a deployed AWS stage.
+/// Post-release checks, the outage drill (the alarm fires, then clears) and canary releases,
+/// against the local lab or a deployed AWS stage.
 ///
-/// Exit codes: 0 passed, 1 a check or the drill failed (the prior configuration was restored),
-/// 2 usage or configuration error (nothing changed), 3 the prior configuration could NOT be
-/// restored (act now: the fault expires by itself at FAULT_EXPIRES_AT).
+/// Exit codes: 0 passed, 1 a check or the drill failed (the prior configuration was restored)
+/// or a release failed or was rolled back, 2 usage or configuration error (nothing changed),
+/// 3 the prior configuration could NOT be restored (act now: the fault expires by itself at
+/// FAULT_EXPIRES_AT) or a release could not be stopped.
 #[derive(Debug, Parser)]
 #[command(name = "smoke-test", version)]
 struct Cli {
@@ -104,6 +107,21 @@ enum Command {
         /// catalogue.json).
         #[arg(long, value_name = "DIR", requires = "scenario")]
         report_dir: Option<PathBuf>,
+    },
+    /// Release every function whose newest published version `live` does not serve, one at a
+    /// time through CodeDeploy: a pre-traffic check (the new version invoked directly with the
+    /// route's API event, it must answer 2xx), then the stage's release strategy with synthetic
+    /// traffic sized so that a faulty canary trips its fast alarm, and a rollback when an alarm
+    /// stops it. Functions deployed broken on purpose are released without the check.
+    Release {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Allow a release to the prod stage.
+        #[arg(long)]
+        allow_prod: bool,
+        /// Print the report as JSON on stdout instead of the summary.
+        #[arg(long)]
+        json: bool,
     },
     /// Before an apply: no placeholder account id or e-mail in the stage file, the caller's
     /// account is the stage's, Lambda's concurrency quota has room for the stage's reservations,
@@ -267,6 +285,11 @@ fn main() -> ExitCode {
                 };
                 run_drill_command(&target, options).await
             }
+            Command::Release {
+                target,
+                allow_prod,
+                json,
+            } => run_release(&target, allow_prod, json).await,
             Command::Preflight {
                 target,
                 stage,
@@ -310,10 +333,20 @@ async fn run_preflight(target: Target, stage: &str, root: &Path, json: bool) -> 
 
 /// Refuses a drill on prod unless explicitly allowed.
 fn guard_prod(stage: &str, allow_prod: bool) -> Result<(), UsageError> {
+    guard_prod_for(
+        stage,
+        allow_prod,
+        "refusing to drill the prod stage: it breaks a production function on purpose",
+    )
+}
+
+/// Refuses an AWS-changing command on prod unless explicitly allowed; `refusal` says what it
+/// would change.
+fn guard_prod_for(stage: &str, allow_prod: bool, refusal: &str) -> Result<(), UsageError> {
     if stage == "prod" && !allow_prod {
-        return Err(UsageError(
-            "refusing to drill the prod stage: it breaks a production function on purpose; pass --allow-prod if that is really intended".into(),
-        ));
+        return Err(UsageError(format!(
+            "{refusal}; pass --allow-prod if that is really intended"
+        )));
     }
     Ok(())
 }
@@ -324,6 +357,8 @@ struct AwsStage {
     region: String,
     function_names: std::collections::BTreeMap<String, String>,
     alarm_names: Vec<String>,
+    /// The stage's `terraform output`, when given.
+    outputs: Option<TfOutputs>,
 }
 
 fn aws_stage(args: &TargetArgs, stage: &Stage) -> Result<AwsStage, UsageError> {
@@ -338,10 +373,11 @@ fn aws_stage(args: &TargetArgs, stage: &Stage) -> Result<AwsStage, UsageError> {
             )));
         }
         return Ok(AwsStage {
-            api_url: args.api_url.clone().unwrap_or(tf.api_endpoint),
-            region: tf.region,
-            function_names: tf.function_names,
-            alarm_names: tf.alarm_names,
+            api_url: args.api_url.clone().unwrap_or(tf.api_endpoint.clone()),
+            region: tf.region.clone(),
+            function_names: tf.function_names.clone(),
+            alarm_names: tf.alarm_names.clone(),
+            outputs: Some(tf),
         });
     }
     let api_url = args.api_url.clone().ok_or_else(|| {
@@ -356,6 +392,7 @@ fn aws_stage(args: &TargetArgs, stage: &Stage) -> Result<AwsStage, UsageError> {
             .map(|k| (k.clone(), stage.function_name(k)))
             .collect(),
         alarm_names: Vec::new(),
+        outputs: None,
     })
 }
 
@@ -585,6 +622,45 @@ async fn execute<C: ControlPlane, A: AlarmSource>(
     Ok(report)
 }
 
+/// `release`: exit 2 (nothing changed) for the lab, prod without --allow-prod, an unknown stage
+/// or terraform outputs that disagree with the stage file; else the report's code (0, 1, 3).
+async fn run_release(args: &TargetArgs, allow_prod: bool, json: bool) -> Result<u8, UsageError> {
+    use smoke_test::release;
+    if args.target != Target::Aws {
+        return Err(UsageError(
+            "smoke-test release goes through CodeDeploy on AWS (--target aws); in the lab use `outage-lab release <function>`".into(),
+        ));
+    }
+    guard_prod_for(
+        &args.stage,
+        allow_prod,
+        "refusing to release to the prod stage: it shifts production traffic to new versions",
+    )?;
+    let stage = load_stage(args)?;
+    let deployed = aws_stage(args, &stage)?;
+    if let Some(tf) = &deployed.outputs {
+        release::names::cross_check(&stage, tf).map_err(UsageError)?;
+    }
+    let releaser = release::Releaser::from_environment(&deployed.region, deployed.function_names).await;
+    let http = HttpTraffic::new(&deployed.api_url, Duration::from_secs(35))?;
+    let say = |line: &str| eprintln!("{line}");
+    let report = release::run(
+        &releaser,
+        &stage,
+        &http,
+        &release::Timing::aws(),
+        interrupted(),
+        &say,
+    )
+    .await;
+    if json {
+        print!("{}", to_json(&report));
+    } else {
+        print!("{}", release::report::render(&report));
+    }
+    Ok(report.exit_code())
+}
+
 /// Where `drill --scenario` writes.
 struct ScenarioOutput<'a> {
     json: bool,
@@ -675,6 +751,17 @@ mod tests {
         assert!(guard_prod("prod", true).is_ok());
         assert!(guard_prod("dev", false).is_ok());
         assert!(guard_prod("staging", false).is_ok());
+    }
+
+    #[test]
+    fn a_release_to_prod_says_what_it_would_change() {
+        let e = guard_prod_for("prod", false, "refusing to release to the prod stage").unwrap_err();
+        assert!(
+            e.0.starts_with("refusing to release to the prod stage; pass --allow-prod"),
+            "{}",
+            e.0
+        );
+        assert!(guard_prod_for("prod", true, "x").is_ok());
     }
 
     #[test]

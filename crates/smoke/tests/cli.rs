@@ -242,3 +242,67 @@ fn preflight_is_for_aws_and_names_a_missing_stage() {
     );
     assert!(err.contains("qa"), "{err}");
 }
+
+#[test]
+fn release_refuses_bad_input_before_touching_aws() {
+    let root = root();
+    let release = |args: &[&str]| {
+        let mut cmd = smoke_test();
+        cmd.arg("release").args(args).arg("--root").arg(&root);
+        cmd
+    };
+    // The lab releases through its own CLI.
+    let err = stderr_of(&mut release(&["--target", "lab", "--stage", "dev"]), 2);
+    assert!(
+        err.contains("in the lab use `outage-lab release <function>`"),
+        "{err}"
+    );
+    // prod needs --allow-prod, before anything else is looked at.
+    let err = stderr_of(&mut release(&["--target", "aws", "--stage", "prod", "--json"]), 2);
+    assert!(
+        err.contains("refusing to release to the prod stage") && err.contains("--allow-prod"),
+        "{err}"
+    );
+    // An unknown stage names its missing file.
+    let err = stderr_of(&mut release(&["--target", "aws", "--stage", "qa"]), 2);
+    assert!(err.contains("environments/qa/terraform.tfvars.json"), "{err}");
+    // No way to reach the API.
+    let err = stderr_of(&mut release(&["--target", "aws", "--stage", "dev"]), 2);
+    assert!(err.contains("--tf-output"), "{err}");
+
+    // Terraform outputs that disagree with the stage file's CodeDeploy names.
+    let dir = tempfile::tempdir().unwrap();
+    let tf = dir.path().join("tf.json");
+    std::fs::write(
+        &tf,
+        r#"{"api_endpoint": {"value": "https://x.execute-api.eu-west-1.amazonaws.com"},
+        "function_names": {"value": {"auth": "dev-auth"}}, "alarm_names": {"value": {}},
+        "region": {"value": "eu-west-1"}, "stage": {"value": "dev"},
+        "codedeploy_application_name": {"value": "dev-app"}}"#,
+    )
+    .unwrap();
+    let mut cmd = release(&["--target", "aws", "--stage", "dev", "--json"]);
+    cmd.arg("--tf-output").arg(&tf);
+    let out = cmd.assert().code(2).get_output().clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`codedeploy_application_name` is \"dev-app\"") && err.contains("\"dev-outage-lab\""),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing on stdout for a usage error");
+}
+
+#[test]
+fn release_is_documented_in_the_help() {
+    let out = smoke_test()
+        .args(["release", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8_lossy(&out);
+    for needle in ["--allow-prod", "--json", "--tf-output", "pre-traffic check"] {
+        assert!(help.contains(needle), "{needle} missing from:\n{help}");
+    }
+}

@@ -1,6 +1,8 @@
 //! The deployed stage as `terraform output -json` describes it: `{"name": {"value": ..,
 //! "type": .., "sensitive": ..}}` with `api_endpoint`, `function_names` (key -> deployed name),
-//! `alarm_names`, `dashboard_url`, `sns_topic_arn`, `region` and `stage`.
+//! `alarm_names`, `dashboard_url`, `sns_topic_arn`, `region` and `stage`; since releases go
+//! through CodeDeploy also `codedeploy_application_name` and `deployment_group_names`, read
+//! when present (the stage file's naming rule is the source of truth; these only cross-check it).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,6 +28,10 @@ pub struct TfOutputs {
     pub sns_topic_arn: Option<String>,
     pub region: String,
     pub stage: String,
+    /// `codedeploy_application_name`, when the stage outputs it.
+    pub codedeploy_application_name: Option<String>,
+    /// `deployment_group_names` (function key -> group), empty when the stage has none.
+    pub deployment_group_names: BTreeMap<String, String>,
 }
 
 impl TfOutputs {
@@ -80,6 +86,22 @@ impl TfOutputs {
             Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
             _ => return Err(err("output `alarm_names` must be a map or a list of names".into())),
         };
+        let deployment_group_names = match doc.get("deployment_group_names").and_then(|o| o.get("value")) {
+            None | Some(Value::Null) => BTreeMap::new(),
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| {
+                    v.as_str()
+                        .map(|s| (k.clone(), s.to_owned()))
+                        .ok_or_else(|| err(format!("output `deployment_group_names.{k}` must be a string")))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                return Err(err(
+                    "output `deployment_group_names` must be a map of function key to group name".into(),
+                ))
+            }
+        };
         let api_endpoint = string("api_endpoint")?;
         if !api_endpoint.starts_with("https://") && !api_endpoint.starts_with("http://") {
             return Err(err(format!(
@@ -94,6 +116,8 @@ impl TfOutputs {
             sns_topic_arn: optional("sns_topic_arn"),
             region: string("region")?,
             stage: string("stage")?,
+            codedeploy_application_name: optional("codedeploy_application_name"),
+            deployment_group_names,
         })
     }
 
@@ -127,6 +151,22 @@ mod tests {
         assert_eq!(o.alarm_names, vec!["dev-payment-fixed-fast-errors".to_owned()]);
         assert_eq!((o.region.as_str(), o.stage.as_str()), ("eu-west-1", "dev"));
         assert_eq!(o.api_id(), Some("abc123"));
+        // A stage deployed before releases has no CodeDeploy outputs.
+        assert_eq!(o.codedeploy_application_name, None);
+        assert!(o.deployment_group_names.is_empty());
+    }
+
+    #[test]
+    fn reads_the_codedeploy_outputs_when_present() {
+        let mut v: Value = serde_json::from_str(SAMPLE).unwrap();
+        v["codedeploy_application_name"] = serde_json::json!({"value": "dev-outage-lab"});
+        v["deployment_group_names"] = serde_json::json!({"value": {"auth": "dev-auth"}});
+        let o = TfOutputs::parse(&v.to_string(), "tf.json").unwrap();
+        assert_eq!(o.codedeploy_application_name.as_deref(), Some("dev-outage-lab"));
+        assert_eq!(o.deployment_group_names["auth"], "dev-auth");
+        v["deployment_group_names"] = serde_json::json!({"value": ["dev-auth"]});
+        let e = TfOutputs::parse(&v.to_string(), "tf.json").unwrap_err();
+        assert!(e.to_string().contains("deployment_group_names"), "{e}");
     }
 
     #[test]
