@@ -220,6 +220,72 @@ impl AdminClient {
             .await
     }
 
+    /// Every version of the function, `$LATEST` first (ListVersionsByFunction).
+    pub async fn versions(&self, key: &str) -> Result<Vec<VersionView>, AdminError> {
+        self.get(&path(routes::VERSIONS, key)).await
+    }
+
+    /// Publishes `$LATEST` as a new version (PublishVersion).
+    pub async fn publish_version(
+        &self,
+        key: &str,
+        request: &PublishVersion,
+    ) -> Result<VersionView, AdminError> {
+        self.call(Method::POST, &path(routes::VERSIONS, key), Some(request))
+            .await
+    }
+
+    /// The `live` alias (GetAlias).
+    pub async fn live_alias(&self, key: &str) -> Result<AliasView, AdminError> {
+        self.get(&path(routes::LIVE_ALIAS, key)).await
+    }
+
+    /// Moves the `live` alias (UpdateAlias).
+    pub async fn update_live_alias(&self, key: &str, update: &AliasUpdate) -> Result<AliasView, AdminError> {
+        self.call(Method::PUT, &path(routes::LIVE_ALIAS, key), Some(update))
+            .await
+    }
+
+    /// PublishVersion, then UpdateAlias(`live` -> it, weights cleared): `$LATEST` serves the
+    /// API's traffic at once, a hotfix deploy. Returns the version.
+    pub async fn serve_latest(&self, key: &str) -> Result<String, AdminError> {
+        let version = self
+            .publish_version(key, &PublishVersion::default())
+            .await?
+            .version;
+        let update = AliasUpdate {
+            function_version: Some(version.clone()),
+            routing_config: Some(AliasRouting::default()),
+            revision_id: None,
+        };
+        self.update_live_alias(key, &update).await?;
+        Ok(version)
+    }
+
+    /// Starts a release of the function; it runs on in the lab.
+    pub async fn start_release(
+        &self,
+        key: &str,
+        request: &ReleaseRequest,
+    ) -> Result<ReleaseView, AdminError> {
+        self.call(Method::POST, &path(routes::RELEASES_OF, key), Some(request))
+            .await
+    }
+
+    pub async fn release(&self, id: &str) -> Result<ReleaseView, AdminError> {
+        self.get(&path(routes::RELEASE, id)).await
+    }
+
+    pub async fn releases(&self) -> Result<Vec<ReleaseView>, AdminError> {
+        self.get(routes::RELEASES).await
+    }
+
+    /// Stops the running release, or moves `live` back to the version before the last one.
+    pub async fn rollback(&self, key: &str) -> Result<ReleaseView, AdminError> {
+        self.call::<(), ReleaseView>(Method::POST, &path(routes::ROLLBACK, key), None)
+            .await
+    }
+
     /// Reserves `n` concurrent executions for the function (PutFunctionConcurrency).
     pub async fn put_concurrency(&self, key: &str, n: u32) -> Result<Concurrency, AdminError> {
         let body = Concurrency {

@@ -10,6 +10,18 @@ pub const FUNCTIONS: &str = "/functions";
 pub const FUNCTION: &str = "/functions/{key}";
 pub const CONFIGURATION: &str = "/functions/{key}/configuration";
 pub const CONCURRENCY: &str = "/functions/{key}/concurrency";
+/// GET: every version, `$LATEST` first (ListVersionsByFunction); POST: PublishVersion.
+pub const VERSIONS: &str = "/functions/{key}/versions";
+/// The one alias the lab keeps, the one the API invokes: GET (GetAlias), PUT (UpdateAlias).
+pub const LIVE_ALIAS: &str = "/functions/{key}/aliases/live";
+/// POST: start a release of the function ([`crate::ReleaseRequest`]).
+pub const RELEASES_OF: &str = "/functions/{key}/releases";
+/// POST: stop the function's running release, or move `live` back to the version before the
+/// last release: the alias to one version, weights cleared.
+pub const ROLLBACK: &str = "/functions/{key}/rollback";
+/// GET: every release of this lab, oldest first.
+pub const RELEASES: &str = "/releases";
+pub const RELEASE: &str = "/releases/{id}";
 pub const METRICS: &str = "/metrics";
 pub const ALARMS: &str = "/alarms";
 pub const ALARM: &str = "/alarms/{name}";

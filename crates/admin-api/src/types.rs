@@ -163,7 +163,7 @@ pub struct EnvironmentView {
 }
 
 /// `GET /functions` (a list) and `GET /functions/{key}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionView {
     #[serde(flatten)]
     pub configuration: Configuration,
@@ -173,6 +173,24 @@ pub struct FunctionView {
     pub code: String,
     pub log_group: String,
     pub environments: Vec<EnvironmentView>,
+    /// The `live` alias the API invokes: which versions serve the traffic. The configuration
+    /// above is `$LATEST`'s, which clients reach only once a version of it is on the alias.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveView>,
+}
+
+/// What the `live` alias serves, each version with its variables and share of invocations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveView {
+    pub alias: AliasView,
+    pub versions: Vec<ServedVersion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServedVersion {
+    pub version: String,
+    pub weight: f64,
+    pub variables: Variables,
 }
 
 /// `GET /alarms` (a list) and `GET /alarms/{name}`: CloudWatch's `MetricAlarm` fields.
@@ -660,4 +678,150 @@ pub struct GameDayReply {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub message: String,
+}
+
+/// `POST /functions/{key}/versions`: Lambda's `PublishVersion`. With `revision_id`, refused
+/// when `$LATEST` changed since that revision.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct PublishVersion {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_id: Option<String>,
+}
+
+/// One version of a function (`ListVersionsByFunction`'s items, `PublishVersion`'s answer):
+/// `$LATEST` or a published, immutable snapshot of the code and the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VersionView {
+    pub function_name: String,
+    /// `$LATEST`, or `1`, `2`, ...
+    pub version: String,
+    /// The binary's SHA-256, base64 as Lambda writes it.
+    pub code_sha256: String,
+    pub environment: Environment,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    pub revision_id: String,
+    /// When the version was published (for `$LATEST`, last modified).
+    pub last_modified: String,
+}
+
+/// An alias's weighted routing (Lambda's `AliasRoutingConfiguration`): version to the share of
+/// invocations it gets, beside the alias's main version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct AliasRouting {
+    pub additional_version_weights: BTreeMap<String, f64>,
+}
+
+/// `GET /functions/{key}/aliases/live`: Lambda's `AliasConfiguration`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasView {
+    pub name: String,
+    pub alias_arn: String,
+    pub function_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_config: Option<AliasRouting>,
+    pub revision_id: String,
+}
+
+/// `PUT /functions/{key}/aliases/live`: Lambda's `UpdateAlias`. An absent `function_version`
+/// keeps the main version; an absent `routing_config` keeps the weights, an empty one clears them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct AliasUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_config: Option<AliasRouting>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_id: Option<String>,
+}
+
+/// `POST /functions/{key}/releases`: publish a new version from `$LATEST` with these changes
+/// and shift the `live` alias to it by the strategy, watching the function's alarms.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRequest {
+    /// A new binary for the function (Lambda's `UpdateFunctionCode`); absent = the same code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<PathBuf>,
+    /// Variables to set on top of `$LATEST`'s.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub set: Variables,
+    /// Variables to remove.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unset: Vec<String>,
+    /// A traffic-routing configuration (`canary:10%:1m`, a CodeDeploy predefined name); absent =
+    /// the stage file's `release.strategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    /// Skip the direct invocation of the new version before any traffic moves (CodeDeploy's
+    /// `BeforeAllowTraffic` hook left out): a build that fails only under traffic, or a
+    /// pipeline without the hook, then meets the alarms alone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skip_check: bool,
+}
+
+/// A release's status, as CodeDeploy names a deployment's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReleaseStatus {
+    InProgress,
+    Succeeded,
+    /// Rolled back: an alarm went to ALARM, or the pre-traffic check failed, or a person ran
+    /// `rollback`. The events say which.
+    Stopped,
+    /// The new version failed its pre-traffic check: no traffic moved.
+    Failed,
+}
+
+impl ReleaseStatus {
+    pub fn is_done(self) -> bool {
+        self != ReleaseStatus::InProgress
+    }
+}
+
+/// One thing that happened in a release, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseEvent {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub message: String,
+}
+
+/// Requests one version of a release served, and how many of them failed (5xx or no answer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionTraffic {
+    pub requests: u64,
+    pub failed: u64,
+}
+
+/// `GET /releases` (a list, newest last) and `GET /releases/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseView {
+    pub id: String,
+    /// The function's key.
+    pub function: String,
+    pub strategy: String,
+    pub from_version: String,
+    pub to_version: String,
+    pub status: ReleaseStatus,
+    /// The new version's share of the alias's traffic now.
+    pub weight: f64,
+    /// The alarm that stopped the release, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<String>,
+    /// The alarms watched as rollback triggers.
+    pub alarms: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub ended_at: Option<OffsetDateTime>,
+    /// Traffic served through the alias during the release, per version.
+    pub traffic: BTreeMap<String, VersionTraffic>,
+    pub events: Vec<ReleaseEvent>,
 }

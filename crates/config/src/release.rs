@@ -198,6 +198,39 @@ impl TrafficRouting {
     }
 }
 
+/// Written as its text (`canary:10%:1m`, a predefined name) in the stage file.
+impl serde::Serialize for TrafficRouting {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TrafficRouting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        TrafficRouting::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The stage file's `release` block: how a release of any of the stage's functions shifts
+/// traffic. Absent: all at once, as CodeDeploy's default configuration for Lambda.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseSettings {
+    pub strategy: TrafficRouting,
+}
+
+impl Default for ReleaseSettings {
+    fn default() -> Self {
+        ReleaseSettings {
+            strategy: TrafficRouting::AllAtOnce,
+        }
+    }
+}
+
+/// The alias every function's API integration invokes and every release moves.
+pub const LIVE_ALIAS: &str = "live";
+
 #[cfg(test)]
 mod tests {
     use super::*;

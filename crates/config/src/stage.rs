@@ -58,6 +58,9 @@ pub struct Stage {
     /// each alarm links `<runbook_base_url>/<kind>.md`. Absent: the repository-relative path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runbook_base_url: Option<String>,
+    /// How releases shift traffic to a new version (`release.strategy`).
+    #[serde(default)]
+    pub release: crate::release::ReleaseSettings,
 }
 
 /// The longest `runbook_base_url` accepted: CloudWatch keeps at most 1024 characters of an
@@ -517,6 +520,30 @@ impl Stage {
     /// The deployed Lambda function name of a function key: `<stage>-<key>`.
     pub fn function_name(&self, key: &str) -> String {
         format!("{}-{key}", self.stage)
+    }
+
+    /// The stage's CodeDeploy application (compute platform Lambda).
+    pub fn codedeploy_application(&self) -> String {
+        format!("{}-outage-lab", self.stage)
+    }
+
+    /// The alarms that stop a release of the function and roll it back: the function's own
+    /// metric alarms. None for a function deployed broken on purpose: its alarms are always in
+    /// ALARM, so a gated release of it could never succeed.
+    pub fn rollback_alarms(&self, key: &str) -> Vec<String> {
+        if self.is_known_broken(key) {
+            return Vec::new();
+        }
+        self.alarm_definitions("")
+            .into_iter()
+            .filter(|d| d.subject == AlarmSubject::Function(key.to_owned()))
+            .map(|d| d.name)
+            .collect()
+    }
+
+    /// The function's CodeDeploy deployment group: named as the function.
+    pub fn deployment_group(&self, key: &str) -> String {
+        self.function_name(key)
     }
 
     /// The function's log group, as Lambda names it.
@@ -1025,6 +1052,40 @@ mod tests {
                 parse_edited(|v| v["functions"]["auth"]["reserved_concurrency"] = bad.into()).unwrap_err();
             assert_eq!(field_of(e), "functions.auth.reserved_concurrency", "{bad}");
         }
+    }
+
+    #[test]
+    fn a_release_is_gated_on_the_function_s_own_alarms_unless_it_is_broken_on_purpose() {
+        let dev = Stage::load_named(&repo_root(), "dev").unwrap();
+        assert_eq!(
+            dev.rollback_alarms("payment-fixed"),
+            [
+                "dev-payment-fixed-fast-errors",
+                "dev-payment-fixed-errors",
+                "dev-payment-fixed-duration-p99",
+                "dev-payment-fixed-throttles"
+            ]
+        );
+        assert!(dev.rollback_alarms("payment").is_empty());
+        assert_eq!(dev.codedeploy_application(), "dev-outage-lab");
+        assert_eq!(dev.deployment_group("auth"), "dev-auth");
+    }
+
+    #[test]
+    fn the_release_strategy_is_read_and_a_bad_one_names_the_field() {
+        use crate::release::TrafficRouting;
+        let dev = Stage::load_named(&repo_root(), "dev").unwrap();
+        assert_eq!(dev.release.strategy.to_string(), "canary:10%:1m");
+        let absent = parse_edited(|v| {
+            v.as_object_mut().unwrap().remove("release");
+        })
+        .unwrap();
+        assert_eq!(absent.release.strategy, TrafficRouting::AllAtOnce);
+        let e = parse_edited(|v| v["release"]["strategy"] = "blue-green".into()).unwrap_err();
+        assert!(e.to_string().contains("unknown release strategy"), "{e}");
+        assert_eq!(field_of(e), "release.strategy");
+        let e = parse_edited(|v| v["release"]["strategy"] = "canary:120%:1m".into()).unwrap_err();
+        assert_eq!(field_of(e), "release.strategy");
     }
 
     #[test]

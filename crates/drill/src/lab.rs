@@ -173,6 +173,10 @@ impl ControlPlane for LabTarget {
             }
         }
     }
+
+    async fn serve_latest(&self, function: &str) -> Result<String, PortError> {
+        Ok(self.admin.serve_latest(function).await?)
+    }
 }
 
 impl AlarmSource for LabTarget {

@@ -93,6 +93,22 @@ pub fn traffic_plan(maths: &AlarmMaths, deadlines: &Deadlines, margin: f64, faul
     }
 }
 
+/// How often to send a request to a function during a release's bake so that a broken new
+/// version serving `share` of the traffic trips `maths`'s alarm in a period with probability
+/// `confidence`: each request reaches the new version with probability `share`, so a period needs
+/// n requests with 1 - (1 - share)^n >= confidence per failure the threshold asks for (a quiet
+/// stage otherwise sends a canary no request at all). Never faster than [`MIN_INTERVAL`].
+pub fn bake_interval(maths: &AlarmMaths, share: f64, confidence: f64) -> Duration {
+    let share = share.clamp(0.01, 1.0);
+    let per_failure = if share >= 1.0 {
+        1.0
+    } else {
+        ((1.0 - confidence).ln() / (1.0 - share).ln()).ceil()
+    };
+    let per_period = ((per_failure * maths.threshold.max(1.0)) as u32).max(MIN_REQUESTS_PER_PERIOD);
+    (maths.period / per_period).max(MIN_INTERVAL)
+}
+
 /// Deadlines from the alarm maths. `metric_delay` is how late a datapoint becomes visible to
 /// the alarm (seconds in the lab; up to a minute or more for AWS/Lambda metrics).
 ///
@@ -115,6 +131,22 @@ fn as_seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Erro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bake_traffic_reaches_a_canary_often_enough_to_trip_the_alarm() {
+        let fast = AlarmMaths {
+            period: Duration::from_secs(20),
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+            threshold: 1.0,
+        };
+        // 10 %: 44 requests give 1 - 0.9^44 = 0.990 of at least one on the canary.
+        assert_eq!(bake_interval(&fast, 0.1, 0.99), Duration::from_secs(20) / 44);
+        // All at once: the floor of five per period.
+        assert_eq!(bake_interval(&fast, 1.0, 0.99), Duration::from_secs(4));
+        // A tiny share is capped by the fastest rate the drills use.
+        assert_eq!(bake_interval(&fast, 0.01, 0.99), MIN_INTERVAL);
+    }
 
     fn maths(period_s: u64, n: u32, m: u32, threshold: f64) -> AlarmMaths {
         AlarmMaths {

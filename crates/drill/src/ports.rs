@@ -57,6 +57,12 @@ pub trait ControlPlane: Send + Sync {
         function: &str,
         deadline: Duration,
     ) -> impl Future<Output = Result<FunctionConfiguration, PortError>> + Send;
+
+    /// Publishes `$LATEST` as a version and points the function's `live` alias at it for all
+    /// traffic (Lambda `PublishVersion`, then `UpdateAlias` with no additional weights); returns
+    /// the version. The API invokes `live`, not `$LATEST`, so an applied update reaches clients
+    /// only through this: a drill's injection and its restore are each such a hotfix deploy.
+    fn serve_latest(&self, function: &str) -> impl Future<Output = Result<String, PortError>> + Send;
 }
 
 /// CloudWatch's alarm states: the one definition in `outage-config`.

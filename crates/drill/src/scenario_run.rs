@@ -457,6 +457,10 @@ where
                 self.stopped = Some(format!("waiting for the fault to apply: {e}"));
                 return None;
             }
+            if let Err(e) = bounded(CALL_TIMEOUT, control.serve_latest(&s.function)).await {
+                self.stopped = Some(format!("serving the fault on the `live` alias: {e}"));
+                return None;
+            }
             self.fault_expires_at = Some(expires);
             self.say(
                 "break",
@@ -829,6 +833,7 @@ async fn restore<C: ControlPlane>(
                 control.wait_until_applied(function, update_deadline),
             )
             .await?;
+            bounded(CALL_TIMEOUT, control.serve_latest(function)).await?;
             if &applied.variables == prior {
                 Ok(())
             } else {

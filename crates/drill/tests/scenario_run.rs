@@ -52,7 +52,10 @@ ignore = [{ alarm = "errors" }, { alarm = "api-5xx" }]
 /// What the world looks like to the runner.
 #[derive(Default)]
 struct World {
+    /// `$LATEST`'s variables, and what the `live` alias serves to traffic.
     variables: Variables,
+    served: Variables,
+    versions: u32,
     revision: u32,
     reserved: Option<u32>,
     /// The fault also breaks GET /auth.
@@ -79,7 +82,7 @@ impl Fake {
     }
 
     fn fault_live(&self) -> bool {
-        self.0.lock().unwrap().variables.contains_key("FAULT_MODE")
+        self.0.lock().unwrap().served.contains_key("FAULT_MODE")
     }
 }
 
@@ -119,6 +122,13 @@ impl ControlPlane for Fake {
         _deadline: Duration,
     ) -> Result<FunctionConfiguration, PortError> {
         self.configuration(function).await
+    }
+
+    async fn serve_latest(&self, _function: &str) -> Result<String, PortError> {
+        let mut w = self.0.lock().unwrap();
+        w.served = w.variables.clone();
+        w.versions += 1;
+        Ok(w.versions.to_string())
     }
 }
 

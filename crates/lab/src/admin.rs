@@ -14,15 +14,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lab_admin_api::{
-    encode::parse_query, parse_body, routes, AlarmCounts, AlarmHistoryItem, AlarmView, CompositeAlarmView,
-    Concurrency, Configuration, ConfigurationUpdate, DrillDocument, Environment, ErrorMessage, FunctionView,
-    Health, LastUpdateStatus, LogEvent, LogQuery, MetricData, MetricPoint, MetricQuery, Stats, Status,
+    encode::parse_query, parse_body, routes, AlarmCounts, AlarmHistoryItem, AlarmView, AliasRouting,
+    AliasUpdate, AliasView, CompositeAlarmView, Concurrency, Configuration, ConfigurationUpdate,
+    DrillDocument, Environment, ErrorMessage, FunctionView, Health, LastUpdateStatus, LiveView, LogEvent,
+    LogQuery, MetricData, MetricPoint, MetricQuery, PublishVersion, ReleaseRequest, ReleaseView,
+    ServedVersion, Stats, Status, VersionView,
 };
 use outage_config::FaultConfig;
 use time::OffsetDateTime;
 
 use crate::lab::LabState;
-use crate::runtime::pool::Pool;
+use crate::release::ReleaseError;
+use crate::runtime::pool::{Alias, FunctionConfig, Pool, PoolError};
 
 /// The live dashboard page (one self-contained file, built into the binary).
 const DASHBOARD: &str = include_str!("../../report/assets/dashboard.html");
@@ -150,6 +153,12 @@ pub fn router(state: Arc<LabState>) -> Router {
             routes::CONCURRENCY,
             axum::routing::put(put_concurrency).delete(delete_concurrency),
         )
+        .route(routes::VERSIONS, get(get_versions).post(post_version))
+        .route(routes::LIVE_ALIAS, get(get_alias).put(put_alias))
+        .route(routes::RELEASES_OF, axum::routing::post(post_release))
+        .route(routes::ROLLBACK, axum::routing::post(post_rollback))
+        .route(routes::RELEASES, get(releases))
+        .route(routes::RELEASE, get(release))
         .route(routes::METRICS, get(metrics))
         .route(routes::ALARMS, get(alarms))
         .route(routes::ALARM, get(alarm))
@@ -248,6 +257,18 @@ fn function_view(state: &LabState, key: &str, pool: &Pool) -> FunctionView {
         code: pool.code.clone(),
         log_group: state.stage.log_group(key),
         environments: pool.environments(),
+        live: Some(LiveView {
+            alias: alias_view(state, key, &pool.alias()),
+            versions: pool
+                .served_versions()
+                .into_iter()
+                .map(|(c, weight)| ServedVersion {
+                    version: c.version_label(),
+                    weight,
+                    variables: c.variables.clone(),
+                })
+                .collect(),
+        }),
     }
 }
 
@@ -290,22 +311,7 @@ async fn put_configuration(
 ) -> Reply<Configuration> {
     let p = pool(&state, &key)?;
     let update: ConfigurationUpdate = body_of(body).await?;
-    for name in update.variables.keys() {
-        if RESERVED.contains(&name.as_str()) {
-            return Err(bad(format!(
-                "Variables.{name}: reserved by Lambda and cannot be set"
-            )));
-        }
-        if name.is_empty()
-            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            || name.as_bytes()[0].is_ascii_digit()
-        {
-            return Err(bad(format!(
-                "Variables.{name}: names are letters, digits and '_' and start with a letter"
-            )));
-        }
-    }
-    FaultConfig::from_vars(&update.variables).map_err(|e| bad(e.to_string()))?;
+    check_variables(&update.variables).map_err(bad)?;
     let before = p.config().variables.clone();
     let function_name = state.stage.function_name(&key);
     state
@@ -314,6 +320,209 @@ async fn put_configuration(
     p.update_config(update.variables);
     tracing::info!(function = %state.stage.function_name(&key), "configuration updated");
     Ok(Json(configuration(&state, &key, p)))
+}
+
+/// What UpdateFunctionConfiguration refuses: names Lambda reserves or cannot take, and a
+/// fault the functions could not read.
+pub fn check_variables(variables: &BTreeMap<String, String>) -> Result<(), String> {
+    for name in variables.keys() {
+        if RESERVED.contains(&name.as_str()) {
+            return Err(format!("Variables.{name}: reserved by Lambda and cannot be set"));
+        }
+        if name.is_empty()
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            || name.as_bytes()[0].is_ascii_digit()
+        {
+            return Err(format!(
+                "Variables.{name}: names are letters, digits and '_' and start with a letter"
+            ));
+        }
+    }
+    FaultConfig::from_vars(variables).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn version_view(state: &LabState, key: &str, c: &FunctionConfig) -> VersionView {
+    VersionView {
+        function_name: state.stage.function_name(key),
+        version: c.version_label(),
+        code_sha256: c.code_sha256.clone(),
+        environment: Environment {
+            variables: c.variables.clone(),
+        },
+        description: c.description.clone(),
+        revision_id: c.revision_id.clone(),
+        last_modified: crate::time_fmt::rfc3339(c.last_modified),
+    }
+}
+
+fn alias_view(state: &LabState, key: &str, alias: &Alias) -> AliasView {
+    let function_name = state.stage.function_name(key);
+    AliasView {
+        name: outage_config::release::LIVE_ALIAS.into(),
+        alias_arn: format!(
+            "arn:aws:lambda:{}:{}:function:{function_name}:{}",
+            state.stage.aws_region,
+            state.stage.allowed_account_ids.first().map_or("", String::as_str),
+            outage_config::release::LIVE_ALIAS
+        ),
+        function_version: alias.version.to_string(),
+        routing_config: alias.additional.map(|(n, w)| AliasRouting {
+            additional_version_weights: BTreeMap::from([(n.to_string(), w)]),
+        }),
+        revision_id: alias.revision_id.clone(),
+    }
+}
+
+fn pool_error(e: PoolError) -> ApiError {
+    match e {
+        PoolError::NotFound(m) => ApiError(StatusCode::NOT_FOUND, m),
+        PoolError::Invalid(m) => bad(m),
+        PoolError::Conflict(m) => ApiError(StatusCode::PRECONDITION_FAILED, m),
+    }
+}
+
+fn release_error(e: ReleaseError) -> ApiError {
+    match e {
+        ReleaseError::NotFound(m) => ApiError(StatusCode::NOT_FOUND, m),
+        ReleaseError::Invalid(m) => bad(m),
+        ReleaseError::Conflict(m) => ApiError(StatusCode::CONFLICT, m),
+    }
+}
+
+async fn get_versions(State(state): Lab, Path(key): Path<String>) -> Reply<Vec<VersionView>> {
+    let p = pool(&state, &key)?;
+    Ok(Json(
+        p.versions()
+            .iter()
+            .map(|c| version_view(&state, &key, c))
+            .collect(),
+    ))
+}
+
+async fn post_version(
+    State(state): Lab,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Reply<VersionView> {
+    let p = pool(&state, &key)?;
+    let request: PublishVersion = body_of(body).await?;
+    let newest = p.versions().last().and_then(|c| c.version);
+    let published = p
+        .publish(
+            request.description.as_deref().unwrap_or(""),
+            request.revision_id.as_deref(),
+        )
+        .map_err(pool_error)?;
+    if published.version != newest {
+        state.changes.call(
+            &actor(&headers),
+            &state.stage.function_name(&key),
+            "PublishVersion",
+            format!("version {}", published.version_label()),
+        );
+    }
+    Ok(Json(version_view(&state, &key, &published)))
+}
+
+async fn get_alias(State(state): Lab, Path(key): Path<String>) -> Reply<AliasView> {
+    let p = pool(&state, &key)?;
+    Ok(Json(alias_view(&state, &key, &p.alias())))
+}
+
+/// A version as an alias may name it: a published number (never `$LATEST`: the API's alias
+/// must serve an immutable version, and Lambda refuses weights on `$LATEST`).
+fn version_number(text: &str, field: &str) -> Result<u32, ApiError> {
+    text.parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| bad(format!("{field}: {text:?} is not a published version number")))
+}
+
+async fn put_alias(
+    State(state): Lab,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Reply<AliasView> {
+    let p = pool(&state, &key)?;
+    let update: AliasUpdate = body_of(body).await?;
+    if let Some(id) = state.releases.running(&key) {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("release {id} of {key} is moving this alias: run `outage-lab rollback {key}` first"),
+        ));
+    }
+    let version = update
+        .function_version
+        .as_deref()
+        .map(|v| version_number(v, "FunctionVersion"))
+        .transpose()?;
+    let additional = match &update.routing_config {
+        None => None,
+        Some(r) if r.additional_version_weights.is_empty() => Some(None),
+        Some(r) if r.additional_version_weights.len() > 1 => {
+            return Err(bad(
+                "RoutingConfig.AdditionalVersionWeights: at most one additional version",
+            ))
+        }
+        Some(r) => {
+            let (v, w) = r.additional_version_weights.iter().next().expect("one entry");
+            Some(Some((
+                version_number(v, "RoutingConfig.AdditionalVersionWeights")?,
+                *w,
+            )))
+        }
+    };
+    let alias = p
+        .update_alias(version, additional, update.revision_id.as_deref())
+        .map_err(pool_error)?;
+    let summary = match alias.additional {
+        Some((n, w)) => format!(
+            "live -> version {}, {}% to version {n}",
+            alias.version,
+            (w * 100.0).round()
+        ),
+        None => format!("live -> version {}", alias.version),
+    };
+    state.changes.call(
+        &actor(&headers),
+        &state.stage.function_name(&key),
+        "UpdateAlias",
+        summary,
+    );
+    Ok(Json(alias_view(&state, &key, &alias)))
+}
+
+async fn post_release(
+    State(state): Lab,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Reply<ReleaseView> {
+    let request: ReleaseRequest = body_of(body).await?;
+    crate::release::start(&state, &key, &request, &actor(&headers))
+        .map(Json)
+        .map_err(release_error)
+}
+
+async fn post_rollback(State(state): Lab, Path(key): Path<String>, headers: HeaderMap) -> Reply<ReleaseView> {
+    crate::release::rollback(&state, &key, &actor(&headers))
+        .map(Json)
+        .map_err(release_error)
+}
+
+async fn releases(State(state): Lab) -> Json<Vec<ReleaseView>> {
+    Json(state.releases.all(&state))
+}
+
+async fn release(State(state): Lab, Path(id): Path<String>) -> Reply<ReleaseView> {
+    state
+        .releases
+        .get(&state, &id)
+        .map(Json)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no release {id:?}")))
 }
 
 async fn put_concurrency(

@@ -105,6 +105,21 @@ impl ChangeLog {
         });
     }
 
+    /// Any other call (PublishVersion, UpdateAlias, UpdateFunctionCode, a release's start and
+    /// end), described in words.
+    pub fn call(&self, actor: &str, function_name: &str, event_name: &str, summary: String) {
+        self.record(ChangeEvent {
+            event_time: OffsetDateTime::now_utc(),
+            event_name: event_name.to_owned(),
+            actor: actor.to_owned(),
+            function_name: function_name.to_owned(),
+            summary,
+            added: Vec::new(),
+            removed: Vec::new(),
+            changed: Vec::new(),
+        });
+    }
+
     fn record(&self, event: ChangeEvent) {
         if let Err(e) = run_folder::append_line(&self.path, &event) {
             tracing::error!("cannot append to {}: {e}", self.path.display());

@@ -1,6 +1,8 @@
 //! `outage-lab configure`: change a function of the running lab through its control plane, as
 //! `aws lambda update-function-configuration` and `put-function-concurrency` /
-//! `delete-function-concurrency` do on AWS. The mitigation tool of a drill or game day: the change
+//! `delete-function-concurrency` do on AWS. A variable change is a hotfix deploy: `$LATEST` is
+//! published and the `live` alias the API invokes moves to it at once (`publish-version`,
+//! `update-alias`); a gradual, alarm-gated change is `outage-lab release`. The mitigation tool of a drill or game day: the change
 //! is recorded in the stage's change history under the caller's name.
 
 use std::collections::BTreeMap;
@@ -83,9 +85,11 @@ impl Change {
 pub async fn configure(admin: &AdminClient, key: &str, change: &Change) -> Result<Vec<String>, AdminError> {
     let before = admin.configuration(key).await?;
     let mut config = before.clone();
+    let mut served = None;
     if !change.set.is_empty() || !change.unset.is_empty() {
         let variables = change.apply_to(&before.environment.variables);
         config = admin.update_configuration(key, &variables).await?;
+        served = Some(admin.serve_latest(key).await?);
     }
     match change.reserved {
         Some(Some(n)) => {
@@ -98,7 +102,7 @@ pub async fn configure(admin: &AdminClient, key: &str, change: &Change) -> Resul
         config = admin.configuration(key).await?;
     }
     let vars = &config.environment.variables;
-    Ok(vec![
+    let mut lines = vec![
         format!(
             "{}: variables {}",
             config.function_name,
@@ -118,7 +122,11 @@ pub async fn configure(admin: &AdminClient, key: &str, change: &Change) -> Resul
                 .reserved_concurrent_executions
                 .map_or_else(|| "none (unreserved)".to_owned(), |n| n.to_string())
         ),
-    ])
+    ];
+    if let Some(version) = served {
+        lines.push(format!("{}: live serves version {version}", config.function_name));
+    }
+    Ok(lines)
 }
 
 #[cfg(test)]

@@ -45,10 +45,11 @@ pub fn trace_id(now: OffsetDateTime) -> String {
     )
 }
 
-/// A log stream name as Lambda writes it: `2026/11/25/[$LATEST]<32 hex>`.
-pub fn log_stream_name(now: OffsetDateTime) -> String {
+/// A log stream name as Lambda writes it: `2026/11/25/[$LATEST]<32 hex>`, the version that
+/// runs in the brackets.
+pub fn log_stream_name(now: OffsetDateTime, version: &str) -> String {
     format!(
-        "{:04}/{:02}/{:02}/[$LATEST]{}",
+        "{:04}/{:02}/{:02}/[{version}]{}",
         now.year(),
         u8::from(now.month()),
         now.day(),
@@ -70,6 +71,11 @@ pub fn admin_token() -> String {
     random_hex(64)
 }
 
+/// A release's id (`r-` and 8 hex), as short as a person types it.
+pub fn release_id() -> String {
+    random_hex(8)
+}
+
 /// A short id for an execution environment (admin API, console).
 pub fn environment_id() -> String {
     random_hex(12)
@@ -86,9 +92,10 @@ mod tests {
         assert_eq!(id.as_bytes()[14], b'4');
         assert_eq!(apigw_request_id().len(), 16);
         let now = time::macros::datetime!(2026-11-05 10:00 UTC);
-        let stream = log_stream_name(now);
+        let stream = log_stream_name(now, "$LATEST");
         assert!(stream.starts_with("2026/11/05/[$LATEST]"), "{stream}");
         assert_eq!(stream.len(), "2026/11/05/[$LATEST]".len() + 32);
+        assert!(log_stream_name(now, "4").starts_with("2026/11/05/[4]"));
         assert_eq!(admin_token().len(), 64);
         assert_ne!(admin_token(), admin_token());
     }

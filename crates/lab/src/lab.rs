@@ -66,6 +66,8 @@ pub struct LabState {
     pub changes: crate::changes::ChangeLog,
     pub overhead: Arc<LatencyStats>,
     pub drill: Mutex<DrillDocument>,
+    /// Every release of this lab (`/releases`).
+    pub releases: crate::release::Releases,
     /// The game day running on this lab, if any (`/gameday` routes).
     pub gameday: std::sync::OnceLock<Arc<crate::gameday::desk::Desk>>,
 }
@@ -169,7 +171,8 @@ impl Lab {
                 stage.fault_vars(key),
                 logs.clone(),
                 metrics.clone(),
-            );
+            )
+            .with_context(|| format!("function {key}: cannot read its binary"))?;
             pools.insert(key.clone(), pool);
         }
 
@@ -257,6 +260,7 @@ impl Lab {
             changes: crate::changes::ChangeLog::new(&run_dir),
             overhead,
             drill: Mutex::new(DrillDocument::default()),
+            releases: crate::release::Releases::default(),
             gameday: std::sync::OnceLock::new(),
         });
 

@@ -17,6 +17,7 @@ pub mod lab;
 pub mod logs;
 pub mod metrics;
 pub mod notify;
+pub mod release;
 pub mod runtime;
 pub mod stats;
 pub mod time_fmt;

@@ -180,6 +180,56 @@ enum Command {
         #[command(flatten)]
         at: Where,
     },
+    /// Release a new version of a function of the running lab as CodeDeploy does: `$LATEST`
+    /// with the changes is published, checked with one direct invocation before any traffic
+    /// moves, then the `live` alias the API invokes shifts to it on the strategy's schedule
+    /// while the function's alarms are watched; an alarm in ALARM rolls it back. Drives bake
+    /// traffic at the function's route meanwhile and prints each step. Exit 0 succeeded, 1
+    /// rolled back or failed its check, 2 refused (nothing changed).
+    Release {
+        /// Function key from the stage file, e.g. payment-fixed.
+        function: String,
+        /// A new binary for the function (default: the same code).
+        #[arg(long, value_name = "PATH")]
+        binary: Option<PathBuf>,
+        /// A variable to set: KEY=VALUE; repeatable.
+        #[arg(long, value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// A variable to remove; repeatable.
+        #[arg(long, value_name = "KEY")]
+        unset: Vec<String>,
+        /// all-at-once, canary:PERCENT%:MINUTESm, linear:PERCENT%:MINUTESm or a CodeDeploy
+        /// predefined name (default: the stage file's release.strategy).
+        #[arg(long, value_name = "NAME")]
+        strategy: Option<String>,
+        /// Send no bake traffic (the lab's other clients must then give the canary requests).
+        #[arg(long)]
+        no_traffic: bool,
+        /// No direct invocation of the new version before traffic moves: the alarms alone
+        /// guard the release.
+        #[arg(long)]
+        skip_check: bool,
+        /// Who releases, for the change history (default: $USER, else responder).
+        #[arg(long)]
+        actor: Option<String>,
+        /// The release at its end as one JSON document on stdout (progress on stderr).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        at: Where,
+    },
+    /// Stop the function's release in progress and roll it back, or, with none running, move
+    /// the `live` alias back to the version the last release replaced. Exit 0 done, 2 nothing
+    /// to roll back.
+    Rollback {
+        /// Function key from the stage file, e.g. payment-fixed.
+        function: String,
+        /// Who rolls back, for the change history (default: $USER, else responder).
+        #[arg(long)]
+        actor: Option<String>,
+        #[command(flatten)]
+        at: Where,
+    },
     /// The stage's change history, as CloudTrail shows management events: who changed which
     /// function's configuration or reserved concurrency, and when (variable values are not shown).
     Changes {
@@ -377,6 +427,36 @@ async fn main() -> ExitCode {
             .await
         }
         Command::Changes { since, json, at } => changes(at, since, json).await,
+        Command::Release {
+            function,
+            binary,
+            set,
+            unset,
+            strategy,
+            no_traffic,
+            skip_check,
+            actor,
+            json,
+            at,
+        } => {
+            let change = match outage_lab::configure::Change::new(&set, &unset, None, false) {
+                Ok(c) => c,
+                Err(outage_lab::configure::ChangeError::Nothing) => Default::default(),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let request = lab_admin_api::ReleaseRequest {
+                binary: binary.map(|b| std::path::absolute(&b).unwrap_or(b)),
+                set: change.set,
+                unset: change.unset,
+                strategy,
+                skip_check,
+            };
+            return release(at, &function, &request, !no_traffic, actor, json).await;
+        }
+        Command::Rollback { function, actor, at } => return rollback(at, &function, actor).await,
         Command::Configure {
             function,
             set,
@@ -676,11 +756,8 @@ async fn configure(
             return ExitCode::from(1);
         }
     };
-    let actor = actor
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|a| !a.trim().is_empty())
-        .unwrap_or_else(|| "responder".to_owned());
-    match outage_lab::configure::configure(&admin.with_actor(&actor), function, change).await {
+    let admin = admin.with_actor(&actor_or_user(actor));
+    match outage_lab::configure::configure(&admin, function, change).await {
         Ok(lines) => {
             for line in lines {
                 println!("{line}");
@@ -688,15 +765,118 @@ async fn configure(
             ExitCode::SUCCESS
         }
         // The lab refused the change (an unknown function, a bad FAULT_* value): bad input.
-        Err(e @ (lab_admin_api::AdminError::Rejected(_) | lab_admin_api::AdminError::NotFound(_))) => {
+        Err(e) => admin_failure(&info, &e),
+    }
+}
+
+fn actor_or_user(actor: Option<String>) -> String {
+    actor
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(|| "responder".to_owned())
+}
+
+/// Refused by the lab (unknown function, bad strategy, a release already running, nothing to
+/// do): exit 2, nothing changed. Anything else: exit 1.
+fn admin_failure(info: &LabInfo, e: &lab_admin_api::AdminError) -> ExitCode {
+    match e {
+        lab_admin_api::AdminError::Rejected(_) | lab_admin_api::AdminError::NotFound(_) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
         }
-        Err(e) => {
+        _ => {
             eprintln!("error: the lab at {}: {e}", info.admin_url);
             ExitCode::from(1)
         }
     }
+}
+
+async fn release(
+    at: Where,
+    function: &str,
+    request: &lab_admin_api::ReleaseRequest,
+    bake_traffic: bool,
+    actor: Option<String>,
+    json: bool,
+) -> ExitCode {
+    let stage = match root_of(&at).and_then(|root| Ok(outage_config::Stage::load_named(&root, &at.stage)?)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let (info, admin) = match running_lab(&at) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
+    let admin = admin.with_actor(&actor_or_user(actor));
+    let say = |line: String| {
+        if json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
+    let follow = outage_lab::release::follow::follow(
+        &admin,
+        &info.gateway_url,
+        &stage,
+        function,
+        request,
+        bake_traffic,
+        &say,
+    );
+    match follow.await {
+        Ok(done) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&done).unwrap_or_default());
+            }
+            if done.status == lab_admin_api::ReleaseStatus::Succeeded {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => admin_failure(&info, &e),
+    }
+}
+
+async fn rollback(at: Where, function: &str, actor: Option<String>) -> ExitCode {
+    let (info, admin) = match running_lab(&at) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
+    let admin = admin.with_actor(&actor_or_user(actor));
+    let asked = match admin.rollback(function).await {
+        Ok(r) => r,
+        Err(e) => return admin_failure(&info, &e),
+    };
+    // A running release stops on the lab's side within a second: wait for its end.
+    let mut done = asked;
+    for _ in 0..50 {
+        if done.status.is_done() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        match admin.release(&done.id).await {
+            Ok(r) => done = r,
+            Err(e) => return admin_failure(&info, &e),
+        }
+    }
+    if let Some(e) = done.events.last() {
+        println!("release {}: {}", done.id, e.message);
+    }
+    for line in outage_lab::release::follow::summary(&done) {
+        println!("{line}");
+    }
+    ExitCode::SUCCESS
 }
 
 async fn changes(at: Where, since: Option<String>, json: bool) -> anyhow::Result<()> {
@@ -764,7 +944,7 @@ async fn status(at: Where) -> anyhow::Result<()> {
             })
             .collect();
         println!(
-            "function {} ({}): {} environments {:?}, reserved concurrency {}, variables {}",
+            "function {} ({}): {} environments {:?}, reserved concurrency {}, $LATEST variables {}",
             f.key,
             f.configuration.function_name,
             f.environments.len(),
@@ -774,6 +954,22 @@ async fn status(at: Where) -> anyhow::Result<()> {
                 .map_or("none (unreserved)".to_owned(), |n| n.to_string()),
             serde_json::to_string(&f.configuration.environment.variables)?
         );
+        // What clients get: the versions on the `live` alias, which may differ from $LATEST.
+        if let Some(live) = &f.live {
+            let served: Vec<String> = live
+                .versions
+                .iter()
+                .map(|v| {
+                    Ok(format!(
+                        "version {} ({:.0}%, variables {})",
+                        v.version,
+                        v.weight * 100.0,
+                        serde_json::to_string(&v.variables)?
+                    ))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            println!("  live: {}", served.join(" + "));
+        }
     }
     for a in alarms {
         println!("alarm {} {}: {}", a.alarm_name, a.state_value, a.state_reason);

@@ -40,6 +40,38 @@ fn sample(
     }
 }
 
+/// How a function was invoked, for the AWS/Lambda dimension sets Lambda publishes: every
+/// invocation under `FunctionName` (all versions together, what the stage's alarms watch); one
+/// through a qualifier also under `FunctionName` + `Resource` (`<name>:<alias or version>`);
+/// one through an alias also under `FunctionName` + `Resource` + `ExecutedVersion` (the version
+/// that ran). Lambda developer guide, "Types of metrics for Lambda functions", dimensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invoked {
+    pub function_name: String,
+    /// The alias or version named in the call; `None` for `$LATEST` unqualified.
+    pub qualifier: Option<String>,
+    /// The version that ran, for an alias invocation.
+    pub executed_version: Option<String>,
+}
+
+impl Invoked {
+    fn dimension_sets(&self) -> Vec<BTreeMap<String, String>> {
+        let name = BTreeMap::from([("FunctionName".to_owned(), self.function_name.clone())]);
+        let mut sets = vec![name.clone()];
+        if let Some(q) = &self.qualifier {
+            let mut resource = name;
+            resource.insert("Resource".into(), format!("{}:{q}", self.function_name));
+            if let Some(v) = &self.executed_version {
+                let mut executed = resource.clone();
+                executed.insert("ExecutedVersion".into(), v.clone());
+                sets.push(executed);
+            }
+            sets.push(resource);
+        }
+        sets
+    }
+}
+
 impl LabMetrics {
     pub fn new(store: Arc<MetricStore>, api_id: &str, delays: MetricDelays) -> LabMetrics {
         let api_dimensions = BTreeMap::from([
@@ -77,49 +109,46 @@ impl LabMetrics {
     /// "Types of metrics for Lambda functions"). It matters for alarms: with only missing data
     /// after the last throttle, CloudWatch would keep judging that throttled minute for the
     /// whole evaluation range (N + 2 periods) before the throttles alarm could clear.
-    pub fn lambda_invocation(&self, function_name: &str, duration_ms: f64, error: bool, concurrent: usize) {
-        let dims = BTreeMap::from([("FunctionName".to_owned(), function_name.to_owned())]);
+    pub fn lambda_invocation(&self, invoked: &Invoked, duration_ms: f64, error: bool, concurrent: usize) {
         let now = SystemTime::now();
-        self.publish(
-            "AWS/Lambda",
-            vec![
-                sample("AWS/Lambda", "Invocations", &dims, "Count", 1.0, now),
-                sample(
-                    "AWS/Lambda",
-                    "Errors",
-                    &dims,
-                    "Count",
-                    if error { 1.0 } else { 0.0 },
-                    now,
-                ),
-                sample("AWS/Lambda", "Throttles", &dims, "Count", 0.0, now),
-                sample("AWS/Lambda", "Duration", &dims, "Milliseconds", duration_ms, now),
-                sample(
-                    "AWS/Lambda",
-                    "ConcurrentExecutions",
-                    &dims,
-                    "Count",
-                    concurrent as f64,
-                    now,
-                ),
-            ],
-        );
+        let samples = invoked
+            .dimension_sets()
+            .into_iter()
+            .flat_map(|dims| {
+                [
+                    sample("AWS/Lambda", "Invocations", &dims, "Count", 1.0, now),
+                    sample(
+                        "AWS/Lambda",
+                        "Errors",
+                        &dims,
+                        "Count",
+                        if error { 1.0 } else { 0.0 },
+                        now,
+                    ),
+                    sample("AWS/Lambda", "Throttles", &dims, "Count", 0.0, now),
+                    sample("AWS/Lambda", "Duration", &dims, "Milliseconds", duration_ms, now),
+                    sample(
+                        "AWS/Lambda",
+                        "ConcurrentExecutions",
+                        &dims,
+                        "Count",
+                        concurrent as f64,
+                        now,
+                    ),
+                ]
+            })
+            .collect();
+        self.publish("AWS/Lambda", samples);
     }
 
-    /// A request refused at the reserved concurrency: a throttle, neither an invocation nor an error.
-    pub fn lambda_throttle(&self, function_name: &str) {
-        let dims = BTreeMap::from([("FunctionName".to_owned(), function_name.to_owned())]);
-        self.publish(
-            "AWS/Lambda",
-            vec![sample(
-                "AWS/Lambda",
-                "Throttles",
-                &dims,
-                "Count",
-                1.0,
-                SystemTime::now(),
-            )],
-        );
+    pub fn lambda_throttle(&self, invoked: &Invoked) {
+        let now = SystemTime::now();
+        let samples = invoked
+            .dimension_sets()
+            .into_iter()
+            .map(|dims| sample("AWS/Lambda", "Throttles", &dims, "Count", 1.0, now))
+            .collect();
+        self.publish("AWS/Lambda", samples);
     }
 
     /// One request the gateway answered, whatever the answer: Count = 2xx + 4xx + 5xx, per

@@ -16,8 +16,26 @@ pub fn json(status: u16, body: &impl Serialize) -> ApiGatewayV2httpResponse {
     response
         .headers
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(version) = function_version() {
+        response.headers.insert(FUNCTION_VERSION_HEADER, version.clone());
+    }
     response.body = Some(Body::Text(text));
     response
+}
+
+/// The version that answered (`AWS_LAMBDA_FUNCTION_VERSION`: `$LATEST`, `7`): a client counts
+/// what share of a canary's requests the new version served.
+pub const FUNCTION_VERSION_HEADER: &str = "x-function-version";
+
+fn function_version() -> Option<&'static HeaderValue> {
+    static VERSION: std::sync::OnceLock<Option<HeaderValue>> = std::sync::OnceLock::new();
+    VERSION
+        .get_or_init(|| {
+            std::env::var("AWS_LAMBDA_FUNCTION_VERSION")
+                .ok()
+                .and_then(|v| HeaderValue::from_str(&v).ok())
+        })
+        .as_ref()
 }
 
 /// A response of the shape API Gateway itself uses for errors: `{"message": "..."}`.

@@ -215,6 +215,9 @@ where
         {
             return BreakResult::Failed(format!("waiting for the fault to apply: {e}"));
         }
+        if let Err(e) = bounded(CALL_TIMEOUT, control.serve_latest(key)).await {
+            return BreakResult::Failed(format!("serving the fault on the `live` alias: {e}"));
+        }
         let injected = Instant::now();
         rec.emit(DrillEventKind::FaultInjected {
             function_name: prior.function_name.clone(),
@@ -613,6 +616,7 @@ async fn restore<C: ControlPlane>(
         let attempt = async {
             control.replace_variables(key, prior, None).await?;
             control.wait_until_applied(key, update_deadline).await?;
+            control.serve_latest(key).await?;
             let now = control.configuration(key).await?;
             if &now.variables != prior {
                 return Err(PortError::UpdateFailed(format!(

@@ -362,6 +362,7 @@ impl Game<'_> {
             let mut vars = deployer.configuration(&function).await?.environment.variables;
             vars.extend(plan.fault_vars.clone());
             deployer.update_configuration(&function, &vars).await?;
+            deployer.serve_latest(&function).await?;
             said.extend(plan.fault_vars.iter().map(|(k, v)| format!("{k}={v}")));
         }
         self.incident_change = Some(match (said.is_empty(), plan.deployed_concurrency) {
@@ -389,6 +390,7 @@ impl Game<'_> {
         let mut vars = client.configuration(&d.function).await?.environment.variables;
         vars.extend(d.set.clone());
         client.update_configuration(&d.function, &vars).await?;
+        client.serve_latest(&d.function).await?;
         let set: Vec<String> = d.set.iter().map(|(k, v)| format!("{k}={v}")).collect();
         self.decoys_made
             .push(format!("{} set {} on {}", d.actor, set.join(" "), d.function));
@@ -474,11 +476,15 @@ impl Game<'_> {
         };
         if !self.plan.fault_vars.is_empty() {
             let now = OffsetDateTime::now_utc();
-            match FaultConfig::from_vars(&pool.config().variables) {
-                Ok(f) if f.mode != FaultMode::None && !f.is_expired(now) => return true,
-                // Unparseable fault variables break the function at start-up: still broken.
-                Err(_) => return true,
-                Ok(_) => {}
+            // What the API's alias serves, every version of it: a fix left on `$LATEST` only
+            // has not reached a single client.
+            for (version, _) in pool.served_versions() {
+                match FaultConfig::from_vars(&version.variables) {
+                    Ok(f) if f.mode != FaultMode::None && !f.is_expired(now) => return true,
+                    // Unparseable fault variables break the function at start-up: still broken.
+                    Err(_) => return true,
+                    Ok(_) => {}
+                }
             }
         }
         self.plan

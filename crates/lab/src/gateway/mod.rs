@@ -189,7 +189,8 @@ impl Gateway {
         // side still finishes (timeout, logs, metrics) exactly as it would on AWS.
         let integration_start = Instant::now();
         let lambda_request_id: Arc<str> = crate::ids::lambda_request_id().into();
-        let task = tokio::spawn(async move { pool.invoke(lambda_request_id, Bytes::from(payload)).await });
+        let task =
+            tokio::spawn(async move { pool.invoke_live(lambda_request_id, Bytes::from(payload)).await });
         let result = match tokio::time::timeout(INTEGRATION_TIMEOUT, task).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => {

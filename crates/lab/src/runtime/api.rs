@@ -84,7 +84,7 @@ async fn next(env: &Arc<Env>) -> Response<Full<Bytes>> {
     let now = std::time::Instant::now();
     let _ = env.init_duration.get_or_init(|| now - env.spawned);
     env.set_phase(Phase::Busy);
-    env.log(start_line(&inv.request_id));
+    env.log(start_line(&inv.request_id, &env.version));
     let deadline_ms = epoch_ms() + env.identity.timeout.as_millis() as i64;
     let mut r = Response::new(Full::new(inv.payload));
     let h = r.headers_mut();

@@ -89,6 +89,8 @@ pub struct Env {
     /// The configuration revision this environment was started with.
     pub revision: u64,
     pub revision_id: String,
+    /// The version it runs (`$LATEST`, `3`): START lines name it.
+    pub version: Arc<str>,
     pub started_at: OffsetDateTime,
     pub(crate) spawned: Instant,
     pub(crate) identity: Arc<FunctionIdentity>,
@@ -118,6 +120,8 @@ pub struct SpawnSpec<'a> {
     pub variables: &'a BTreeMap<String, String>,
     pub revision: u64,
     pub revision_id: &'a str,
+    /// `$LATEST` or the published version's number.
+    pub version: &'a str,
     pub logs: Arc<LogStore>,
     /// Receives every stdout line (for Embedded Metric Format extraction) with its epoch ms.
     pub on_stdout: LineSink,
@@ -140,7 +144,7 @@ impl Env {
         let listener = tokio::net::TcpListener::from_std(listener)?;
 
         let now = OffsetDateTime::now_utc();
-        let stream: Arc<str> = ids::log_stream_name(now).into();
+        let stream: Arc<str> = ids::log_stream_name(now, spec.version).into();
         let id = ids::environment_id();
         let identity = spec.identity;
 
@@ -154,7 +158,7 @@ impl Env {
             .env("AWS_DEFAULT_REGION", &identity.region)
             .env("AWS_LAMBDA_FUNCTION_NAME", &identity.function_name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", identity.memory_mb.to_string())
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", spec.version)
             .env("AWS_LAMBDA_LOG_GROUP_NAME", &identity.log_group)
             .env("AWS_LAMBDA_LOG_STREAM_NAME", &*stream)
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
@@ -172,6 +176,7 @@ impl Env {
             stream,
             revision: spec.revision,
             revision_id: spec.revision_id.to_owned(),
+            version: spec.version.into(),
             started_at: now,
             spawned,
             identity,

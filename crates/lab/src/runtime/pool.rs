@@ -3,30 +3,102 @@
 //! environment; events travel to environments through their own slots.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use lab_admin_api::EnvironmentView;
+use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use super::env::{Env, FunctionIdentity, Invocation, Phase, SpawnSpec};
 use super::report::{end_line, exit_line, timeout_line, Report, ReportStatus};
 use super::{InvokeResult, Outcome};
 use crate::logs::LogStore;
-use crate::metrics::LabMetrics;
+use crate::metrics::{Invoked, LabMetrics};
 
 /// Lambda's limit for the init phase of an on-demand environment.
 pub const INIT_LIMIT: Duration = Duration::from_secs(10);
 
-/// A function's variables at one revision (Lambda's `Environment.Variables` + `RevisionId`).
+/// A function's code and configuration at one revision: `$LATEST`, which updates replace, or a
+/// published version, which never changes (Lambda's versions snapshot both, environment
+/// variables included). An environment runs exactly one of these.
 #[derive(Debug, Clone)]
 pub struct FunctionConfig {
+    /// `None` = `$LATEST`.
+    pub version: Option<u32>,
     pub variables: BTreeMap<String, String>,
+    pub binary: PathBuf,
+    /// The binary's SHA-256, base64 (Lambda's `CodeSha256`).
+    pub code_sha256: String,
+    pub description: String,
+    /// Unique within the function: what tells environments of different snapshots apart.
     pub revision: u64,
+    /// `$LATEST`'s revision id; a version keeps the one of the `$LATEST` it was published from.
     pub revision_id: String,
+    pub last_modified: OffsetDateTime,
+}
+
+impl FunctionConfig {
+    /// `$LATEST` or the version's number, as Lambda writes a qualifier.
+    pub fn version_label(&self) -> String {
+        self.version.map_or_else(|| LATEST.to_owned(), |n| n.to_string())
+    }
+
+    /// The same code and configuration (what decides whether PublishVersion makes a new one).
+    fn same_content(&self, other: &FunctionConfig) -> bool {
+        self.code_sha256 == other.code_sha256 && self.variables == other.variables
+    }
+}
+
+pub const LATEST: &str = "$LATEST";
+
+/// Lambda's `CodeSha256`: the SHA-256 of the deployment package, base64.
+pub fn code_sha256(binary: &Path) -> std::io::Result<String> {
+    use base64::Engine;
+    use sha2::Digest;
+    let bytes = std::fs::read(binary)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes)))
+}
+
+/// Which version an invocation asks for (Lambda's `Qualifier`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Qualifier {
+    Latest,
+    Version(u32),
+    /// The `live` alias: its version, or by weight the additional one.
+    Live,
+}
+
+/// The `live` alias: a main version and at most one more with a share of the invocations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alias {
+    pub version: u32,
+    pub additional: Option<(u32, f64)>,
+    pub revision_id: String,
+}
+
+/// Why a version or alias request was refused (Lambda's exceptions, in words).
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    /// `ResourceNotFoundException`.
+    #[error("{0}")]
+    NotFound(String),
+    /// `InvalidParameterValueException`.
+    #[error("{0}")]
+    Invalid(String),
+    /// `PreconditionFailedException`: the revision changed.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// Invocations through the alias, per version that ran, since the lab started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Served {
+    pub requests: u64,
+    pub failed: u64,
 }
 
 struct PoolState {
@@ -34,7 +106,13 @@ struct PoolState {
     idle: Vec<Arc<Env>>,
     /// Every environment the pool counts against the reserved concurrency.
     envs: Vec<Arc<Env>>,
+    /// `$LATEST`.
     config: Arc<FunctionConfig>,
+    /// Published versions by number.
+    versions: BTreeMap<u32, Arc<FunctionConfig>>,
+    alias: Alias,
+    /// Per version label.
+    served: BTreeMap<String, Served>,
     /// Lambda's reserved concurrency; `None` = unreserved (the account's limit applies).
     reserved: Option<u32>,
 }
@@ -51,7 +129,6 @@ impl PoolState {
 pub struct Pool {
     pub identity: Arc<FunctionIdentity>,
     pub code: String,
-    binary: PathBuf,
     logs: Arc<LogStore>,
     metrics: Arc<LabMetrics>,
     state: Mutex<PoolState>,
@@ -66,6 +143,8 @@ fn revision_id() -> String {
 }
 
 impl Pool {
+    /// A function as `terraform apply` leaves it: `$LATEST` from the stage file, published as
+    /// version 1, and the `live` alias on version 1.
     pub fn new(
         identity: FunctionIdentity,
         code: String,
@@ -74,53 +153,214 @@ impl Pool {
         variables: BTreeMap<String, String>,
         logs: Arc<LogStore>,
         metrics: Arc<LabMetrics>,
-    ) -> Arc<Pool> {
+    ) -> std::io::Result<Arc<Pool>> {
+        let code_sha256 = code_sha256(&binary)?;
+        let now = OffsetDateTime::now_utc();
         let config = Arc::new(FunctionConfig {
+            version: None,
             variables,
+            binary,
+            code_sha256,
+            description: String::new(),
             revision: 1,
             revision_id: revision_id(),
+            last_modified: now,
         });
-        Arc::new_cyclic(|me| Pool {
+        let first = Arc::new(FunctionConfig {
+            version: Some(1),
+            revision: 2,
+            ..(*config).clone()
+        });
+        Ok(Arc::new_cyclic(|me| Pool {
             identity: Arc::new(identity),
             code,
-            binary,
             logs,
             metrics,
             state: Mutex::new(PoolState {
                 idle: Vec::new(),
                 envs: Vec::new(),
                 config,
+                versions: BTreeMap::from([(1, first)]),
+                alias: Alias {
+                    version: 1,
+                    additional: None,
+                    revision_id: revision_id(),
+                },
+                served: BTreeMap::new(),
                 reserved,
             }),
             busy: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
-            revisions: AtomicU64::new(1),
+            revisions: AtomicU64::new(2),
             me: me.clone(),
-        })
+        }))
     }
 
+    /// `$LATEST`.
     pub fn config(&self) -> Arc<FunctionConfig> {
         self.state.lock().expect("pool lock").config.clone()
     }
 
-    /// Replaces the variables (Lambda's UpdateFunctionConfiguration): idle environments are
-    /// retired now, busy ones after their invocation, new ones start with the new variables.
+    /// Replaces `$LATEST`'s variables (Lambda's UpdateFunctionConfiguration).
     pub fn update_config(&self, variables: BTreeMap<String, String>) -> Arc<FunctionConfig> {
+        self.update_latest(|c| c.variables = variables)
+    }
+
+    /// Replaces `$LATEST`'s code (Lambda's UpdateFunctionCode).
+    pub fn update_code(&self, binary: PathBuf, code_sha256: String) -> Arc<FunctionConfig> {
+        self.update_latest(|c| {
+            c.binary = binary;
+            c.code_sha256 = code_sha256;
+        })
+    }
+
+    /// A new revision of `$LATEST`: its idle environments are retired now, busy ones after their
+    /// invocation, new ones start with the new revision. Published versions are untouched.
+    fn update_latest(&self, change: impl FnOnce(&mut FunctionConfig)) -> Arc<FunctionConfig> {
         let revision = self.revisions.fetch_add(1, Ordering::Relaxed) + 1;
-        let config = Arc::new(FunctionConfig {
-            variables,
-            revision,
-            revision_id: revision_id(),
-        });
-        let idle = {
+        let (config, stale) = {
             let mut st = self.state.lock().expect("pool lock");
-            st.config = config.clone();
-            std::mem::take(&mut st.idle)
+            let mut next = (*st.config).clone();
+            change(&mut next);
+            next.revision = revision;
+            next.revision_id = revision_id();
+            next.last_modified = OffsetDateTime::now_utc();
+            let old = st.config.revision;
+            st.config = Arc::new(next);
+            let (stale, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut st.idle)
+                .into_iter()
+                .partition(|e| e.revision == old);
+            st.idle = keep;
+            (st.config.clone(), stale)
         };
-        for env in idle {
+        for env in stale {
             self.retire(&env);
         }
         config
+    }
+
+    /// Lambda's PublishVersion: `$LATEST` as a new, immutable version. When neither the code nor
+    /// the configuration changed since the newest version, that version is returned, as Lambda
+    /// does. With `revision_id`, refused when `$LATEST` has moved on since.
+    pub fn publish(
+        &self,
+        description: &str,
+        expected_revision: Option<&str>,
+    ) -> Result<Arc<FunctionConfig>, PoolError> {
+        let mut st = self.state.lock().expect("pool lock");
+        if let Some(expected) = expected_revision.filter(|r| *r != st.config.revision_id) {
+            return Err(PoolError::Conflict(format!(
+                "$LATEST of {} is at revision {}, not {expected}",
+                self.identity.function_name, st.config.revision_id
+            )));
+        }
+        if let Some(newest) = st.versions.values().next_back() {
+            if newest.same_content(&st.config) {
+                return Ok(newest.clone());
+            }
+        }
+        let number = st.versions.keys().next_back().map_or(1, |n| n + 1);
+        let version = Arc::new(FunctionConfig {
+            version: Some(number),
+            description: description.to_owned(),
+            revision: self.revisions.fetch_add(1, Ordering::Relaxed) + 1,
+            last_modified: OffsetDateTime::now_utc(),
+            ..(*st.config).clone()
+        });
+        st.versions.insert(number, version.clone());
+        Ok(version)
+    }
+
+    /// `$LATEST` first, then every published version (ListVersionsByFunction).
+    pub fn versions(&self) -> Vec<Arc<FunctionConfig>> {
+        let st = self.state.lock().expect("pool lock");
+        std::iter::once(st.config.clone())
+            .chain(st.versions.values().cloned())
+            .collect()
+    }
+
+    pub fn version(&self, number: u32) -> Option<Arc<FunctionConfig>> {
+        self.state
+            .lock()
+            .expect("pool lock")
+            .versions
+            .get(&number)
+            .cloned()
+    }
+
+    pub fn alias(&self) -> Alias {
+        self.state.lock().expect("pool lock").alias.clone()
+    }
+
+    /// Lambda's UpdateAlias: `version` moves the main version (`None` keeps it); `additional`
+    /// replaces the weighted routing (`Some(None)` clears it, `None` keeps it). Lambda's rules:
+    /// published versions only, one additional version, a weight from 0 to 1, and the
+    /// additional version differs from the main one.
+    pub fn update_alias(
+        &self,
+        version: Option<u32>,
+        additional: Option<Option<(u32, f64)>>,
+        expected_revision: Option<&str>,
+    ) -> Result<Alias, PoolError> {
+        let mut st = self.state.lock().expect("pool lock");
+        if let Some(expected) = expected_revision.filter(|r| *r != st.alias.revision_id) {
+            return Err(PoolError::Conflict(format!(
+                "alias live of {} is at revision {}, not {expected}",
+                self.identity.function_name, st.alias.revision_id
+            )));
+        }
+        let main = version.unwrap_or(st.alias.version);
+        let extra = additional.unwrap_or(st.alias.additional);
+        let missing = |n: u32| {
+            PoolError::NotFound(format!(
+                "{} has no version {n} (published: {})",
+                self.identity.function_name,
+                st.versions
+                    .keys()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        };
+        if !st.versions.contains_key(&main) {
+            return Err(missing(main));
+        }
+        if let Some((n, weight)) = extra {
+            if !st.versions.contains_key(&n) {
+                return Err(missing(n));
+            }
+            if n == main {
+                return Err(PoolError::Invalid(format!(
+                    "the additional version {n} is the alias's main version"
+                )));
+            }
+            if !(0.0..=1.0).contains(&weight) || !weight.is_finite() {
+                return Err(PoolError::Invalid(format!(
+                    "the weight of version {n} must be from 0.0 to 1.0, not {weight}"
+                )));
+            }
+        }
+        st.alias = Alias {
+            version: main,
+            additional: extra,
+            revision_id: revision_id(),
+        };
+        Ok(st.alias.clone())
+    }
+
+    /// What the alias serves: each version with its share of the invocations.
+    pub fn served_versions(&self) -> Vec<(Arc<FunctionConfig>, f64)> {
+        let st = self.state.lock().expect("pool lock");
+        let main = st.versions[&st.alias.version].clone();
+        match st.alias.additional {
+            Some((n, w)) if w > 0.0 => vec![(main, 1.0 - w), (st.versions[&n].clone(), w)],
+            _ => vec![(main, 1.0)],
+        }
+    }
+
+    /// Invocations through the alias per version that ran.
+    pub fn served(&self) -> BTreeMap<String, Served> {
+        self.state.lock().expect("pool lock").served.clone()
     }
 
     /// The reserved concurrency (Lambda's `ReservedConcurrentExecutions`), if any.
@@ -180,34 +420,49 @@ impl Pool {
         env.kill();
     }
 
-    /// A warm environment, or a new one if the reserved concurrency allows; `None` = throttle.
-    fn acquire(&self) -> std::io::Result<Option<(Arc<Env>, bool)>> {
+    /// A warm environment of `snapshot`, or a new one if the reserved concurrency allows;
+    /// `None` = throttle.
+    fn acquire(&self, snapshot: &Arc<FunctionConfig>) -> std::io::Result<Option<(Arc<Env>, bool)>> {
         let mut st = self.state.lock().expect("pool lock");
         // Lambda counts concurrent executions, not environments: an idle one beyond a lowered
         // limit is no licence to run.
         if st.envs.len() - st.idle.len() >= st.limit() {
             return Ok(None);
         }
-        while let Some(env) = st.idle.pop() {
-            if env.is_alive() && env.revision == st.config.revision {
+        // The most recently used warm environment of this snapshot; during a canary, both
+        // versions keep their own warm environments.
+        while let Some(i) = st.idle.iter().rposition(|e| e.revision == snapshot.revision) {
+            let env = st.idle.remove(i);
+            if env.is_alive() {
                 return Ok(Some((env, false)));
             }
             drop(st);
             self.retire(&env);
             st = self.state.lock().expect("pool lock");
         }
-        if self.closed.load(Ordering::SeqCst) || st.envs.len() >= st.limit() {
+        if self.closed.load(Ordering::SeqCst) {
             return Ok(None);
         }
-        let config = st.config.clone();
+        // At the limit, the oldest idle environment of another version makes room.
+        while st.envs.len() >= st.limit() && !st.idle.is_empty() {
+            let old = st.idle.remove(0);
+            drop(st);
+            self.retire(&old);
+            st = self.state.lock().expect("pool lock");
+        }
+        if st.envs.len() >= st.limit() {
+            return Ok(None);
+        }
         let pool = self.me.clone();
         let metrics = self.metrics.clone();
+        let version = snapshot.version_label();
         let spec = SpawnSpec {
-            binary: &self.binary,
+            binary: &snapshot.binary,
             identity: self.identity.clone(),
-            variables: &config.variables,
-            revision: config.revision,
-            revision_id: &config.revision_id,
+            variables: &snapshot.variables,
+            revision: snapshot.revision,
+            revision_id: &snapshot.revision_id,
+            version: &version,
             logs: self.logs.clone(),
             on_stdout: Arc::new(move |line, ts| metrics.emf_line(line, ts)),
         };
@@ -221,29 +476,77 @@ impl Pool {
         Ok(Some((env, true)))
     }
 
-    /// Runs one invocation to its end and records it (logs, AWS/Lambda metrics).
-    pub async fn invoke(&self, request_id: Arc<str>, payload: Bytes) -> InvokeResult {
-        let (env, cold) = match self.acquire() {
+    /// One invocation through the `live` alias (what the API's integration calls): the main
+    /// version, or the additional one with its weight's probability, as Lambda routes.
+    pub async fn invoke_live(&self, request_id: Arc<str>, payload: Bytes) -> InvokeResult {
+        let snapshot = {
+            let st = self.state.lock().expect("pool lock");
+            let version = match st.alias.additional {
+                Some((n, w)) if rand::random::<f64>() < w => n,
+                _ => st.alias.version,
+            };
+            st.versions[&version].clone()
+        };
+        let label = snapshot.version_label();
+        let invoked = Invoked {
+            function_name: self.identity.function_name.clone(),
+            qualifier: Some(outage_config::release::LIVE_ALIAS.to_owned()),
+            executed_version: Some(label.clone()),
+        };
+        let result = self.run(&snapshot, &invoked, request_id, payload).await;
+        let mut st = self.state.lock().expect("pool lock");
+        let served = st.served.entry(label).or_default();
+        served.requests += 1;
+        if result.outcome.is_error() || matches!(result.outcome, Outcome::Throttled) {
+            served.failed += 1;
+        }
+        result
+    }
+
+    /// One invocation of a published version by number (Invoke with `Qualifier=N`): a release's
+    /// check of the new version before any traffic moves.
+    pub async fn invoke_version(
+        &self,
+        number: u32,
+        request_id: Arc<str>,
+        payload: Bytes,
+    ) -> Result<InvokeResult, PoolError> {
+        let snapshot = self.version(number).ok_or_else(|| {
+            PoolError::NotFound(format!("{} has no version {number}", self.identity.function_name))
+        })?;
+        let invoked = Invoked {
+            function_name: self.identity.function_name.clone(),
+            qualifier: Some(number.to_string()),
+            executed_version: None,
+        };
+        Ok(self.run(&snapshot, &invoked, request_id, payload).await)
+    }
+
+    /// Runs one invocation of `snapshot` to its end and records it (logs, AWS/Lambda metrics).
+    async fn run(
+        &self,
+        snapshot: &Arc<FunctionConfig>,
+        invoked: &Invoked,
+        request_id: Arc<str>,
+        payload: Bytes,
+    ) -> InvokeResult {
+        let (env, cold) = match self.acquire(snapshot) {
             Ok(Some(got)) => got,
             Ok(None) => {
-                self.metrics.lambda_throttle(&self.identity.function_name);
+                self.metrics.lambda_throttle(invoked);
                 return InvokeResult {
                     outcome: Outcome::Throttled,
                     function_duration: None,
                 };
             }
             Err(e) => {
-                tracing::error!(function = %self.identity.function_name, binary = %self.binary.display(), "cannot start the function: {e}");
+                tracing::error!(function = %self.identity.function_name, binary = %snapshot.binary.display(), "cannot start the function: {e}");
                 let outcome = Outcome::InitError {
                     error_type: "Runtime.InvalidEntrypoint".into(),
                     detail: e.to_string(),
                 };
-                self.metrics.lambda_invocation(
-                    &self.identity.function_name,
-                    0.0,
-                    true,
-                    self.busy.load(Ordering::Relaxed),
-                );
+                self.metrics
+                    .lambda_invocation(invoked, 0.0, true, self.busy.load(Ordering::Relaxed));
                 return InvokeResult {
                     outcome,
                     function_duration: None,
@@ -267,7 +570,10 @@ impl Pool {
             Outcome::Timeout => self.identity.timeout,
             _ => finished - d,
         });
-        self.record(&env, cold, &request_id, &outcome, function_duration, concurrent);
+        self.record(&env, cold, &request_id, &outcome, function_duration);
+        let ms = function_duration.unwrap_or_default().as_secs_f64() * 1000.0;
+        self.metrics
+            .lambda_invocation(invoked, ms, outcome.is_error(), concurrent);
         self.busy.fetch_sub(1, Ordering::Relaxed);
         self.release(env, &outcome);
         InvokeResult {
@@ -312,16 +618,8 @@ impl Pool {
         }
     }
 
-    /// The platform's log lines and the AWS/Lambda metrics of one invocation.
-    fn record(
-        &self,
-        env: &Env,
-        cold: bool,
-        request_id: &str,
-        outcome: &Outcome,
-        duration: Option<Duration>,
-        concurrent: usize,
-    ) {
+    /// The platform's log lines of one invocation.
+    fn record(&self, env: &Env, cold: bool, request_id: &str, outcome: &Outcome, duration: Option<Duration>) {
         let status = match outcome {
             Outcome::Timeout => ReportStatus::Timeout,
             Outcome::ExitError { .. } | Outcome::InitError { .. } => {
@@ -340,7 +638,7 @@ impl Pool {
                 "INIT_REPORT Init Duration: {:.2} ms\tPhase: init\tStatus: error\tError Type: {error_type}\t",
                 init.as_secs_f64() * 1000.0
             ));
-            env.log(super::report::start_line(request_id));
+            env.log(super::report::start_line(request_id, &env.version));
             if error_type == "Runtime.ExitError" {
                 env.log(exit_line(request_id, detail));
             } else {
@@ -367,17 +665,15 @@ impl Pool {
             status,
         };
         env.log(report.line());
-        let ms = duration.as_secs_f64() * 1000.0;
-        self.metrics
-            .lambda_invocation(&self.identity.function_name, ms, outcome.is_error(), concurrent);
     }
 
-    /// Back to the warm set, unless the environment is gone or runs an old configuration.
+    /// Back to the warm set, unless the environment is gone or runs a replaced `$LATEST`.
     fn release(&self, env: Arc<Env>, outcome: &Outcome) {
         let reusable = matches!(outcome, Outcome::Response(_) | Outcome::FunctionError { .. });
         if reusable && env.is_alive() && !self.closed.load(Ordering::SeqCst) {
             let mut st = self.state.lock().expect("pool lock");
-            if env.revision == st.config.revision && !env.released.load(Ordering::SeqCst) {
+            let current = &*env.version != LATEST || env.revision == st.config.revision;
+            if current && !env.released.load(Ordering::SeqCst) {
                 env.set_phase(Phase::Warm);
                 st.idle.push(env);
                 return;

@@ -6,8 +6,8 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-pub fn start_line(request_id: &str) -> String {
-    format!("START RequestId: {request_id} Version: $LATEST")
+pub fn start_line(request_id: &str, version: &str) -> String {
+    format!("START RequestId: {request_id} Version: {version}")
 }
 
 pub fn end_line(request_id: &str) -> String {
@@ -131,7 +131,8 @@ mod tests {
         assert!(e
             .line()
             .ends_with("Status: error\tError Type: Runtime.ExitError\t"));
-        assert_eq!(start_line("x"), "START RequestId: x Version: $LATEST");
+        assert_eq!(start_line("x", "$LATEST"), "START RequestId: x Version: $LATEST");
+        assert_eq!(start_line("x", "3"), "START RequestId: x Version: 3");
         assert_eq!(
             timeout_line("x", Duration::from_secs(3)),
             "RequestId: x Error: Task timed out after 3.00 seconds"

@@ -130,7 +130,32 @@ impl TestLab {
             )
             .await;
         assert_eq!(r.status, 200, "PUT configuration: {}", r.text());
-        r.json().unwrap()
+        let config = r.json().unwrap();
+        self.serve_latest(key).await;
+        config
+    }
+
+    /// Publishes `$LATEST` and points `live` at it: the API invokes the alias, so a change
+    /// reaches clients only this way. Returns the version.
+    pub async fn serve_latest(&self, key: &str) -> String {
+        let r = self
+            .admin(
+                "POST",
+                &format!("/functions/{key}/versions"),
+                Some(serde_json::json!({})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "POST versions: {}", r.text());
+        let version = r.json().unwrap()["Version"].as_str().unwrap().to_owned();
+        let r = self
+            .admin(
+                "PUT",
+                &format!("/functions/{key}/aliases/live"),
+                Some(serde_json::json!({ "FunctionVersion": version, "RoutingConfig": { "AdditionalVersionWeights": {} } })),
+            )
+            .await;
+        assert_eq!(r.status, 200, "PUT alias: {}", r.text());
+        version
     }
 
     /// The Sum of a metric over the last hour (every datapoint added up).
