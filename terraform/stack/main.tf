@@ -1,5 +1,7 @@
-# One stage: a function per entry of the stage file's `functions`, the HTTP API with its
-# routes, and the alarms, topic and dashboard that watch them. Names follow crates/config.
+# One stage: a function per entry of the stage file's `functions` (each served through its
+# alias `live`), the HTTP API with its routes, the alarms, topic and dashboard that watch them,
+# and the CodeDeploy application that releases new versions behind those alarms. Names follow
+# crates/config.
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -10,6 +12,7 @@ locals {
   # Routes served by a function the stage file deploys broken on purpose (crates/config's
   # Stage::known_broken_routes), in route-key order.
   known_broken_routes = [for route, key in var.routes : route if var.functions[key].fault != null]
+  known_broken        = [for key, f in var.functions : key if f.fault != null]
 
   # The FAULT_* variables, exactly as crates/config's FaultSpec::env_vars writes them: only the
   # fields the stage file sets. Numbers print as Rust does (1 not 1.0, 0.5 as 0.5).
@@ -48,9 +51,10 @@ module "function" {
 module "http_api" {
   source = "../modules/http-api"
 
-  name                 = "${var.stage}-outage-lab"
-  routes               = var.routes
-  functions            = { for key, f in module.function : key => { function_name = f.function_name, invoke_arn = f.function_invoke_arn } }
+  name   = "${var.stage}-outage-lab"
+  routes = var.routes
+  # The API invokes each function's `live` alias: what the last release shifted, not $LATEST.
+  functions            = { for key, f in module.function : key => { function_name = f.function_name, alias = f.alias_name, alias_invoke_arn = f.alias_invoke_arn } }
   throttle_rate_limit  = var.api_throttle.rate_limit
   throttle_burst_limit = var.api_throttle.burst_limit
   # Per-route metrics, so the API's 5xx alarm can leave out the routes broken on purpose.
@@ -70,10 +74,31 @@ module "monitoring" {
   alarms                 = var.alarms
   runbook_base_url       = var.runbook_base_url
   alarm_emails           = var.alarm_emails
-  known_broken           = [for key, f in var.functions : key if f.fault != null]
+  known_broken           = local.known_broken
   known_broken_routes    = local.known_broken_routes
   enable_composite_alarm = var.enable_composite_alarm
   tags                   = var.tags
+}
+
+# Releases: CodeDeploy shifts `live` with the stage file's release.strategy and rolls back when
+# one of the function's own alarms fires. A function deployed broken on purpose (a `fault` in
+# the stage file: its alarms are in ALARM for good) gets a group without alarm gate that goes all
+# at once, since any gated release of it would always roll back.
+module "release" {
+  source = "../modules/release"
+  count  = var.enable_codedeploy ? 1 : 0
+
+  stage    = var.stage
+  strategy = var.release.strategy
+  functions = {
+    for key, f in module.function : key => {
+      function_name     = f.function_name
+      alarm_names       = module.monitoring.function_alarm_names[key]
+      broken_on_purpose = contains(local.known_broken, key)
+    }
+  }
+  permissions_boundary_arn = var.codedeploy_permissions_boundary_arn
+  tags                     = var.tags
 }
 
 # The stage file names its region; deploying it with a provider set to another one would

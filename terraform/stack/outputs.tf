@@ -52,3 +52,18 @@ output "known_broken_topic_arn" {
   description = "ARN of the topic of the deliberately broken functions' alarms (no subscription: they never page); null when the stage has none."
   value       = module.monitoring.known_broken_topic_arn
 }
+
+output "live_alias_arns" {
+  description = "Function key to the ARN of its `live` alias, the version the API serves."
+  value       = { for key, f in module.function : key => f.alias_arn }
+}
+
+output "codedeploy_application_name" {
+  description = "The stage's CodeDeploy application (`<stage>-outage-lab`, compute platform Lambda); null where CodeDeploy is turned off (the local emulator)."
+  value       = one(module.release[*].application_name)
+}
+
+output "deployment_group_names" {
+  description = "Function key to its CodeDeploy deployment group (named as the function); empty where CodeDeploy is turned off."
+  value       = var.enable_codedeploy ? module.release[0].deployment_group_names : {}
+}

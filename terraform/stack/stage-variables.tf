@@ -256,3 +256,32 @@ variable "runbook_base_url" {
     error_message = "runbook_base_url must be an https:// URL with a host, no spaces, '?' or '#', no trailing '/' and at most 512 characters."
   }
 }
+
+variable "release" {
+  description = "How a release (`smoke-test release`, CodeDeploy) shifts each function's `live` alias to a new version: `strategy` is a CodeDeploy predefined Lambda configuration with or without the `CodeDeployDefault.` prefix, `all-at-once`, `canary:P%:Mm` or `linear:P%:Mm` (P in 1..99, M in 1..2880 minutes). Absent: all at once."
+  type = object({
+    strategy = string
+  })
+  default  = { strategy = "all-at-once" }
+  nullable = false
+
+  # The rule of crates/config (TrafficRouting::parse).
+  validation {
+    condition = (
+      contains([
+        "LambdaAllAtOnce", "LambdaCanary10Percent5Minutes", "LambdaCanary10Percent10Minutes",
+        "LambdaCanary10Percent15Minutes", "LambdaCanary10Percent30Minutes",
+        "LambdaLinear10PercentEvery1Minute", "LambdaLinear10PercentEvery2Minutes",
+        "LambdaLinear10PercentEvery3Minutes", "LambdaLinear10PercentEvery10Minutes",
+      ], trimprefix(trimspace(var.release.strategy), "CodeDeployDefault.")) ||
+      trimspace(var.release.strategy) == "all-at-once" ||
+      (can(regex("^(canary|linear):[0-9]+%:[0-9]+m$", trimspace(var.release.strategy))) ? (
+        tonumber(regex("^[a-z]+:([0-9]+)%", trimspace(var.release.strategy))[0]) >= 1 &&
+        tonumber(regex("^[a-z]+:([0-9]+)%", trimspace(var.release.strategy))[0]) <= 99 &&
+        tonumber(regex(":([0-9]+)m$", trimspace(var.release.strategy))[0]) >= 1 &&
+        tonumber(regex(":([0-9]+)m$", trimspace(var.release.strategy))[0]) <= 2880
+      ) : false)
+    )
+    error_message = "release.strategy must be all-at-once, canary:P%:Mm or linear:P%:Mm (P in 1..99, M in 1..2880 minutes; e.g. canary:10%:1m), or a CodeDeploy predefined Lambda configuration with or without the CodeDeployDefault. prefix (LambdaAllAtOnce, LambdaCanary10Percent5Minutes, LambdaCanary10Percent10Minutes, LambdaCanary10Percent15Minutes, LambdaCanary10Percent30Minutes, LambdaLinear10PercentEvery1Minute, LambdaLinear10PercentEvery2Minutes, LambdaLinear10PercentEvery3Minutes, LambdaLinear10PercentEvery10Minutes); got \"${var.release.strategy}\"."
+  }
+}

@@ -11,6 +11,18 @@ variable "enable_composite_alarm" {
   default     = true
 }
 
+variable "enable_codedeploy" {
+  description = "Create the stage's CodeDeploy application, deployment groups, custom deployment configuration and service role (terraform/modules/release). Only a local emulator without CodeDeploy turns it off; the functions' `live` aliases exist either way."
+  type        = bool
+  default     = true
+}
+
+variable "codedeploy_permissions_boundary_arn" {
+  description = "Permissions boundary of the CodeDeploy service role (outage-lab-<stage>-codedeploy-boundary from terraform/bootstrap), or null."
+  type        = string
+  default     = null
+}
+
 variable "lambda_permissions_boundary_arn" {
   description = "Permissions boundary of every function role (outage-lab-<stage>-lambda-boundary from terraform/bootstrap), or null."
   type        = string

@@ -34,8 +34,11 @@ module "stack" {
   runbook_base_url       = var.runbook_base_url
   lambda_package_dir     = "${path.root}/../../target/lambda"
   enable_composite_alarm = var.enable_composite_alarm
+  release                = var.release
+  enable_codedeploy      = var.enable_codedeploy
 
-  lambda_permissions_boundary_arn = var.lambda_permissions_boundary ? "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/outage-lab-${var.stage}-lambda-boundary" : null
+  lambda_permissions_boundary_arn     = var.lambda_permissions_boundary ? "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/outage-lab-${var.stage}-lambda-boundary" : null
+  codedeploy_permissions_boundary_arn = var.lambda_permissions_boundary ? "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/outage-lab-${var.stage}-codedeploy-boundary" : null
 }
 
 data "aws_caller_identity" "current" {}

@@ -54,3 +54,18 @@ output "known_broken_topic_arn" {
   description = "ARN of the topic of the deliberately broken functions' alarms (no subscription); null when the stage has none."
   value       = module.stack.known_broken_topic_arn
 }
+
+output "live_alias_arns" {
+  description = "Function key to the ARN of its `live` alias (what the API invokes and releases move)."
+  value       = module.stack.live_alias_arns
+}
+
+output "codedeploy_application_name" {
+  description = "The stage's CodeDeploy application, `<stage>-outage-lab`; null where CodeDeploy is turned off (the local emulator)."
+  value       = module.stack.codedeploy_application_name
+}
+
+output "deployment_group_names" {
+  description = "Function key to its CodeDeploy deployment group, named as the function (`<stage>-<key>`); empty where CodeDeploy is turned off."
+  value       = module.stack.deployment_group_names
+}

@@ -6,8 +6,14 @@ variable "enable_composite_alarm" {
   default     = true
 }
 
+variable "enable_codedeploy" {
+  description = "Create the stage's CodeDeploy application, deployment groups and service role (the local emulator's CodeDeploy lacks what they need and turns it off; see scripts/tf-local-apply)."
+  type        = bool
+  default     = true
+}
+
 variable "lambda_permissions_boundary" {
-  description = "Attach the stage's permissions boundary (outage-lab-<stage>-lambda-boundary, created by terraform/bootstrap) to every function role. Required when the bootstrap's require_lambda_permissions_boundary is on."
+  description = "Attach the stage's permissions boundaries (created by terraform/bootstrap) to the roles the stage creates: outage-lab-<stage>-lambda-boundary to every function role, outage-lab-<stage>-codedeploy-boundary to the CodeDeploy service role. Required when the bootstrap's require_lambda_permissions_boundary is on."
   type        = bool
   default     = false
 }

@@ -1,5 +1,5 @@
-# One Lambda function with its own log group and an execution role that can write to that log
-# group only.
+# One Lambda function with its own log group, an execution role that can write to that log
+# group only, and the alias `live` that the API invokes and every release moves.
 
 locals {
   log_group_name = "/aws/lambda/${var.function_name}"
@@ -76,9 +76,12 @@ resource "aws_lambda_function" "this" {
   source_code_hash = filebase64sha256(var.package_path)
   handler          = "bootstrap"
   runtime          = "provided.al2023"
-  architectures    = ["arm64"]
-  memory_size      = var.memory_mb
-  timeout          = var.timeout_s
+  # Every change of code or configuration is published as a new, immutable version: `live`
+  # keeps serving the version it points at until a release (CodeDeploy) shifts it.
+  publish       = true
+  architectures = ["arm64"]
+  memory_size   = var.memory_mb
+  timeout       = var.timeout_s
   # -1 is the provider's "no reservation".
   reserved_concurrent_executions = var.reserved_concurrency == null ? -1 : var.reserved_concurrency
 
@@ -105,4 +108,21 @@ resource "aws_lambda_function" "this" {
 
   # The role must be able to write logs before the first invocation.
   depends_on = [aws_iam_role_policy.logs, aws_iam_role_policy.xray]
+}
+
+# What the API invokes. Terraform creates it on the version the first apply publishes; from
+# then on releases own it: `smoke-test release` (CodeDeploy, with the stage's strategy and the
+# function's alarms as rollback triggers) shifts it to a newer version, weighting traffic
+# between two versions while it does, and a drill's hotfix deploy points it at a new version.
+# Terraform ignores both attributes, so the plan after a release (or in the middle of one)
+# shows no change and the next apply never drags traffic back to the version it last saw.
+resource "aws_lambda_alias" "live" {
+  name             = "live"
+  description      = "The version the API serves; moved by releases (CodeDeploy), not by Terraform."
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+
+  lifecycle {
+    ignore_changes = [function_version, routing_config]
+  }
 }

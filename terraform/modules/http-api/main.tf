@@ -1,5 +1,6 @@
 # HTTP API: the auto-deployed $default stage, JSON access logs, default-route throttling, one
-# AWS_PROXY integration per function and one route per route key.
+# AWS_PROXY integration per function and one route per route key. Integrations invoke each
+# function's alias (`live`), never $LATEST: what clients get is what the last release shifted.
 
 locals {
   # Functions that at least one route targets: only these get an integration.
@@ -64,7 +65,7 @@ resource "aws_apigatewayv2_integration" "this" {
   api_id                 = aws_apigatewayv2_api.this.id
   integration_type       = "AWS_PROXY"
   integration_method     = "POST"
-  integration_uri        = var.functions[each.key].invoke_arn
+  integration_uri        = var.functions[each.key].alias_invoke_arn
   payload_format_version = "2.0"
   timeout_milliseconds   = var.integration_timeout_ms
 }
@@ -79,13 +80,16 @@ resource "aws_apigatewayv2_route" "this" {
 }
 
 # One permission per route, scoped to that route's method and path on this API (any stage), so
-# a function cannot be invoked through a route that does not name it.
+# a function cannot be invoked through a route that does not name it. On the alias (qualifier):
+# that is what the integration invokes, and a permission on the alias covers whichever versions
+# it points at during a release.
 resource "aws_lambda_permission" "route" {
   for_each = var.routes
 
   statement_id  = "apigw-${replace(each.key, "/[^A-Za-z0-9_-]/", "_")}"
   action        = "lambda:InvokeFunction"
   function_name = var.functions[each.value].function_name
+  qualifier     = var.functions[each.value].alias
   principal     = "apigateway.amazonaws.com"
   source_arn = format(
     "%s/*/%s%s",

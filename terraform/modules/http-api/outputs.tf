@@ -27,3 +27,13 @@ output "route_ids" {
   description = "Route key to route id."
   value       = { for key, route in aws_apigatewayv2_route.this : key => route.id }
 }
+
+output "integration_uris" {
+  description = "Function key to what its integration invokes: the function's alias."
+  value       = { for key, i in aws_apigatewayv2_integration.this : key => i.integration_uri }
+}
+
+output "invoke_permission_qualifiers" {
+  description = "Route key to the qualifier (alias) of its invoke permission."
+  value       = { for route, p in aws_lambda_permission.route : route => p.qualifier }
+}

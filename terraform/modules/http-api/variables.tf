@@ -17,11 +17,18 @@ variable "routes" {
 }
 
 variable "functions" {
-  description = "Function key to the function that routes may target: its name (for the invoke permission) and invoke ARN."
+  description = "Function key to the function that routes may target: its name, the alias the API invokes (`live`: the invoke permission's qualifier) and that alias's invoke ARN (the integration's URI)."
   type = map(object({
-    function_name = string
-    invoke_arn    = string
+    function_name    = string
+    alias            = string
+    alias_invoke_arn = string
   }))
+
+  # An integration of $LATEST or of a bare version would bypass releases.
+  validation {
+    condition     = alltrue([for f in values(var.functions) : strcontains(f.alias_invoke_arn, ":function:") && endswith(f.alias_invoke_arn, ":${f.alias}/invocations")])
+    error_message = "Every alias_invoke_arn must invoke the function's alias (…:function:<name>:<alias>/invocations), not $LATEST or a version."
+  }
 }
 
 variable "throttle_rate_limit" {

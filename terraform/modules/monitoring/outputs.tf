@@ -18,6 +18,15 @@ output "alarm_names" {
   value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name }
 }
 
+output "function_alarm_names" {
+  description = "Function key to the names of its own metric alarms (`<stage>-<key>-fast-errors`, `-errors`, `-duration-p99`, `-throttles`): a release's rollback triggers."
+  value = {
+    for fn in keys(var.functions) : fn => sort([
+      for key, alarm in aws_cloudwatch_metric_alarm.this : alarm.alarm_name if local.all_alarms[key].function == fn
+    ])
+  }
+}
+
 output "alarm_arns" {
   description = "Alarm key to alarm ARN."
   value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.arn }

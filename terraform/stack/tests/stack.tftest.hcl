@@ -21,6 +21,12 @@ mock_provider "aws" {
       invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:mock/invocations"
     }
   }
+  mock_resource "aws_lambda_alias" {
+    defaults = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:mock:live"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:mock:live/invocations"
+    }
+  }
   mock_resource "aws_apigatewayv2_api" {
     defaults = {
       id            = "mockapi"
@@ -223,4 +229,145 @@ run "rejects_a_runbook_base_url_that_is_not_https" {
   }
 
   expect_failures = [var.runbook_base_url]
+}
+
+# Releases (issue "safe releases"): the API serves `live`, CodeDeploy moves it behind the
+# function's own alarms.
+
+run "the_api_invokes_each_functions_live_alias" {
+  command = apply
+
+  assert {
+    condition = length(module.http_api.integration_uris) > 0 && alltrue([
+      for key, uri in module.http_api.integration_uris : uri == module.function[key].alias_invoke_arn && endswith(uri, ":live/invocations")
+    ])
+    error_message = "Every integration must invoke its function's `live` alias: ${jsonencode(module.http_api.integration_uris)}"
+  }
+
+  assert {
+    condition     = length(module.http_api.invoke_permission_qualifiers) == length(var.routes) && alltrue([for q in values(module.http_api.invoke_permission_qualifiers) : q == "live"])
+    error_message = "Every route's invoke permission must be on the alias (qualifier live): ${jsonencode(module.http_api.invoke_permission_qualifiers)}"
+  }
+
+  assert {
+    condition     = toset(keys(output.live_alias_arns)) == toset(keys(var.functions))
+    error_message = "live_alias_arns names every function's alias."
+  }
+}
+
+run "each_release_is_gated_by_its_own_functions_alarms" {
+  command = apply
+
+  assert {
+    condition     = output.codedeploy_application_name == "${var.stage}-outage-lab"
+    error_message = "The stage's CodeDeploy application is <stage>-outage-lab."
+  }
+
+  assert {
+    condition     = output.deployment_group_names == tomap({ for key in keys(var.functions) : key => "${var.stage}-${key}" })
+    error_message = "One deployment group per function, named exactly as the function."
+  }
+
+  assert {
+    condition = alltrue([
+      for key, f in var.functions : f.fault != null || (
+        jsonencode(module.release[0].deployment_group_alarms[key]) == jsonencode(module.monitoring.function_alarm_names[key]) &&
+        jsonencode(module.release[0].deployment_group_alarms[key]) == jsonencode(sort([for kind in ["fast-errors", "errors", "duration-p99", "throttles"] : "${var.stage}-${key}-${kind}"]))
+      )
+    ])
+    error_message = "A function's releases are gated by exactly its own four alarms (the monitoring module's names): ${jsonencode(module.release[0].deployment_group_alarms)}"
+  }
+
+  assert {
+    condition = alltrue([
+      for key, f in var.functions : f.fault == null || (
+        length(module.release[0].deployment_group_alarms[key]) == 0 &&
+        module.release[0].deployment_group_config_names[key] == "CodeDeployDefault.LambdaAllAtOnce"
+      )
+    ])
+    error_message = "A function deployed broken on purpose has no alarm gate (its alarms are in ALARM for good) and goes all at once."
+  }
+}
+
+# The test's stage file may set any strategy: these runs set their own.
+run "a_custom_strategy_makes_a_custom_deployment_config" {
+  command = apply
+
+  variables {
+    release = { strategy = "canary:10%:1m" }
+  }
+
+  assert {
+    condition     = module.release[0].custom_deployment_config_name == "${var.stage}-canary-10pct-1m" && module.release[0].deployment_config_name == "${var.stage}-canary-10pct-1m"
+    error_message = "canary:10%:1m makes the custom configuration <stage>-canary-10pct-1m."
+  }
+
+  assert {
+    condition     = alltrue([for key, f in var.functions : f.fault != null || module.release[0].deployment_group_config_names[key] == "${var.stage}-canary-10pct-1m"])
+    error_message = "Every gated group follows the stage's strategy."
+  }
+}
+
+run "a_predefined_strategy_makes_no_deployment_config" {
+  command = apply
+
+  variables {
+    release = { strategy = "CodeDeployDefault.LambdaCanary10Percent5Minutes" }
+  }
+
+  assert {
+    condition     = module.release[0].custom_deployment_config_name == null && module.release[0].deployment_config_name == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+    error_message = "A predefined configuration is used by name; nothing is created."
+  }
+}
+
+run "no_release_block_is_all_at_once" {
+  command = plan
+
+  variables {
+    release = null
+  }
+
+  assert {
+    condition     = var.release.strategy == "all-at-once" && module.release[0].deployment_config_name == "CodeDeployDefault.LambdaAllAtOnce"
+    error_message = "Without a release block a stage releases all at once, as crates/config reads it."
+  }
+}
+
+run "rejects_a_bad_release_strategy" {
+  command = plan
+
+  variables {
+    release = { strategy = "canary:120%:1m" }
+  }
+
+  expect_failures = [var.release]
+}
+
+run "rejects_an_unknown_release_strategy" {
+  command = plan
+
+  variables {
+    release = { strategy = "blue-green" }
+  }
+
+  expect_failures = [var.release]
+}
+
+run "codedeploy_can_be_left_out_where_the_emulator_lacks_it" {
+  command = apply
+
+  variables {
+    enable_codedeploy = false
+  }
+
+  assert {
+    condition     = output.codedeploy_application_name == null && output.deployment_group_names == {} && length(module.release) == 0
+    error_message = "enable_codedeploy = false leaves out every CodeDeploy resource."
+  }
+
+  assert {
+    condition     = alltrue([for uri in values(module.http_api.integration_uris) : endswith(uri, ":live/invocations")])
+    error_message = "Without CodeDeploy the API still invokes the aliases."
+  }
 }

@@ -8,6 +8,16 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/dev-payment" }
   }
+  # What Lambda returns: the version PublishVersion made, and the alias's ARNs.
+  mock_resource "aws_lambda_function" {
+    defaults = { version = "7" }
+  }
+  mock_resource "aws_lambda_alias" {
+    defaults = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:dev-payment:live"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-payment:live/invocations"
+    }
+  }
 }
 
 variables {
@@ -133,4 +143,27 @@ run "rejects_memory_outside_lambda_limits" {
   }
 
   expect_failures = [var.memory_mb]
+}
+
+# The API invokes `live`; releases move it, so Terraform must not.
+run "publishes_versions_and_serves_them_through_the_live_alias" {
+  command = apply
+
+  assert {
+    condition     = aws_lambda_function.this.publish
+    error_message = "Every change must publish a version: a release shifts `live` between versions."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_alias.live.name == "live" && aws_lambda_alias.live.function_name == "dev-payment" &&
+      aws_lambda_alias.live.function_version == "7"
+    )
+    error_message = "The alias `live` starts on the version the apply published."
+  }
+
+  assert {
+    condition     = output.alias_invoke_arn == aws_lambda_alias.live.invoke_arn && endswith(output.alias_invoke_arn, ":function:dev-payment:live/invocations")
+    error_message = "alias_invoke_arn is what the API's integrations invoke: the alias, not $LATEST."
+  }
 }

@@ -21,10 +21,10 @@ variables {
     "ANY /auth"      = "auth"
   }
   functions = {
-    payment         = { function_name = "dev-payment", invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-payment/invocations" }
-    "payment-fixed" = { function_name = "dev-payment-fixed", invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-payment-fixed/invocations" }
-    auth            = { function_name = "dev-auth", invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-auth/invocations" }
-    product         = { function_name = "dev-product", invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-product/invocations" }
+    payment         = { function_name = "dev-payment", alias = "live", alias_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-payment:live/invocations" }
+    "payment-fixed" = { function_name = "dev-payment-fixed", alias = "live", alias_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-payment-fixed:live/invocations" }
+    auth            = { function_name = "dev-auth", alias = "live", alias_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-auth:live/invocations" }
+    product         = { function_name = "dev-product", alias = "live", alias_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-product:live/invocations" }
   }
   throttle_rate_limit  = 100
   throttle_burst_limit = 200
@@ -68,6 +68,13 @@ run "one_proxy_integration_per_routed_function" {
     ])
     error_message = "Integrations must be AWS_PROXY with payload format 2.0."
   }
+
+  assert {
+    condition = alltrue([
+      for key, i in aws_apigatewayv2_integration.this : i.integration_uri == var.functions[key].alias_invoke_arn && endswith(i.integration_uri, ":function:dev-${key}:live/invocations")
+    ])
+    error_message = "Every integration must invoke its function's `live` alias, never $LATEST."
+  }
 }
 
 run "invoke_permissions_are_scoped_to_each_route" {
@@ -83,6 +90,23 @@ run "invoke_permissions_are_scoped_to_each_route" {
     }
     error_message = "Each route's permission names its function and only its own method and path."
   }
+
+  assert {
+    condition     = alltrue([for p in aws_lambda_permission.route : p.qualifier == "live" && p.principal == "apigateway.amazonaws.com"])
+    error_message = "Each invoke permission is on the `live` alias (qualifier live), which is what the integrations invoke."
+  }
+}
+
+run "rejects_an_integration_of_latest" {
+  command = plan
+
+  variables {
+    functions = merge(var.functions, {
+      auth = { function_name = "dev-auth", alias = "live", alias_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:dev-auth/invocations" }
+    })
+  }
+
+  expect_failures = [var.functions]
 }
 
 run "rejects_a_malformed_route_key" {

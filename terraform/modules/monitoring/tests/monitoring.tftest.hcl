@@ -272,3 +272,15 @@ run "rejects_duration_with_a_plain_threshold" {
 
   expect_failures = [var.alarms]
 }
+
+run "each_function_has_its_own_alarms_for_release_gates" {
+  command = apply
+
+  assert {
+    condition = jsonencode(output.function_alarm_names) == jsonencode({
+      auth    = ["dev-auth-duration-p99", "dev-auth-errors", "dev-auth-fast-errors", "dev-auth-throttles"]
+      payment = ["dev-payment-duration-p99", "dev-payment-errors", "dev-payment-fast-errors", "dev-payment-throttles"]
+    })
+    error_message = "function_alarm_names maps each function to exactly its own four alarms (never the API's): ${jsonencode(output.function_alarm_names)}"
+  }
+}
