@@ -33,6 +33,11 @@ output "lambda_permissions_boundary_arns" {
   value       = { for s, policy in aws_iam_policy.lambda_boundary : s => policy.arn }
 }
 
+output "codedeploy_permissions_boundary_arns" {
+  description = "Stage to the permissions boundary its CodeDeploy service role should carry."
+  value       = { for s, policy in aws_iam_policy.codedeploy_boundary : s => policy.arn }
+}
+
 output "github_repository_variables" {
   description = "Every repository variable the workflows read, name to value: set them with `gh variable set` (docs/deploy-pipeline.md)."
   value = merge(

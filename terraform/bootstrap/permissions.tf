@@ -88,6 +88,26 @@ data "aws_iam_policy_document" "deploy" {
     resources = [local.arns[each.key].roles]
   }
 
+  # With the boundary required, the stage's CodeDeploy service role is the only role that may be
+  # created or changed with the CodeDeploy boundary (move the stage's aliases, read its alarms):
+  # a function role can never be given those rights.
+  statement {
+    sid = "CodeDeployRolePolicies"
+    actions = [
+      "iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy",
+      "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
+    ]
+    resources = [local.arns[each.key].codedeploy_role]
+    dynamic "condition" {
+      for_each = var.require_lambda_permissions_boundary ? [local.arns[each.key].codedeploy_boundary] : []
+      content {
+        test     = "StringEquals"
+        variable = "iam:PermissionsBoundary"
+        values   = [condition.value]
+      }
+    }
+  }
+
   statement {
     sid       = "PassFunctionRolesToLambdaOnly"
     actions   = ["iam:PassRole"]
@@ -97,6 +117,68 @@ data "aws_iam_policy_document" "deploy" {
       variable = "iam:PassedToService"
       values   = ["lambda.amazonaws.com"]
     }
+  }
+
+  # CodeDeploy needs the role when a deployment group is created or changed; only the stage's own
+  # CodeDeploy role, and only to CodeDeploy.
+  statement {
+    sid       = "PassCodeDeployRoleToCodeDeployOnly"
+    actions   = ["iam:PassRole"]
+    resources = [local.arns[each.key].codedeploy_role]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["codedeploy.amazonaws.com"]
+    }
+  }
+
+  # Releases (smoke-test release, and a drill's hotfix deploy): publish the new version, point
+  # `live` at it or let CodeDeploy do so, and invoke the new version directly before any traffic
+  # reaches it. Versions and aliases are qualified ARNs (`<function ARN>:<qualifier>`).
+  statement {
+    sid = "FunctionReleases"
+    actions = [
+      "lambda:PublishVersion", "lambda:ListVersionsByFunction", "lambda:CreateAlias", "lambda:UpdateAlias",
+      "lambda:GetAlias", "lambda:DeleteAlias", "lambda:InvokeFunction",
+    ]
+    resources = [local.arns[each.key].functions, local.arns[each.key].function_qualifiers]
+  }
+
+  # The stage's CodeDeploy application, its deployment groups and custom configurations, and the
+  # deployments a release starts. A deployment needs the group (CreateDeployment, Get/Stop/List),
+  # the application (its revision) and the configuration it follows (GetDeploymentConfig, which for
+  # a predefined one is the account's CodeDeployDefault.Lambda*: read only).
+  statement {
+    sid = "CodeDeployApplication"
+    actions = [
+      "codedeploy:CreateApplication", "codedeploy:DeleteApplication", "codedeploy:UpdateApplication",
+      "codedeploy:GetApplication", "codedeploy:RegisterApplicationRevision", "codedeploy:GetApplicationRevision",
+      "codedeploy:TagResource", "codedeploy:UntagResource", "codedeploy:ListTagsForResource",
+    ]
+    resources = [local.arns[each.key].codedeploy_applications]
+  }
+
+  statement {
+    sid = "CodeDeployGroupsAndDeployments"
+    actions = [
+      "codedeploy:CreateDeploymentGroup", "codedeploy:UpdateDeploymentGroup", "codedeploy:DeleteDeploymentGroup",
+      "codedeploy:GetDeploymentGroup", "codedeploy:CreateDeployment", "codedeploy:GetDeployment",
+      "codedeploy:StopDeployment", "codedeploy:ListDeployments",
+      "codedeploy:TagResource", "codedeploy:UntagResource", "codedeploy:ListTagsForResource",
+    ]
+    resources = [local.arns[each.key].codedeploy_groups]
+  }
+
+  statement {
+    sid       = "CodeDeployStageConfigs"
+    actions   = ["codedeploy:CreateDeploymentConfig", "codedeploy:DeleteDeploymentConfig", "codedeploy:GetDeploymentConfig"]
+    resources = [local.arns[each.key].codedeploy_configs]
+  }
+
+  statement {
+    sid       = "CodeDeployPredefinedConfigsRead"
+    actions   = ["codedeploy:GetDeploymentConfig"]
+    resources = [local.arns[each.key].codedeploy_predefined]
   }
 
   statement {
@@ -210,7 +292,13 @@ data "aws_iam_policy_document" "plan" {
   statement {
     sid       = "FunctionsRead"
     actions   = ["lambda:Get*", "lambda:List*"]
-    resources = [local.arns[each.key].functions]
+    resources = [local.arns[each.key].functions, local.arns[each.key].function_qualifiers]
+  }
+
+  statement {
+    sid       = "CodeDeployRead"
+    actions   = ["codedeploy:GetApplication", "codedeploy:GetDeploymentGroup", "codedeploy:GetDeploymentConfig", "codedeploy:ListTagsForResource"]
+    resources = [local.arns[each.key].codedeploy_applications, local.arns[each.key].codedeploy_groups, local.arns[each.key].codedeploy_configs, local.arns[each.key].codedeploy_predefined]
   }
 
   statement {

@@ -8,8 +8,10 @@
 #   stage and its state, with no write action at all, so code from a pull request can plan but
 #   can never apply, whatever the pull request changes in the workflows.
 #
-# Resource names follow crates/config and terraform/stack: functions `<stage>-<key>`, their
-# roles `<stage>-<key>-lambda`, log groups /aws/lambda/<stage>-* and
+# Resource names follow crates/config and terraform/stack: functions `<stage>-<key>` (with their
+# versions and the alias `live`), their roles `<stage>-<key>-lambda`, the CodeDeploy service role
+# `<stage>-codedeploy`, the CodeDeploy application `<stage>-outage-lab` with one deployment group
+# per function and custom deployment configurations `<stage>-*`, log groups /aws/lambda/<stage>-* and
 # /aws/vendedlogs/apigateway/<stage>-*, alarms `<stage>-*`, the topic `<stage>-alarms` with its key
 # alias/<stage>-alarms, dashboards `<stage>-*`. The role names themselves do not match
 # `<stage>-*`, so a deploy role cannot edit itself.
@@ -20,7 +22,19 @@ locals {
   arns = {
     for s in var.stages : s => {
       functions = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${s}-*"
-      roles     = "arn:${local.partition}:iam::${local.account_id}:role/${s}-*"
+      # A function's versions and aliases (`<function ARN>:live`, `:7`).
+      function_qualifiers = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${s}-*:*"
+      roles               = "arn:${local.partition}:iam::${local.account_id}:role/${s}-*"
+      # The CodeDeploy service role of the stage (terraform/modules/release).
+      codedeploy_role = "arn:${local.partition}:iam::${local.account_id}:role/${s}-codedeploy"
+      # CodeDeploy: the stage's application `<stage>-outage-lab`, its groups (named as the
+      # functions, `<stage>-<key>`), its custom deployment configurations, and the predefined
+      # Lambda configurations, which every account has (read only).
+      codedeploy_applications = "arn:${local.partition}:codedeploy:${local.region}:${local.account_id}:application:${s}-*"
+      codedeploy_groups       = "arn:${local.partition}:codedeploy:${local.region}:${local.account_id}:deploymentgroup:${s}-*/${s}-*"
+      codedeploy_configs      = "arn:${local.partition}:codedeploy:${local.region}:${local.account_id}:deploymentconfig:${s}-*"
+      codedeploy_predefined   = "arn:${local.partition}:codedeploy:${local.region}:${local.account_id}:deploymentconfig:CodeDeployDefault.Lambda*"
+      codedeploy_boundary     = "arn:${local.partition}:iam::${local.account_id}:policy/outage-lab-${s}-codedeploy-boundary"
       log_groups = [
         "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${s}-*",
         "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${s}-*:*",
@@ -118,6 +132,7 @@ resource "aws_iam_role" "plan" {
 
 # ---------------------------------------------------------------------------------------------
 # The most a stage's Lambda execution role may ever be granted: write its own logs and traces.
+# (And below: the most its CodeDeploy service role may be granted.)
 
 data "aws_iam_policy_document" "lambda_boundary" {
   for_each = toset(var.stages)
@@ -142,4 +157,30 @@ resource "aws_iam_policy" "lambda_boundary" {
   name        = "outage-lab-${each.key}-lambda-boundary"
   description = "Permissions boundary for the Lambda execution roles of stage ${each.key}"
   policy      = data.aws_iam_policy_document.lambda_boundary[each.key].json
+}
+
+# The most a stage's CodeDeploy service role may ever be granted: move the aliases of the stage's
+# functions and read the stage's alarms (terraform/modules/release grants exactly this).
+data "aws_iam_policy_document" "codedeploy_boundary" {
+  for_each = toset(var.stages)
+
+  statement {
+    sid       = "ShiftAliasesOfThisStage"
+    actions   = ["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetFunction", "lambda:GetProvisionedConcurrencyConfig"]
+    resources = [local.arns[each.key].functions, local.arns[each.key].function_qualifiers]
+  }
+
+  statement {
+    sid       = "ReadAlarmsOfThisStage"
+    actions   = ["cloudwatch:DescribeAlarms"]
+    resources = [local.arns[each.key].alarms]
+  }
+}
+
+resource "aws_iam_policy" "codedeploy_boundary" {
+  for_each = toset(var.stages)
+
+  name        = "outage-lab-${each.key}-codedeploy-boundary"
+  description = "Permissions boundary for the CodeDeploy service role of stage ${each.key}"
+  policy      = data.aws_iam_policy_document.codedeploy_boundary[each.key].json
 }

@@ -88,7 +88,7 @@ run "deploy_role_changes_only_its_stage" {
   assert {
     condition = alltrue(flatten([
       for st in jsondecode(data.aws_iam_policy_document.deploy["dev"].json).Statement : [
-        for r in flatten([st.Resource]) : r == "*" || r == "arn:aws:s3:::acme-outage-lab-tfstate" || can(regex("(dev-|/dev/|:key/)", r)) || startswith(r, "arn:aws:apigateway:eu-west-1::/")
+        for r in flatten([st.Resource]) : r == "*" || r == "arn:aws:s3:::acme-outage-lab-tfstate" || can(regex("(dev-|/dev/|:key/)", r)) || startswith(r, "arn:aws:apigateway:eu-west-1::/") || r == "arn:aws:codedeploy:eu-west-1:123456789012:deploymentconfig:CodeDeployDefault.Lambda*"
       ]
     ]))
     error_message = "Every resource of the dev deploy policy must name dev resources (or be a documented exception)."
@@ -180,11 +180,132 @@ run "each_stage_has_its_own_alarm_key_for_its_alarms_only" {
   }
 }
 
+# Releases: a stage's deploy role deploys to its own CodeDeploy groups with its own CodeDeploy
+# role, and never to another stage's. Each policy's resource patterns are matched as IAM matches
+# them (`*` any run of characters, `?` one) against the other stages' real names.
+run "a_deploy_role_releases_only_its_own_stage" {
+  command = plan
+
+  assert {
+    condition = alltrue(flatten([
+      for s in var.stages : [
+        for t in var.stages : [
+          for st in jsondecode(data.aws_iam_policy_document.deploy[s].json).Statement : [
+            for r in flatten([st.Resource]) :
+            (s == t) || !contains(flatten([st.Action]), "iam:PassRole") ||
+            !can(regex("^${replace(replace(replace(r, ".", "\\."), "*", ".*"), "?", ".")}$", "arn:aws:iam::123456789012:role/${t}-codedeploy"))
+          ]
+        ]
+      ]
+    ]))
+    error_message = "No stage's deploy role may pass another stage's CodeDeploy role."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in var.stages : [
+        for t in var.stages : [
+          for st in jsondecode(data.aws_iam_policy_document.deploy[s].json).Statement : [
+            for r in flatten([st.Resource]) :
+            (s == t) || length(setintersection(toset(flatten([st.Action])), toset(["codedeploy:CreateDeployment", "codedeploy:StopDeployment", "codedeploy:UpdateDeploymentGroup", "codedeploy:DeleteDeploymentGroup", "codedeploy:CreateDeploymentGroup"]))) == 0 ||
+            !can(regex("^${replace(replace(replace(r, ".", "\\."), "*", ".*"), "?", ".")}$", "arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:${t}-outage-lab/${t}-payment-fixed"))
+          ]
+        ]
+      ]
+    ]))
+    error_message = "No stage's deploy role may deploy to, stop or change another stage's deployment groups."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in var.stages : [
+        for t in var.stages : [
+          for st in jsondecode(data.aws_iam_policy_document.deploy[s].json).Statement : [
+            for r in flatten([st.Resource]) :
+            (s == t) || !anytrue([for a in flatten([st.Action]) : can(regex("^(lambda:(PublishVersion|UpdateAlias|CreateAlias|DeleteAlias|InvokeFunction)|codedeploy:(Create|Delete|Update))", a))]) ||
+            !anytrue([for target in [
+              "arn:aws:lambda:eu-west-1:123456789012:function:${t}-payment-fixed",
+              "arn:aws:lambda:eu-west-1:123456789012:function:${t}-payment-fixed:live",
+              "arn:aws:codedeploy:eu-west-1:123456789012:application:${t}-outage-lab",
+              "arn:aws:codedeploy:eu-west-1:123456789012:deploymentconfig:${t}-canary-10pct-1m",
+            ] : can(regex("^${replace(replace(replace(r, ".", "\\."), "*", ".*"), "?", ".")}$", target))])
+          ]
+        ]
+      ]
+    ]))
+    error_message = "No stage's deploy role may publish, move an alias of or invoke another stage's functions, or change its CodeDeploy application or configurations."
+  }
+
+  # And it can release its own: otherwise the checks above would pass by granting nothing.
+  assert {
+    condition = alltrue([
+      for s in var.stages : alltrue([
+        for need in [
+          ["iam:PassRole", "arn:aws:iam::123456789012:role/${s}-codedeploy"],
+          ["codedeploy:CreateDeployment", "arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:${s}-outage-lab/${s}-payment-fixed"],
+          ["codedeploy:GetDeploymentConfig", "arn:aws:codedeploy:eu-west-1:123456789012:deploymentconfig:CodeDeployDefault.LambdaCanary10Percent5Minutes"],
+          ["codedeploy:CreateDeploymentConfig", "arn:aws:codedeploy:eu-west-1:123456789012:deploymentconfig:${s}-canary-10pct-1m"],
+          ["codedeploy:RegisterApplicationRevision", "arn:aws:codedeploy:eu-west-1:123456789012:application:${s}-outage-lab"],
+          ["lambda:PublishVersion", "arn:aws:lambda:eu-west-1:123456789012:function:${s}-payment-fixed"],
+          ["lambda:UpdateAlias", "arn:aws:lambda:eu-west-1:123456789012:function:${s}-payment-fixed:live"],
+          ["lambda:InvokeFunction", "arn:aws:lambda:eu-west-1:123456789012:function:${s}-payment-fixed:8"],
+          ] : anytrue(flatten([
+            for st in jsondecode(data.aws_iam_policy_document.deploy[s].json).Statement : [
+              for r in flatten([st.Resource]) : contains(flatten([st.Action]), need[0]) && can(regex("^${replace(replace(replace(r, ".", "\\."), "*", ".*"), "?", ".")}$", need[1]))
+            ]
+        ]))
+      ])
+    ])
+    error_message = "A deploy role must be able to release its own stage: pass its CodeDeploy role, deploy to its groups, read the predefined configurations, publish, move live and invoke a version."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in var.stages : one([
+        for st in jsondecode(data.aws_iam_policy_document.deploy[s].json).Statement : st if st.Sid == "PassCodeDeployRoleToCodeDeployOnly"
+        ]).Condition.StringEquals["iam:PassedToService"] == "codedeploy.amazonaws.com" && one([
+        for st in jsondecode(data.aws_iam_policy_document.deploy[s].json).Statement : st if st.Sid == "PassCodeDeployRoleToCodeDeployOnly"
+      ]).Resource == "arn:aws:iam::123456789012:role/${s}-codedeploy"
+    ])
+    error_message = "A deploy role passes exactly its stage's CodeDeploy role, and only to CodeDeploy."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in var.stages : [
+        for st in jsondecode(data.aws_iam_policy_document.deploy[s].json).Statement :
+        !contains(flatten([st.Resource]), "arn:aws:codedeploy:eu-west-1:123456789012:deploymentconfig:CodeDeployDefault.Lambda*") || flatten([st.Action]) == ["codedeploy:GetDeploymentConfig"]
+      ]
+    ]))
+    error_message = "The account's predefined deployment configurations may only be read."
+  }
+}
+
 run "permissions_boundary_is_required_when_asked" {
   command = plan
 
   variables {
     require_lambda_permissions_boundary = true
+  }
+
+  assert {
+    condition = one([
+      for st in jsondecode(data.aws_iam_policy_document.deploy["staging"].json).Statement : st if st.Sid == "CodeDeployRolePolicies"
+      ]).Condition.StringEquals["iam:PermissionsBoundary"] == "arn:aws:iam::123456789012:policy/outage-lab-staging-codedeploy-boundary" && one([
+      for st in jsondecode(data.aws_iam_policy_document.deploy["staging"].json).Statement : st if st.Sid == "CodeDeployRolePolicies"
+    ]).Resource == "arn:aws:iam::123456789012:role/staging-codedeploy"
+    error_message = "With the boundary required, only the stage's CodeDeploy role may carry the CodeDeploy boundary."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in var.stages : [
+        for st in jsondecode(data.aws_iam_policy_document.codedeploy_boundary[s].json).Statement : [
+          for r in flatten([st.Resource]) : can(regex(":(function|alarm):${s}-", r))
+        ]
+      ]
+    ]))
+    error_message = "A stage's CodeDeploy boundary reaches only that stage's functions and alarms."
   }
 
   assert {
