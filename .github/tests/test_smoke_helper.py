@@ -95,7 +95,51 @@ class RealSmokeTestTest(unittest.TestCase):
             self.assertIn(flag, help_text)
 
 
+    def test_the_release_flags_the_helper_passes_are_the_clis(self):
+        help_text = subprocess.run([str(SMOKE_TEST), "release", "--help"], capture_output=True, text=True, check=True).stdout
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            run = run_helper("release", "prod", str(tf_output(tmp, "http://127.0.0.1:9")), str(tmp / "r"), "--allow-prod",
+                             smoke_test=recorder(tmp, 0), summary=tmp / "s.md")
+            self.assertEqual(run.returncode, 0, run.stderr)
+            args = (tmp / "args").read_text().split()
+        self.assertEqual(args[:5], ["release", "--target", "aws", "--stage", "prod"])
+        flags = [a for a in args if a.startswith("--")]
+        self.assertEqual(flags, ["--target", "--stage", "--tf-output", "--allow-prod", "--json"])
+        for flag in flags:
+            self.assertIn(flag, help_text)
+
+    def test_the_real_cli_refuses_a_release_to_prod_without_allow_prod(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            out = tf_output(tmp, "http://127.0.0.1:9")
+            out.write_text(out.read_text().replace('"dev"', '"prod"'))
+            run = run_helper("release", "prod", str(out), str(tmp / "r"), smoke_test=SMOKE_TEST, summary=tmp / "s.md")
+            # 2 = refused before anything changed (no AWS call is made).
+            self.assertEqual(run.returncode, 2, run.stderr)
+            self.assertIn("--allow-prod", run.stderr)
+
+
 class HelperTest(unittest.TestCase):
+    def test_release_passes_the_stage_and_writes_its_report(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            out = tf_output(tmp, "http://127.0.0.1:9")
+            run = run_helper("release", "dev", str(out), str(tmp / "r"), smoke_test=recorder(tmp, 0), summary=tmp / "s.md")
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertEqual((tmp / "args").read_text().split(), [
+                "release", "--target", "aws", "--stage", "dev", "--tf-output", str(out), "--json"])
+            self.assertTrue((tmp / "r" / "release.json").exists())
+            self.assertIn("### Release on dev: passed", (tmp / "s.md").read_text())
+
+    def test_release_takes_nothing_but_allow_prod_after_the_report_dir(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            run = run_helper("release", "prod", str(tf_output(tmp, "http://127.0.0.1:9")), str(tmp / "r"), "--yes",
+                             smoke_test=recorder(tmp, 0), summary=tmp / "s.md")
+            self.assertEqual(run.returncode, 2)
+            self.assertFalse((tmp / "args").exists())
+
     def test_a_scenario_on_prod_is_refused_before_anything_runs(self):
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)

@@ -100,6 +100,20 @@ class RepositoryWorkflowsTest(unittest.TestCase):
         drill = next(step for step in jobs["apply"]["steps"] if step.get("name") == "smoke-test drill")
         self.assertIn("inputs.stage != 'prod'", drill["if"])
 
+    def test_a_stage_is_released_after_its_apply_and_before_its_checks(self):
+        steps = workflow("deploy-stage.yml")["jobs"]["apply"]["steps"]
+        names = [step.get("name") for step in steps]
+        for name in ("terraform apply (the saved plan)", "smoke-test release", "smoke-test check", "smoke-test drill"):
+            self.assertIn(name, names)
+        self.assertLess(names.index("terraform apply (the saved plan)"), names.index("smoke-test release"))
+        self.assertLess(names.index("smoke-test release"), names.index("smoke-test check"))
+        self.assertLess(names.index("smoke-test release"), names.index("smoke-test drill"))
+        release = steps[names.index("smoke-test release")]
+        self.assertIn('.github/scripts/smoke release "$STAGE" tf-output.json smoke-report $ALLOW_PROD', release["run"])
+        self.assertNotIn("if", release, "every stage, prod included, is released")
+        # --allow-prod exactly when the stage is prod.
+        self.assertEqual(release["env"]["ALLOW_PROD"], "${{ inputs.stage == 'prod' && '--allow-prod' || '' }}")
+
     def test_pull_request_plans_cannot_apply(self):
         plan = workflow("plan.yml")
         self.assertEqual(list(plan["on"]), ["pull_request"])
