@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Compares what an AWS API (the local moto server) holds with what a stage file says.
 
-`deployed`: after `terraform apply`, every function, route, integration, permission, alarm
-(description and runbook link included), topic and the dashboard exist exactly as the stage file
-and crates/config (the `resolve` example: the names and alarm definitions the lab uses) say, and
-nothing else exists.
+`deployed`: after `terraform apply`, every function (with its published version and the alias
+`live` the API invokes), route, integration, permission, alarm (description and runbook link
+included), topic and the dashboard exist exactly as the stage file and crates/config (the
+`resolve` example: the names and alarm definitions the lab uses) say, and nothing else exists.
 `lab`: the local lab (`outage-lab up`) serving the same stage file holds the same functions
 (name, memory, timeout, reserved concurrency, FAULT_* variables) and alarms (metric, dimensions,
 maths, with the lab's own API id) as the emulator, and its gateway serves exactly the routes the
@@ -54,6 +54,9 @@ def package_sha256(args, code):
         return base64.b64encode(hashlib.sha256(f.read()).digest()).decode()
 
 
+LIVE = "live"  # crates/config's LIVE_ALIAS: what the API invokes and releases move
+
+
 def check_functions(args, stage, resolved):
     lam, logs, iam = client("lambda", args), client("logs", args), client("iam", args)
     deployed = {f["FunctionName"]: f for f in paged(lam, "list_functions", "Functions")}
@@ -84,6 +87,14 @@ def check_functions(args, stage, resolved):
              {"stage": stage["stage"], "project": "outage-lab", "managed-by": "terraform"})
         concurrency = lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
         same(f"{at} reserved concurrency", concurrency, spec["reserved_concurrency"])
+        # The API serves `live`, which the apply created on the version it published.
+        versions = [v["Version"] for v in paged(lam, "list_versions_by_function", "Versions", FunctionName=name)]
+        aliases = {a["Name"]: a for a in paged(lam, "list_aliases", "Aliases", FunctionName=name)}
+        same(f"{at} aliases", sorted(aliases), [LIVE])
+        if LIVE in aliases:
+            live = aliases[LIVE]["FunctionVersion"]
+            expect(live != "$LATEST" and live in versions,
+                   f"{at}: alias {LIVE} points at {live!r}, not at a published version ({versions})")
 
         group = groups.get(spec["log_group"])
         if expect(group is not None, f"{at}: log group {spec['log_group']} is missing"):
@@ -177,27 +188,32 @@ def check_api(args, stage, resolved):
             continue
         same(f"route {route_key} integration type", integration["IntegrationType"], "AWS_PROXY")
         same(f"route {route_key} payload format", integration.get("PayloadFormatVersion"), "2.0")
-        expect(f":function:{function_name}/" in integration["IntegrationUri"] or integration["IntegrationUri"].endswith(f":function:{function_name}"),
-               f"route {route_key}: integration invokes {integration['IntegrationUri']!r}, not {function_name}")
+        uri = integration["IntegrationUri"]
+        expect(f":function:{function_name}:{LIVE}/" in uri or uri.endswith(f":function:{function_name}:{LIVE}"),
+               f"route {route_key}: integration invokes {uri!r}, not the alias {function_name}:{LIVE}")
 
-    # Each function may be invoked by exactly the routes that name it, each scoped to its ARN.
+    # Each function may be invoked by exactly the routes that name it, each scoped to its ARN,
+    # through its alias: every permission is on `live` (its Resource the alias ARN), none on the
+    # function itself ($LATEST). (moto answers GetPolicy alike with and without the qualifier.)
     for key, spec in resolved["functions"].items():
         method_paths = sorted(
             ("*" if r.split(" ", 1)[0] == "ANY" else r.split(" ", 1)[0]) + r.split(" ", 1)[1]
             for r, target in resolved["routes"].items() if target == key
         )
         try:
-            policy = json.loads(lam.get_policy(FunctionName=spec["function_name"])["Policy"])
+            policy = json.loads(lam.get_policy(FunctionName=spec["function_name"], Qualifier=LIVE)["Policy"])
             statements = policy["Statement"]
         except lam.exceptions.ResourceNotFoundException:
             statements = []
         source_arns = []
         for s in statements:
             same(f"{spec['function_name']} permission principal", s.get("Principal"), {"Service": "apigateway.amazonaws.com"})
+            expect(str(s.get("Resource", "")).endswith(f":function:{spec['function_name']}:{LIVE}"),
+                   f"{spec['function_name']} permission {s.get('Sid')} is on {s.get('Resource')!r}, not on the alias {LIVE}")
             source_arns.append(s.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn", ""))
         prefix = f":{api_id}/*/"
         granted = sorted(arn.split(prefix, 1)[1] if prefix in arn else arn for arn in source_arns)
-        same(f"{spec['function_name']} invoke permissions (method/path on API {api_id})", granted, method_paths)
+        same(f"{spec['function_name']}:{LIVE} invoke permissions (method/path on API {api_id})", granted, method_paths)
     return api_id
 
 
@@ -315,7 +331,7 @@ def check_dashboard(args, stage, resolved, alarms, api_id):
             expect(f"SOURCE '{spec['log_group']}'" in queries[0], f"Logs Insights widget does not search {spec['log_group']}")
 
 
-def check_outputs(outputs, stage, resolved, api_id, topics):
+def check_outputs(args, outputs, stage, resolved, api_id, topics):
     value = {k: v["value"] for k, v in outputs.items()}
     same("output stage", value.get("stage"), stage["stage"])
     same("output region", value.get("region"), stage["aws_region"])
@@ -326,7 +342,17 @@ def check_outputs(outputs, stage, resolved, api_id, topics):
     same("output sns_topic_arn", value.get("sns_topic_arn"), topics.get(resolved["alarm_topic_name"]))
     same("output known_broken_topic_arn", value.get("known_broken_topic_arn"), topics.get(resolved["known_broken_topic_name"]))
     expect("#dashboards/dashboard/" in str(value.get("dashboard_url")), f"output dashboard_url {value.get('dashboard_url')!r}")
-
+    lam = client("lambda", args)
+    same("output live_alias_arns", value.get("live_alias_arns"),
+         {k: lam.get_alias(FunctionName=f["function_name"], Name=LIVE)["AliasArn"] for k, f in resolved["functions"].items()})
+    if args.without_codedeploy:
+        # The emulator's CodeDeploy cannot hold the stage's (scripts/tf-local-apply leaves it out).
+        same("output codedeploy_application_name", value.get("codedeploy_application_name"), None)
+        same("output deployment_group_names", value.get("deployment_group_names"), {})
+    else:
+        same("output codedeploy_application_name", value.get("codedeploy_application_name"), f"{stage['stage']}-outage-lab")
+        same("output deployment_group_names", value.get("deployment_group_names"),
+             {k: f["function_name"] for k, f in resolved["functions"].items()})
 
 def check_deployed(args, stage, resolved):
     topics = check_topic(args, stage, resolved)
@@ -335,7 +361,7 @@ def check_deployed(args, stage, resolved):
     alarms = check_alarms(args, stage, resolved, topics)
     check_dashboard(args, stage, resolved, alarms, api_id)
     with open(args.outputs) as f:
-        check_outputs(json.load(f), stage, resolved, api_id, topics)
+        check_outputs(args, json.load(f), stage, resolved, api_id, topics)
     return (f"{len(resolved['functions'])} functions, {len(resolved['routes'])} routes, "
             f"{len(resolved['alarms'])} alarms, {len(topics)} topic(s), dashboard and outputs match the stage file")
 
@@ -430,6 +456,7 @@ def check_destroyed(args, stage, resolved):
         "alarms": [a["AlarmName"] for a in paged(client("cloudwatch", args), "describe_alarms", "MetricAlarms")],
         "topics": [t["TopicArn"] for t in paged(client("sns", args), "list_topics", "Topics")],
         "dashboards": [d["DashboardName"] for d in client("cloudwatch", args).list_dashboards()["DashboardEntries"]],
+        "CodeDeploy applications": paged(client("codedeploy", args), "list_applications", "applications"),
         "log groups": [g["logGroupName"] for g in paged(client("logs", args), "describe_log_groups", "logGroups")],
         # The bootstrap's GitHub roles were applied before the stage and stay.
         "roles": [r["RoleName"] for r in paged(client("iam", args), "list_roles", "Roles")
@@ -450,6 +477,8 @@ def main():
     parser.add_argument("--packages", help="directory of <code>/bootstrap.zip (deployed)")
     parser.add_argument("--lab-json", help="lab.json of the running lab (lab)")
     parser.add_argument("--plan", help="terraform show -json of the plan that was applied (deployed)")
+    parser.add_argument("--without-codedeploy", action="store_true",
+                        help="the root was applied with enable_codedeploy = false (deployed: its outputs must say so)")
     args = parser.parse_args()
     with open(args.stage_file) as f:
         stage = json.load(f)
