@@ -280,9 +280,10 @@ impl AdminClient {
         self.get(routes::RELEASES).await
     }
 
-    /// Stops the running release, or moves `live` back to the version before the last one.
-    pub async fn rollback(&self, key: &str) -> Result<ReleaseView, AdminError> {
-        self.call::<(), ReleaseView>(Method::POST, &path(routes::ROLLBACK, key), None)
+    /// Stops the running release, or moves `live` back to the version it served before its last
+    /// move.
+    pub async fn rollback(&self, key: &str) -> Result<RollbackReply, AdminError> {
+        self.call::<(), RollbackReply>(Method::POST, &path(routes::ROLLBACK, key), None)
             .await
     }
 

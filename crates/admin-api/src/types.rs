@@ -825,3 +825,12 @@ pub struct ReleaseView {
     pub traffic: BTreeMap<String, VersionTraffic>,
     pub events: Vec<ReleaseEvent>,
 }
+
+/// `POST /functions/{key}/rollback`: what was rolled back, in words, and the release it stopped
+/// or undid, if a release had moved the alias.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RollbackReply {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<ReleaseView>,
+}

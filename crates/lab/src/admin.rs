@@ -18,7 +18,7 @@ use lab_admin_api::{
     AliasUpdate, AliasView, CompositeAlarmView, Concurrency, Configuration, ConfigurationUpdate,
     DrillDocument, Environment, ErrorMessage, FunctionView, Health, LastUpdateStatus, LiveView, LogEvent,
     LogQuery, MetricData, MetricPoint, MetricQuery, PublishVersion, ReleaseRequest, ReleaseView,
-    ServedVersion, Stats, Status, VersionView,
+    RollbackReply, ServedVersion, Stats, Status, VersionView,
 };
 use outage_config::FaultConfig;
 use time::OffsetDateTime;
@@ -507,7 +507,11 @@ async fn post_release(
         .map_err(release_error)
 }
 
-async fn post_rollback(State(state): Lab, Path(key): Path<String>, headers: HeaderMap) -> Reply<ReleaseView> {
+async fn post_rollback(
+    State(state): Lab,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Reply<RollbackReply> {
     crate::release::rollback(&state, &key, &actor(&headers))
         .map(Json)
         .map_err(release_error)

@@ -219,8 +219,8 @@ enum Command {
         at: Where,
     },
     /// Stop the function's release in progress and roll it back, or, with none running, move
-    /// the `live` alias back to the version the last release replaced. Exit 0 done, 2 nothing
-    /// to roll back.
+    /// the `live` alias back to the version it served before its last move (a release or a
+    /// hotfix deploy such as `configure`). Exit 0 done, 2 nothing to roll back.
     Rollback {
         /// Function key from the stage file, e.g. payment-fixed.
         function: String,
@@ -858,8 +858,11 @@ async fn rollback(at: Where, function: &str, actor: Option<String>) -> ExitCode 
         Ok(r) => r,
         Err(e) => return admin_failure(&info, &e),
     };
+    let Some(mut done) = asked.release else {
+        println!("{function}: {}", asked.message);
+        return ExitCode::SUCCESS;
+    };
     // A running release stops on the lab's side within a second: wait for its end.
-    let mut done = asked;
     for _ in 0..50 {
         if done.status.is_done() {
             break;

@@ -350,18 +350,28 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
     refused(&["payment-fixed", "--set", "NOEQUALS"], "expected KEY=VALUE");
     let changes = stdout_of(root.path(), &["changes"]);
     let lines: Vec<&str> = changes.lines().collect();
-    assert_eq!(lines.len(), 3, "{changes}");
+    // Each variable change is a hotfix deploy: $LATEST, a version of it, the alias moved.
+    assert_eq!(lines.len(), 7, "{changes}");
     assert!(
         lines[0]
             .contains("UpdateFunctionConfiguration dev-payment-fixed by alice: variables added FAULT_MODE"),
         "{changes}"
     );
     assert!(
-        lines[1].contains("by alice: variables removed FAULT_MODE"),
+        lines[1].contains("PublishVersion dev-payment-fixed by alice: version 2"),
         "{changes}"
     );
     assert!(
-        lines[2].contains("PutFunctionConcurrency dev-payment-fixed by alice: reserved concurrency 10 -> 3"),
+        lines[2].contains("UpdateAlias dev-payment-fixed by alice: live -> version 2"),
+        "{changes}"
+    );
+    assert!(
+        lines[3].contains("by alice: variables removed FAULT_MODE"),
+        "{changes}"
+    );
+    assert!(lines[5].contains("live -> version 3"), "{changes}");
+    assert!(
+        lines[6].contains("PutFunctionConcurrency dev-payment-fixed by alice: reserved concurrency 10 -> 3"),
         "{changes}"
     );
     // The same, for a script.
@@ -377,7 +387,11 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
         names,
         [
             "UpdateFunctionConfiguration",
+            "PublishVersion",
+            "UpdateAlias",
             "UpdateFunctionConfiguration",
+            "PublishVersion",
+            "UpdateAlias",
             "PutFunctionConcurrency"
         ]
     );
@@ -389,7 +403,7 @@ fn up_serves_until_stopped_and_leaves_no_process_behind() {
     );
     assert_eq!(logs.lines().count(), 1, "{logs}");
     assert!(
-        logs.contains("/[$LATEST]") && logs.contains("REPORT RequestId: "),
+        logs.contains("/[1]") && logs.contains("REPORT RequestId: "),
         "{logs}"
     );
 

@@ -111,7 +111,7 @@ async fn every_dev_route_answers_exactly() {
     }
     assert_eq!(
         logs.iter()
-            .filter(|m| m.starts_with("START RequestId: ") && m.ends_with(" Version: $LATEST"))
+            .filter(|m| m.starts_with("START RequestId: ") && m.ends_with(" Version: 1"))
             .count(),
         2
     );
@@ -122,7 +122,7 @@ async fn every_dev_route_answers_exactly() {
     let stream = f["environments"][0]["log_stream"].as_str().unwrap();
     assert!(
         stream.starts_with(&format!("{}/", time::OffsetDateTime::now_utc().year()))
-            && stream.contains("/[$LATEST]"),
+            && stream.contains("/[1]"),
         "{stream}"
     );
     t.stop().await;
@@ -318,12 +318,15 @@ async fn the_change_history_records_who_changed_what() {
                 "admin-api",
                 "variables added FAULT_LATENCY_MS; variables removed FAULT_MESSAGE; variables changed FAULT_MODE"
             ),
+            // The test's hotfix deploy: a version of $LATEST, and the alias the API invokes.
+            row("PublishVersion", "dev-product", "admin-api", "version 2"),
+            row("UpdateAlias", "dev-product", "admin-api", "live -> version 2"),
             row("PutFunctionConcurrency", "dev-auth", "admin-api", "reserved concurrency 10 -> 1"),
             row("DeleteFunctionConcurrency", "dev-auth", "admin-api", "reserved concurrency 1 -> unreserved"),
         ]
     );
     let file = std::fs::read_to_string(t.lab.run_dir.join("changes.jsonl")).unwrap();
-    assert_eq!(file.lines().count(), 4);
+    assert_eq!(file.lines().count(), 6);
     assert!(
         !file.contains("secret-looking value") && !file.contains("\"exception\""),
         "{file}"
@@ -589,7 +592,8 @@ async fn a_configuration_update_lets_busy_environments_finish_then_retires_them(
     .await;
     let idle_auth = t.admin_json("/functions/auth").await["environments"][0]["id"].clone();
     let updated = t.set_variables("payment-fixed", json!({})).await;
-    t.set_variables("auth", json!({})).await;
+    // A change, so that a new version goes on live and version 1 serves no more.
+    t.set_variables("auth", json!({ "GREETING": "hello" })).await;
     // The idle auth environment is retired at once; the busy one finishes its invocation.
     assert!(t.admin_json("/functions/auth").await["environments"]
         .as_array()

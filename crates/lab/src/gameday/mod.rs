@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use lab_admin_api::{AdminClient, GameDayOutcome, Notification};
+use lab_admin_api::{AdminClient, ChangeEvent, GameDayOutcome, Notification};
 use outage_config::{AlarmState, AlarmSubject, FaultConfig, FaultMode, MetricDelays, Stage};
 use outage_drill::load::HttpLoad;
 use outage_drill::ports::{Load, LoadHandle, Observation};
@@ -149,6 +149,22 @@ struct Game<'a> {
     decoys_made: Vec<String>,
     /// The incident's own change, in words, for the reveal.
     incident_change: Option<String>,
+}
+
+/// Whether change `i` is a person's action of its own: a hotfix deploy (`configure`) is
+/// recorded as UpdateFunctionConfiguration, PublishVersion and UpdateAlias, one action; an
+/// UpdateAlias on its own (`rollback`) is one too.
+fn is_action(all: &[ChangeEvent], i: usize) -> bool {
+    let c = &all[i];
+    match c.event_name.as_str() {
+        "PublishVersion" => false,
+        "UpdateAlias" => !i.checked_sub(1).is_some_and(|p| {
+            all[p].event_name == "PublishVersion"
+                && all[p].actor == c.actor
+                && all[p].function_name == c.function_name
+        }),
+        _ => true,
+    }
 }
 
 async fn play(
@@ -428,8 +444,8 @@ impl Game<'_> {
     /// Records the responder's changes (anyone but the game day's own actors).
     fn responder_changes(&mut self) {
         let all = self.lab.state.changes.all();
-        for c in all.iter().skip(self.seen_changes) {
-            if OWN_ACTORS.contains(&c.actor.as_str()) {
+        for (i, c) in all.iter().enumerate().skip(self.seen_changes) {
+            if OWN_ACTORS.contains(&c.actor.as_str()) || !is_action(&all, i) {
                 continue;
             }
             let key = self

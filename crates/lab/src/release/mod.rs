@@ -11,7 +11,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lab_admin_api::{ReleaseEvent, ReleaseRequest, ReleaseStatus, ReleaseView, VersionTraffic};
+use lab_admin_api::{
+    ReleaseEvent, ReleaseRequest, ReleaseStatus, ReleaseView, RollbackReply, VersionTraffic,
+};
 use outage_config::release::TrafficRouting;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
@@ -292,8 +294,9 @@ pub fn start(
 }
 
 /// `outage-lab rollback`: stops the function's release in progress (the alias back on the old
-/// version), or, with none running, moves `live` back to where the last release found it.
-pub fn rollback(state: &Arc<LabState>, key: &str, actor: &str) -> Result<ReleaseView, ReleaseError> {
+/// version), or, with none running, moves `live` back to the version it served before its last
+/// move (a release's or a hotfix deploy's).
+pub fn rollback(state: &Arc<LabState>, key: &str, actor: &str) -> Result<RollbackReply, ReleaseError> {
     let pool: Arc<Pool> = state
         .pools
         .get(key)
@@ -310,48 +313,51 @@ pub fn rollback(state: &Arc<LabState>, key: &str, actor: &str) -> Result<Release
             r.stop.clone()
         };
         stop.notify_one();
-        return Ok(state.releases.get(state, &id).expect("listed"));
+        return Ok(RollbackReply {
+            message: format!("stopping release {id}"),
+            release: state.releases.get(state, &id),
+        });
     }
     let live = pool.alias();
-    let last = {
-        let records = state.releases.lock();
-        records
-            .iter()
-            .rev()
-            .find(|r| r.view.function == key && r.view.status == ReleaseStatus::Succeeded)
-            .map(|r| {
-                (
-                    r.view.id.clone(),
-                    r.view.from_version.clone(),
-                    r.view.to_version.clone(),
-                )
-            })
-    };
-    let Some((id, from, to)) = last.filter(|(_, _, to)| *to == live.version.to_string()) else {
+    let Some(previous) = pool.previous_version() else {
         return Err(ReleaseError::Conflict(format!(
-            "nothing to roll back: no release of this lab put {key}'s live alias on version {}",
+            "nothing to roll back: {key}'s live alias has served version {} since the lab started",
             live.version
         )));
     };
-    let from_n: u32 = from.parse().expect("a version number");
-    pool.update_alias(Some(from_n), Some(None), None)
+    pool.update_alias(Some(previous), Some(None), None)
         .map_err(|e| ReleaseError::Invalid(e.to_string()))?;
     let function_name = state.stage.function_name(key);
     state.changes.call(
         actor,
         &function_name,
         "UpdateAlias",
-        format!("live -> version {from} (rollback of {id})"),
+        format!(
+            "live -> version {previous} (rollback from version {})",
+            live.version
+        ),
     );
-    state.releases.update(&id, |r| {
-        r.view.status = ReleaseStatus::Stopped;
-        r.view.stopped_by = Some(actor.to_owned());
+    // The release that put the alias there, if one did, ends as rolled back.
+    let last = state
+        .releases
+        .lock()
+        .iter()
+        .rev()
+        .find(|r| r.view.function == key && r.view.to_version == live.version.to_string())
+        .map(|r| r.view.id.clone());
+    let message = format!(
+        "rolled back by {actor}: live on version {previous} again (was {})",
+        live.version
+    );
+    let release = last.and_then(|id| {
+        state.releases.update(&id, |r| {
+            r.view.status = ReleaseStatus::Stopped;
+            r.view.stopped_by = Some(actor.to_owned());
+        });
+        state.releases.event(&id, message.clone());
+        state.releases.get(state, &id)
     });
-    state.releases.event(
-        &id,
-        format!("rolled back by {actor} after it succeeded: live on version {from} again (was {to})"),
-    );
-    Ok(state.releases.get(state, &id).expect("listed"))
+    Ok(RollbackReply { message, release })
 }
 
 fn short(sha: &str) -> &str {

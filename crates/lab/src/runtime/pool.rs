@@ -80,6 +80,14 @@ pub struct Alias {
     pub revision_id: String,
 }
 
+impl Alias {
+    /// Whether invocations through the alias may run `version` (`3`, `$LATEST`).
+    pub fn serves(&self, version: &str) -> bool {
+        let number = version.parse::<u32>().ok();
+        number == Some(self.version) || self.additional.is_some_and(|(n, _)| number == Some(n))
+    }
+}
+
 /// Why a version or alias request was refused (Lambda's exceptions, in words).
 #[derive(Debug, thiserror::Error)]
 pub enum PoolError {
@@ -111,6 +119,8 @@ struct PoolState {
     /// Published versions by number.
     versions: BTreeMap<u32, Arc<FunctionConfig>>,
     alias: Alias,
+    /// The alias's main version before its last move: where a rollback goes.
+    previous: Option<u32>,
     /// Per version label.
     served: BTreeMap<String, Served>,
     /// Lambda's reserved concurrency; `None` = unreserved (the account's limit applies).
@@ -187,6 +197,7 @@ impl Pool {
                     revision_id: revision_id(),
                 },
                 served: BTreeMap::new(),
+                previous: None,
                 reserved,
             }),
             busy: AtomicUsize::new(0),
@@ -340,12 +351,32 @@ impl Pool {
                 )));
             }
         }
+        if main != st.alias.version {
+            st.previous = Some(st.alias.version);
+        }
         st.alias = Alias {
             version: main,
             additional: extra,
             revision_id: revision_id(),
         };
-        Ok(st.alias.clone())
+        let alias = st.alias.clone();
+        // Environments of a version the alias no longer serves get no more events: the idle
+        // ones are retired now, busy ones after their invocation. (Lambda reaps idle
+        // environments after some minutes; the lab does not keep processes nothing will use.)
+        let (stale, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut st.idle)
+            .into_iter()
+            .partition(|e| !alias.serves(&e.version));
+        st.idle = keep;
+        drop(st);
+        for env in stale {
+            self.retire(&env);
+        }
+        Ok(alias)
+    }
+
+    /// The alias's main version before its last move, if it moved.
+    pub fn previous_version(&self) -> Option<u32> {
+        self.state.lock().expect("pool lock").previous
     }
 
     /// What the alias serves: each version with its share of the invocations.
@@ -667,12 +698,17 @@ impl Pool {
         env.log(report.line());
     }
 
-    /// Back to the warm set, unless the environment is gone or runs a replaced `$LATEST`.
+    /// Back to the warm set, unless the environment is gone, runs a replaced `$LATEST`, or runs
+    /// a version the alias no longer serves.
     fn release(&self, env: Arc<Env>, outcome: &Outcome) {
         let reusable = matches!(outcome, Outcome::Response(_) | Outcome::FunctionError { .. });
         if reusable && env.is_alive() && !self.closed.load(Ordering::SeqCst) {
             let mut st = self.state.lock().expect("pool lock");
-            let current = &*env.version != LATEST || env.revision == st.config.revision;
+            let current = if &*env.version == LATEST {
+                env.revision == st.config.revision
+            } else {
+                st.alias.serves(&env.version)
+            };
             if current && !env.released.load(Ordering::SeqCst) {
                 env.set_phase(Phase::Warm);
                 st.idle.push(env);
