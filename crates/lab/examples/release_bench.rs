@@ -1,8 +1,9 @@
-//! `scripts/bench release`: the seed's broken payment build reaching clients two ways, side by
-//! side in one run, each on a lab of its own with the same client traffic on `GET /pay-fixed`:
-//! released as a 10 % canary (the release engine rolls it back on the fast alarm), and updated
-//! in place (a hotfix deploy to 100 %, fixed by a responder the moment the page arrives).
-//! Prints figures and ratios, never pass/fail. Usage: release_bench <project root> <bin dir>.
+//! `scripts/bench release`: the seed's broken payment build reaching clients as a 10 % canary
+//! (the release engine rolls it back on the fast alarm) and updated in place (a hotfix deploy to
+//! 100 %, undone by a responder: one acting the instant the page arrives, the lower bound, and one
+//! taking RESPONDER_S after it), side by side in one run, each on a lab of its own with the same
+//! client traffic on `GET /pay-fixed`. Prints figures and ratios, never pass/fail.
+//! Usage: release_bench <project root> <bin dir> [RESPONDER_S, default 60].
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -22,7 +23,8 @@ const STRATEGY: &str = "canary:10%:1m";
 #[derive(Clone, Copy, PartialEq)]
 enum Way {
     Canary,
-    InPlace,
+    /// Undone by a responder this long after the page.
+    InPlace(Duration),
 }
 
 struct Figures {
@@ -30,6 +32,8 @@ struct Figures {
     detect: Duration,
     /// From the change to the fast alarm back in OK.
     recover: Duration,
+    /// From the change to the last failed request: when clients stopped failing.
+    last_failure: Duration,
     requests: usize,
     failed: usize,
 }
@@ -41,6 +45,7 @@ async fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: release_bench <project root> <bin dir>");
     };
     let (root, bin_dir) = (PathBuf::from(root), PathBuf::from(bin_dir));
+    let responder = Duration::from_secs(args.next().map_or(Ok(60), |a| a.parse())?);
     let stage = Stage::load_named(&root, "dev")?;
     let fast = stage
         .alarm_definitions("")
@@ -56,31 +61,46 @@ async fn main() -> anyhow::Result<()> {
         let (root, bin_dir, alarm) = (root.clone(), bin_dir.clone(), fast.name.clone());
         tokio::spawn(async move { measure(way, root, bin_dir, alarm, every, delays).await })
     };
-    let (canary, in_place) = (run(Way::Canary), run(Way::InPlace));
-    let (canary, in_place) = (canary.await??, in_place.await??);
+    let runs = [
+        (
+            "canary 10% for 1 min, rolled back by the alarm".to_owned(),
+            run(Way::Canary),
+        ),
+        (
+            "in place, undone at the page".to_owned(),
+            run(Way::InPlace(Duration::ZERO)),
+        ),
+        (
+            format!("in place, undone {} s after the page", responder.as_secs()),
+            run(Way::InPlace(responder)),
+        ),
+    ];
+    let mut figures = Vec::new();
+    for (name, handle) in runs {
+        figures.push((name, handle.await??));
+    }
 
     println!(
         "\nthe broken payment build (FAULT_MODE=exception) on {FUNCTION}, client traffic {ROUTE} every {} ms",
         every.as_millis()
     );
     println!(
-        "{:<28} {:>12} {:>12} {:>10} {:>10} {:>9}",
-        "", "page (s)", "recovery (s)", "requests", "failed", "failed %"
+        "{:<46} {:>7} {:>14} {:>13} {:>9} {:>7} {:>9}",
+        "", "page s", "last failure s", "alarm OK s", "requests", "failed", "failed %"
     );
-    for (name, f) in [
-        ("canary 10% for 1 min, rolled back by the alarm", &canary),
-        ("in place, fixed at the page", &in_place),
-    ] {
+    for (name, f) in &figures {
         println!(
-            "{:<28} {:>12.1} {:>12.1} {:>10} {:>10} {:>8.1}%",
+            "{:<46} {:>7.1} {:>14.1} {:>13.1} {:>9} {:>7} {:>8.1}%",
             name,
             f.detect.as_secs_f64(),
+            f.last_failure.as_secs_f64(),
             f.recover.as_secs_f64(),
             f.requests,
             f.failed,
             share(f) * 100.0
         );
     }
+    let canary = &figures[0].1;
     println!(
         "budgets of {}: page within {} s, OK within {} s of the fix",
         fast.name,
@@ -88,8 +108,8 @@ async fn main() -> anyhow::Result<()> {
         budget.ok.as_secs()
     );
     println!(
-        "canary: failed share {:.1}% (target <= 12%), page {} the budget, recovery {} the page + OK budget",
-        share(&canary) * 100.0,
+        "canary: failed share {:.1}% (target <= 12%), page {} the budget, alarm OK {} the page + OK budget",
+        share(canary) * 100.0,
         if canary.detect <= budget.alarm {
             "within"
         } else {
@@ -101,12 +121,15 @@ async fn main() -> anyhow::Result<()> {
             "NOT within"
         },
     );
-    println!(
-        "ratios in place / canary: failed share {:.1}x, failed requests {:.1}x, time to recovery {:.2}x",
-        share(&in_place) / share(&canary).max(f64::EPSILON),
-        in_place.failed as f64 / (canary.failed as f64).max(1.0),
-        in_place.recover.as_secs_f64() / canary.recover.as_secs_f64()
-    );
+    for (name, f) in &figures[1..] {
+        println!(
+            "ratios {name} / canary: failed share {:.1}x, failed requests {:.1}x, clients failing for {:.1}x as long, alarm OK {:.2}x",
+            share(f) / share(canary).max(f64::EPSILON),
+            f.failed as f64 / (canary.failed as f64).max(1.0),
+            f.last_failure.as_secs_f64() / canary.last_failure.as_secs_f64().max(0.001),
+            f.recover.as_secs_f64() / canary.recover.as_secs_f64()
+        );
+    }
     Ok(())
 }
 
@@ -171,7 +194,7 @@ async fn measure(
             }
             changed.elapsed()
         }
-        Way::InPlace => {
+        Way::InPlace(responder) => {
             let prior = admin.configuration(FUNCTION).await?.environment.variables;
             let mut broken = prior.clone();
             broken.insert("FAULT_MODE".into(), "exception".into());
@@ -181,6 +204,7 @@ async fn measure(
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             let paged = changed.elapsed();
+            tokio::time::sleep(responder).await;
             admin.update_configuration(FUNCTION, &prior).await?;
             admin.serve_latest(FUNCTION).await?;
             paged
@@ -192,9 +216,16 @@ async fn measure(
     let recover = changed.elapsed();
     traffic.stop();
     let seen: Vec<_> = load.observations().into_iter().filter(|o| o.at >= from).collect();
+    let last_failure = seen
+        .iter()
+        .filter(|o| o.failed())
+        .map(|o| (o.at - from).unsigned_abs())
+        .max()
+        .unwrap_or_default();
     let figures = Figures {
         detect,
         recover,
+        last_failure,
         requests: seen.len(),
         failed: seen.iter().filter(|o| o.failed()).count(),
     };

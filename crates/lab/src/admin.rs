@@ -24,8 +24,7 @@ use outage_config::FaultConfig;
 use time::OffsetDateTime;
 
 use crate::lab::LabState;
-use crate::release::ReleaseError;
-use crate::runtime::pool::{Alias, FunctionConfig, Pool, PoolError};
+use crate::runtime::pool::{Alias, ControlError, FunctionConfig, Pool};
 
 /// The live dashboard page (one self-contained file, built into the binary).
 const DASHBOARD: &str = include_str!("../../report/assets/dashboard.html");
@@ -374,19 +373,12 @@ fn alias_view(state: &LabState, key: &str, alias: &Alias) -> AliasView {
     }
 }
 
-fn pool_error(e: PoolError) -> ApiError {
+fn control_error(e: ControlError) -> ApiError {
     match e {
-        PoolError::NotFound(m) => ApiError(StatusCode::NOT_FOUND, m),
-        PoolError::Invalid(m) => bad(m),
-        PoolError::Conflict(m) => ApiError(StatusCode::PRECONDITION_FAILED, m),
-    }
-}
-
-fn release_error(e: ReleaseError) -> ApiError {
-    match e {
-        ReleaseError::NotFound(m) => ApiError(StatusCode::NOT_FOUND, m),
-        ReleaseError::Invalid(m) => bad(m),
-        ReleaseError::Conflict(m) => ApiError(StatusCode::CONFLICT, m),
+        ControlError::NotFound(m) => ApiError(StatusCode::NOT_FOUND, m),
+        ControlError::Invalid(m) => bad(m),
+        ControlError::Stale(m) => ApiError(StatusCode::PRECONDITION_FAILED, m),
+        ControlError::Busy(m) => ApiError(StatusCode::CONFLICT, m),
     }
 }
 
@@ -414,7 +406,7 @@ async fn post_version(
             request.description.as_deref().unwrap_or(""),
             request.revision_id.as_deref(),
         )
-        .map_err(pool_error)?;
+        .map_err(control_error)?;
     if published.version != newest {
         state.changes.call(
             &actor(&headers),
@@ -477,7 +469,7 @@ async fn put_alias(
     };
     let alias = p
         .update_alias(version, additional, update.revision_id.as_deref())
-        .map_err(pool_error)?;
+        .map_err(control_error)?;
     let summary = match alias.additional {
         Some((n, w)) => format!(
             "live -> version {}, {}% to version {n}",
@@ -504,7 +496,7 @@ async fn post_release(
     let request: ReleaseRequest = body_of(body).await?;
     crate::release::start(&state, &key, &request, &actor(&headers))
         .map(Json)
-        .map_err(release_error)
+        .map_err(control_error)
 }
 
 async fn post_rollback(
@@ -514,7 +506,7 @@ async fn post_rollback(
 ) -> Reply<RollbackReply> {
     crate::release::rollback(&state, &key, &actor(&headers))
         .map(Json)
-        .map_err(release_error)
+        .map_err(control_error)
 }
 
 async fn releases(State(state): Lab) -> Json<Vec<ReleaseView>> {

@@ -749,14 +749,10 @@ async fn configure(
     change: &outage_lab::configure::Change,
     actor: Option<String>,
 ) -> ExitCode {
-    let (info, admin) = match running_lab(&at) {
+    let (info, admin) = match acting_lab(&at, actor) {
         Ok(found) => found,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
-    let admin = admin.with_actor(&actor_or_user(actor));
     match outage_lab::configure::configure(&admin, function, change).await {
         Ok(lines) => {
             for line in lines {
@@ -769,11 +765,18 @@ async fn configure(
     }
 }
 
-fn actor_or_user(actor: Option<String>) -> String {
-    actor
+/// The running lab, its client acting as `actor` (default `$USER`, else `responder`) for the
+/// change history; no running lab is exit 1.
+fn acting_lab(at: &Where, actor: Option<String>) -> Result<(LabInfo, AdminClient), ExitCode> {
+    let (info, admin) = running_lab(at).map_err(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(1)
+    })?;
+    let actor = actor
         .or_else(|| std::env::var("USER").ok())
         .filter(|a| !a.trim().is_empty())
-        .unwrap_or_else(|| "responder".to_owned())
+        .unwrap_or_else(|| "responder".to_owned());
+    Ok((info, admin.with_actor(&actor)))
 }
 
 /// Refused by the lab (unknown function, bad strategy, a release already running, nothing to
@@ -806,14 +809,10 @@ async fn release(
             return ExitCode::from(2);
         }
     };
-    let (info, admin) = match running_lab(&at) {
+    let (info, admin) = match acting_lab(&at, actor) {
         Ok(found) => found,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
-    let admin = admin.with_actor(&actor_or_user(actor));
     let say = |line: String| {
         if json {
             eprintln!("{line}");
@@ -846,14 +845,10 @@ async fn release(
 }
 
 async fn rollback(at: Where, function: &str, actor: Option<String>) -> ExitCode {
-    let (info, admin) = match running_lab(&at) {
+    let (info, admin) = match acting_lab(&at, actor) {
         Ok(found) => found,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
-    let admin = admin.with_actor(&actor_or_user(actor));
     let asked = match admin.rollback(function).await {
         Ok(r) => r,
         Err(e) => return admin_failure(&info, &e),

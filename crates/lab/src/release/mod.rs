@@ -19,22 +19,10 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 use crate::lab::LabState;
-use crate::runtime::pool::{Pool, Served};
+use crate::runtime::pool::{ControlError, Pool, Served};
 
 /// Who the change history names for a release's own calls, as CloudTrail names CodeDeploy.
 pub const RELEASE_ACTOR: &str = "codedeploy";
-
-/// Why a release or rollback was refused; nothing was changed.
-#[derive(Debug, thiserror::Error)]
-pub enum ReleaseError {
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Invalid(String),
-    /// Another release runs, or there is nothing to release or roll back.
-    #[error("{0}")]
-    Conflict(String),
-}
 
 struct Record {
     view: ReleaseView,
@@ -123,18 +111,18 @@ fn traffic_since(
 }
 
 /// Refuses a binary that could not start as a function: not a file, or not executable.
-fn check_binary(path: &Path) -> Result<(), ReleaseError> {
+fn check_binary(path: &Path) -> Result<(), ControlError> {
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(path)
-        .map_err(|e| ReleaseError::Invalid(format!("binary {}: {e}", path.display())))?;
+        .map_err(|e| ControlError::Invalid(format!("binary {}: {e}", path.display())))?;
     if !meta.is_file() {
-        return Err(ReleaseError::Invalid(format!(
+        return Err(ControlError::Invalid(format!(
             "binary {}: not a file",
             path.display()
         )));
     }
     if meta.permissions().mode() & 0o111 == 0 {
-        return Err(ReleaseError::Invalid(format!(
+        return Err(ControlError::Invalid(format!(
             "binary {}: not executable (chmod +x it)",
             path.display()
         )));
@@ -149,18 +137,18 @@ pub fn start(
     key: &str,
     request: &ReleaseRequest,
     actor: &str,
-) -> Result<ReleaseView, ReleaseError> {
+) -> Result<ReleaseView, ControlError> {
     let pool = state
         .pools
         .get(key)
-        .ok_or_else(|| ReleaseError::NotFound(format!("unknown function {key:?}")))?
+        .ok_or_else(|| ControlError::NotFound(format!("unknown function {key:?}")))?
         .clone();
     let routing = match &request.strategy {
-        Some(text) => TrafficRouting::parse(text).map_err(ReleaseError::Invalid)?,
+        Some(text) => TrafficRouting::parse(text).map_err(ControlError::Invalid)?,
         None => state.stage.release.strategy,
     };
     if let Some(id) = state.releases.running(key) {
-        return Err(ReleaseError::Conflict(format!(
+        return Err(ControlError::Busy(format!(
             "release {id} of {key} is in progress: wait for it or run `outage-lab rollback {key}`"
         )));
     }
@@ -171,25 +159,25 @@ pub fn start(
     let mut variables = latest.variables.clone();
     for name in &request.unset {
         if variables.remove(name).is_none() {
-            return Err(ReleaseError::Invalid(format!(
+            return Err(ControlError::Invalid(format!(
                 "--unset {name}: {key} has no variable {name}"
             )));
         }
     }
     variables.extend(request.set.clone());
-    crate::admin::check_variables(&variables).map_err(ReleaseError::Invalid)?;
+    crate::admin::check_variables(&variables).map_err(ControlError::Invalid)?;
 
     let function_name = state.stage.function_name(key);
     let from = pool.alias();
     if from.additional.is_some() {
-        return Err(ReleaseError::Conflict(format!(
+        return Err(ControlError::Busy(format!(
             "the live alias of {key} already splits traffic: run `outage-lab rollback {key}` first"
         )));
     }
     let new_code = match &request.binary {
         Some(binary) => Some(
             crate::runtime::pool::code_sha256(binary)
-                .map_err(|e| ReleaseError::Invalid(format!("binary {}: {e}", binary.display())))?,
+                .map_err(|e| ControlError::Invalid(format!("binary {}: {e}", binary.display())))?,
         ),
         None => None,
     };
@@ -199,7 +187,7 @@ pub fn start(
     if new_code.as_ref().unwrap_or(&latest.code_sha256) == &serving.code_sha256
         && variables == serving.variables
     {
-        return Err(ReleaseError::Conflict(format!(
+        return Err(ControlError::Busy(format!(
             "nothing to release: live already serves version {} with this code and configuration",
             from.version
         )));
@@ -219,9 +207,7 @@ pub fn start(
             .configuration(actor, &function_name, &latest.variables, &variables);
         pool.update_config(variables);
     }
-    let published = pool
-        .publish("", None)
-        .map_err(|e| ReleaseError::Invalid(e.to_string()))?;
+    let published = pool.publish("", None)?;
     let to = published.version.expect("a published version has a number");
     state.changes.call(
         actor,
@@ -296,11 +282,11 @@ pub fn start(
 /// `outage-lab rollback`: stops the function's release in progress (the alias back on the old
 /// version), or, with none running, moves `live` back to the version it served before its last
 /// move (a release's or a hotfix deploy's).
-pub fn rollback(state: &Arc<LabState>, key: &str, actor: &str) -> Result<RollbackReply, ReleaseError> {
+pub fn rollback(state: &Arc<LabState>, key: &str, actor: &str) -> Result<RollbackReply, ControlError> {
     let pool: Arc<Pool> = state
         .pools
         .get(key)
-        .ok_or_else(|| ReleaseError::NotFound(format!("unknown function {key:?}")))?
+        .ok_or_else(|| ControlError::NotFound(format!("unknown function {key:?}")))?
         .clone();
     if let Some(id) = state.releases.running(key) {
         let stop = {
@@ -320,13 +306,12 @@ pub fn rollback(state: &Arc<LabState>, key: &str, actor: &str) -> Result<Rollbac
     }
     let live = pool.alias();
     let Some(previous) = pool.previous_version() else {
-        return Err(ReleaseError::Conflict(format!(
+        return Err(ControlError::Busy(format!(
             "nothing to roll back: {key}'s live alias has served version {} since the lab started",
             live.version
         )));
     };
-    pool.update_alias(Some(previous), Some(None), None)
-        .map_err(|e| ReleaseError::Invalid(e.to_string()))?;
+    pool.update_alias(Some(previous), Some(None), None)?;
     let function_name = state.stage.function_name(key);
     state.changes.call(
         actor,

@@ -88,9 +88,10 @@ impl Alias {
     }
 }
 
-/// Why a version or alias request was refused (Lambda's exceptions, in words).
+/// Why a control-plane request (a version, the alias, a release) was refused, in words;
+/// nothing was changed. The kinds are Lambda's and CodeDeploy's exceptions.
 #[derive(Debug, thiserror::Error)]
-pub enum PoolError {
+pub enum ControlError {
     /// `ResourceNotFoundException`.
     #[error("{0}")]
     NotFound(String),
@@ -99,7 +100,10 @@ pub enum PoolError {
     Invalid(String),
     /// `PreconditionFailedException`: the revision changed.
     #[error("{0}")]
-    Conflict(String),
+    Stale(String),
+    /// Another release runs, or there is nothing to release or roll back.
+    #[error("{0}")]
+    Busy(String),
 }
 
 /// Invocations through the alias, per version that ran, since the lab started.
@@ -257,10 +261,10 @@ impl Pool {
         &self,
         description: &str,
         expected_revision: Option<&str>,
-    ) -> Result<Arc<FunctionConfig>, PoolError> {
+    ) -> Result<Arc<FunctionConfig>, ControlError> {
         let mut st = self.state.lock().expect("pool lock");
         if let Some(expected) = expected_revision.filter(|r| *r != st.config.revision_id) {
-            return Err(PoolError::Conflict(format!(
+            return Err(ControlError::Stale(format!(
                 "$LATEST of {} is at revision {}, not {expected}",
                 self.identity.function_name, st.config.revision_id
             )));
@@ -312,10 +316,10 @@ impl Pool {
         version: Option<u32>,
         additional: Option<Option<(u32, f64)>>,
         expected_revision: Option<&str>,
-    ) -> Result<Alias, PoolError> {
+    ) -> Result<Alias, ControlError> {
         let mut st = self.state.lock().expect("pool lock");
         if let Some(expected) = expected_revision.filter(|r| *r != st.alias.revision_id) {
-            return Err(PoolError::Conflict(format!(
+            return Err(ControlError::Stale(format!(
                 "alias live of {} is at revision {}, not {expected}",
                 self.identity.function_name, st.alias.revision_id
             )));
@@ -323,7 +327,7 @@ impl Pool {
         let main = version.unwrap_or(st.alias.version);
         let extra = additional.unwrap_or(st.alias.additional);
         let missing = |n: u32| {
-            PoolError::NotFound(format!(
+            ControlError::NotFound(format!(
                 "{} has no version {n} (published: {})",
                 self.identity.function_name,
                 st.versions
@@ -341,12 +345,12 @@ impl Pool {
                 return Err(missing(n));
             }
             if n == main {
-                return Err(PoolError::Invalid(format!(
+                return Err(ControlError::Invalid(format!(
                     "the additional version {n} is the alias's main version"
                 )));
             }
             if !(0.0..=1.0).contains(&weight) || !weight.is_finite() {
-                return Err(PoolError::Invalid(format!(
+                return Err(ControlError::Invalid(format!(
                     "the weight of version {n} must be from 0.0 to 1.0, not {weight}"
                 )));
             }
@@ -541,9 +545,9 @@ impl Pool {
         number: u32,
         request_id: Arc<str>,
         payload: Bytes,
-    ) -> Result<InvokeResult, PoolError> {
+    ) -> Result<InvokeResult, ControlError> {
         let snapshot = self.version(number).ok_or_else(|| {
-            PoolError::NotFound(format!("{} has no version {number}", self.identity.function_name))
+            ControlError::NotFound(format!("{} has no version {number}", self.identity.function_name))
         })?;
         let invoked = Invoked {
             function_name: self.identity.function_name.clone(),
