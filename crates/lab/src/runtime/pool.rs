@@ -55,12 +55,24 @@ impl FunctionConfig {
 
 pub const LATEST: &str = "$LATEST";
 
-/// Lambda's `CodeSha256`: the SHA-256 of the deployment package, base64.
+/// Lambda's `CodeSha256`: the SHA-256 of the deployment package, base64. Remembered per file
+/// (path, size, modification time) for the life of the process: the drill starts a dozen labs
+/// at once on the same three binaries, and hashing runs on the caller's thread.
 pub fn code_sha256(binary: &Path) -> std::io::Result<String> {
     use base64::Engine;
     use sha2::Digest;
+    type Key = (PathBuf, u64, Option<std::time::SystemTime>);
+    static KNOWN: std::sync::OnceLock<Mutex<BTreeMap<Key, String>>> = std::sync::OnceLock::new();
+    let meta = std::fs::metadata(binary)?;
+    let key = (binary.to_path_buf(), meta.len(), meta.modified().ok());
+    let known = KNOWN.get_or_init(Mutex::default);
+    if let Some(sha) = known.lock().expect("hash cache lock").get(&key) {
+        return Ok(sha.clone());
+    }
     let bytes = std::fs::read(binary)?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes)))
+    let sha = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes));
+    known.lock().expect("hash cache lock").insert(key, sha.clone());
+    Ok(sha)
 }
 
 /// Which version an invocation asks for (Lambda's `Qualifier`).
