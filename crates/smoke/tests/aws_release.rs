@@ -39,12 +39,13 @@ fn dev() -> Stage {
 }
 
 /// The release's clock, shrunk: a strategy minute of 10 ms, a poll every 5 ms, a request every
-/// 2 ms.
+/// 2 ms; the margin past the strategy's end leaves a loaded machine time to send the requests a
+/// test waits for (`Script::min_served`).
 fn timing() -> Timing {
     Timing {
         minute: Duration::from_millis(10),
         poll_every: Duration::from_millis(5),
-        margin: Duration::from_millis(300),
+        margin: Duration::from_secs(3),
         traffic_every: Some(Duration::from_millis(2)),
         report_every: Duration::from_secs(1),
     }
@@ -67,6 +68,9 @@ struct Script {
     invoke_fails: Vec<&'static str>,
     /// GetDeployment answers InProgress this many times, then `end` (None: never ends).
     polls_running: u32,
+    /// And, when set, until the API has answered this many requests: a loaded machine must not
+    /// end the deployment before the bake traffic reached the canary.
+    min_served: Option<(Arc<AtomicU32>, u32)>,
     end: Option<DeploymentInfo>,
     /// StopDeployment fails.
     stop_fails: bool,
@@ -90,6 +94,7 @@ impl Default for Script {
             ]),
             invoke_fails: Vec::new(),
             polls_running: 10,
+            min_served: None,
             end: Some(ended(DeploymentStatus::Succeeded)),
             stop_fails: false,
             alarms_in_alarm: Vec::new(),
@@ -216,7 +221,14 @@ fn aws(script: Script) -> (Releaser, Arc<Mutex<Calls>>, Mocks) {
         let mut calls = c.lock().unwrap();
         calls.gets += 1;
         let info = match &s.end {
-            Some(end) if calls.gets > s.polls_running => end.clone(),
+            Some(end)
+                if calls.gets > s.polls_running
+                    && s.min_served
+                        .as_ref()
+                        .is_none_or(|(n, at_least)| n.load(Ordering::SeqCst) >= *at_least) =>
+            {
+                end.clone()
+            }
             _ => DeploymentInfo::builder()
                 .deployment_id("d-TEST")
                 .status(DeploymentStatus::InProgress)
@@ -295,9 +307,13 @@ struct Api {
 }
 
 async fn api(old: u32, new: u32, new_fails: bool) -> Api {
+    counted_api(old, new, new_fails, Arc::new(AtomicU32::new(0))).await
+}
+
+/// An API that counts its answers in `requests` (see [`Script::min_served`]).
+async fn counted_api(old: u32, new: u32, new_fails: bool, requests: Arc<AtomicU32>) -> Api {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let requests = Arc::new(AtomicU32::new(0));
     let count = Arc::clone(&requests);
     tokio::spawn(async move {
         loop {
@@ -358,8 +374,10 @@ fn newer(live: u32, latest: u32) -> Versions {
 async fn a_good_release_checks_deploys_bakes_and_succeeds() {
     let mut script = Script::default();
     script.versions.insert("payment-fixed", newer(6, 7));
+    let served = Arc::new(AtomicU32::new(0));
+    script.min_served = Some((Arc::clone(&served), 20));
     let (releaser, calls, _mocks) = aws(script);
-    let api = api(6, 7, false).await;
+    let api = counted_api(6, 7, false, served).await;
     let (report, lines) = release(&releaser, &api).await;
 
     let f = function(&report, "payment-fixed");
@@ -446,8 +464,10 @@ async fn an_alarm_stops_a_faulty_canary_and_names_itself() {
     let mut script = Script::default();
     script.versions.insert("payment-fixed", newer(6, 7));
     script.end = Some(stopped_by_alarm("dev-payment-fixed-fast-errors"));
+    let served = Arc::new(AtomicU32::new(0));
+    script.min_served = Some((Arc::clone(&served), 20));
     let (releaser, calls, _mocks) = aws(script);
-    let api = api(6, 7, true).await;
+    let api = counted_api(6, 7, true, served).await;
     let (report, lines) = release(&releaser, &api).await;
 
     let f = function(&report, "payment-fixed");
