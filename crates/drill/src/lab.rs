@@ -11,15 +11,16 @@ use std::time::Duration;
 use std::collections::BTreeMap;
 
 use lab_admin_api::{
-    AdminClient, AdminError, Configuration, DrillDocument, LabInfo, LastUpdateStatus, LogQuery,
+    AdminClient, AdminError, AliasRouting, AliasUpdate, Configuration, DrillDocument, LabInfo,
+    LastUpdateStatus, LogQuery, ReleaseRequest, ReleaseView,
 };
 use outage_config::AlarmState;
 use time::OffsetDateTime;
 
 use crate::error::PortError;
 use crate::ports::{
-    AlarmBoard, AlarmSource, AlarmStatus, Concurrency, ControlPlane, FunctionConfiguration, LogRecord,
-    MetricPoint, MetricQuery, MetricSeries, Telemetry, Variables,
+    AlarmBoard, AlarmSource, AlarmStatus, Concurrency, ControlPlane, Deployments, FunctionConfiguration,
+    LogRecord, MetricPoint, MetricQuery, MetricSeries, ReleaseState, Telemetry, Variables,
 };
 use crate::verdict::Transition;
 
@@ -176,6 +177,63 @@ impl ControlPlane for LabTarget {
 
     async fn serve_latest(&self, function: &str) -> Result<String, PortError> {
         Ok(self.admin.serve_latest(function).await?)
+    }
+}
+
+impl From<ReleaseView> for ReleaseState {
+    fn from(r: ReleaseView) -> Self {
+        ReleaseState {
+            id: r.id,
+            strategy: r.strategy,
+            from_version: r.from_version,
+            to_version: r.to_version,
+            status: r.status,
+            stopped_by: r.stopped_by,
+            ended_at: r.ended_at,
+            traffic: r.traffic,
+            events: r.events.into_iter().map(|e| e.message).collect(),
+        }
+    }
+}
+
+/// The lab's release engine (`POST /functions/{key}/releases`), which follows CodeDeploy's
+/// model for Lambda.
+impl Deployments for LabTarget {
+    async fn start_release(
+        &self,
+        function: &str,
+        strategy: Option<&str>,
+        check: bool,
+    ) -> Result<ReleaseState, PortError> {
+        let request = ReleaseRequest {
+            strategy: strategy.map(str::to_owned),
+            skip_check: !check,
+            ..ReleaseRequest::default()
+        };
+        Ok(self.admin.start_release(function, &request).await?.into())
+    }
+
+    async fn release_state(&self, _function: &str, id: &str) -> Result<ReleaseState, PortError> {
+        Ok(self.admin.release(id).await?.into())
+    }
+
+    async fn stop_release(&self, function: &str, id: &str) -> Result<(), PortError> {
+        if self.admin.release(id).await?.status.is_done() {
+            return Ok(());
+        }
+        // With a release running, the lab's rollback stops that release.
+        self.admin.rollback(function).await?;
+        Ok(())
+    }
+
+    async fn point_live(&self, function: &str, version: &str) -> Result<(), PortError> {
+        let update = AliasUpdate {
+            function_version: Some(version.to_owned()),
+            routing_config: Some(AliasRouting::default()),
+            revision_id: None,
+        };
+        self.admin.update_live_alias(function, &update).await?;
+        Ok(())
     }
 }
 

@@ -30,11 +30,16 @@ impl HttpLoad {
         let at = OffsetDateTime::now_utc();
         let started = Instant::now();
         let answer = self.traffic.get(route_path(route)).await.ok();
+        let (status, request_id, version) = match answer {
+            Some(o) => (Some(o.status), o.request_id, o.version),
+            None => (None, None, None),
+        };
         let observation = Observation {
             at,
             route: route.to_owned(),
-            status: answer.as_ref().map(|o| o.status),
-            request_id: answer.and_then(|o| o.request_id),
+            status,
+            request_id,
+            version,
             latency_ms: started.elapsed().as_secs_f64() * 1000.0,
         };
         self.seen.lock().expect("observations poisoned").push(observation);

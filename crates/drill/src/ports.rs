@@ -65,6 +65,58 @@ pub trait ControlPlane: Send + Sync {
     fn serve_latest(&self, function: &str) -> impl Future<Output = Result<String, PortError>> + Send;
 }
 
+/// A release's status and per-version traffic: the lab's admin API types, which already name
+/// CodeDeploy's deployment statuses, so that a release reads the same on either target.
+pub use lab_admin_api::{ReleaseStatus, VersionTraffic};
+
+/// One release (a CodeDeploy deployment of a Lambda function) as the drill follows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseState {
+    /// The deployment's id (`d-...` on AWS, `r-...` in the lab).
+    pub id: String,
+    /// The traffic-routing configuration it runs (`canary:10%:1m`, a CodeDeploy name).
+    pub strategy: String,
+    /// The version `live` served when it started, and the one it shifts to.
+    pub from_version: String,
+    pub to_version: String,
+    pub status: ReleaseStatus,
+    /// The alarm (or person) that stopped it, when one did.
+    pub stopped_by: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub ended_at: Option<OffsetDateTime>,
+    /// Requests `live` sent to each version during the release, as the target counted them
+    /// (failures included); empty where the target does not count them (CodeDeploy does not).
+    pub traffic: BTreeMap<String, VersionTraffic>,
+    /// What the target said happened, oldest first.
+    pub events: Vec<String>,
+}
+
+/// CodeDeploy's Lambda deployments, reduced to what a release scenario needs.
+pub trait Deployments: Send + Sync {
+    /// Publishes `$LATEST` as a new version and starts shifting the `live` alias to it with
+    /// `strategy` (`None` = the stage's `release.strategy`), the function's alarms as rollback
+    /// triggers; with `check`, the new version is invoked directly first and must answer 2xx
+    /// before any traffic moves.
+    fn start_release(
+        &self,
+        function: &str,
+        strategy: Option<&str>,
+        check: bool,
+    ) -> impl Future<Output = Result<ReleaseState, PortError>> + Send;
+    /// The release's state now (CodeDeploy `GetDeployment`).
+    fn release_state(
+        &self,
+        function: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<ReleaseState, PortError>> + Send;
+    /// Stops a release in progress and rolls the alias back (CodeDeploy `StopDeployment` with
+    /// `autoRollbackEnabled`); a release that already ended is left as it is.
+    fn stop_release(&self, function: &str, id: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// Points `live` at `version` for all traffic, weights cleared (Lambda `UpdateAlias`).
+    fn point_live(&self, function: &str, version: &str)
+        -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
 /// CloudWatch's alarm states: the one definition in `outage-config`.
 pub use outage_config::AlarmState;
 
@@ -90,7 +142,15 @@ pub struct TrafficOutcome {
     pub status: u16,
     /// The gateway's `apigw-requestid` header, when present.
     pub request_id: Option<String>,
+    /// The Lambda version that answered ([`FUNCTION_VERSION_HEADER`]), when the function wrote
+    /// one: a function that failed writes none.
+    pub version: Option<String>,
 }
+
+/// The header every function's answer carries with the Lambda version that produced it:
+/// `service_kit::response::FUNCTION_VERSION_HEADER`. Written out, not imported: service-kit
+/// brings the Lambda runtime with it, which a client has no use for (a test compares the two).
+pub const FUNCTION_VERSION_HEADER: &str = "x-function-version";
 
 /// Sends client traffic to the function under drill (HTTP GET on its route).
 pub trait TrafficDriver: Send + Sync {
@@ -136,6 +196,9 @@ pub struct Observation {
     pub status: Option<u16>,
     /// The gateway's request id, when an answer came with one.
     pub request_id: Option<String>,
+    /// The Lambda version that answered, when the function said ([`TrafficOutcome::version`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     pub latency_ms: f64,
 }
 
@@ -239,4 +302,21 @@ pub trait Telemetry: Send + Sync {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> impl Future<Output = Result<Vec<MetricSeries>, PortError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FUNCTION_VERSION_HEADER;
+
+    #[test]
+    fn the_version_header_is_the_one_the_functions_write() {
+        // service-kit is not a dependency (see FUNCTION_VERSION_HEADER): read its source.
+        let kit = include_str!("../../service-kit/src/response.rs");
+        assert!(
+            kit.contains(&format!(
+                "pub const FUNCTION_VERSION_HEADER: &str = \"{FUNCTION_VERSION_HEADER}\";"
+            )),
+            "service_kit::response::FUNCTION_VERSION_HEADER is no longer {FUNCTION_VERSION_HEADER:?}"
+        );
+    }
 }

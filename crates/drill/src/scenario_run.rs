@@ -4,15 +4,21 @@
 //!    in ALARM (those are not judged); the prior configuration read and refused if it already
 //!    carries a live fault;
 //! 2. break: the configuration change, then the fault (with `FAULT_EXPIRES_AT`, so a killed run
-//!    heals itself), then the surge;
+//!    heals itself), then the surge; for a release scenario the fault (and `release.set`) build
+//!    a new version that a release shifts `live` to, by the scenario's strategy;
 //! 3. detect: every alarm polled until the fix is due (the first or every expected alarm fired,
-//!    or the fault expired for a scenario with no fix), watching the stop conditions: a route
-//!    outside the blast radius degrading, the scenario's time budget, an interrupt;
+//!    the fault expired for a scenario with no fix, or the release ended: rolled back by its
+//!    alarms, refused by its pre-traffic check, or promoted), watching the stop conditions: a
+//!    route outside the blast radius degrading, the scenario's time budget, an interrupt;
 //! 4. fix: the exact prior configuration written back and read back (always, once anything may
-//!    have been applied; not interruptible), the surge stopped;
+//!    have been applied; not interruptible), the surge stopped. An incident that ends on its
+//!    own (an expiring fault, a release) is its own fix: nothing is applied then, unless the run
+//!    was stopped;
 //! 5. validate: until every expected alarm that fired is OK again and the settle time passed
 //!    (the longest expected period after the fix, so alarms that see the incident late are
-//!    seen), then every alarm's history judged.
+//!    seen; after a release, a whole period of every alarm of the function, so a promoted
+//!    version is watched at full traffic), then an incident that ended on its own is put back
+//!    (`live` on the version it served, the prior variables), then every alarm's history judged.
 //!
 //! The phases talk to the world through ports only, so each runs against the lab, AWS, or the
 //! test doubles of `tests`.
@@ -23,14 +29,15 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use outage_config::{AlarmDefinition, AlarmState, AlarmSubject, FaultConfig, FaultMode, MetricDelays, Stage};
-use outage_scenario::{FixAfter, FixPlan, Scenario};
+use outage_scenario::{FixAfter, FixPlan, ReleaseOutcome, Scenario};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::error::PortError;
-pub use crate::ports::{AlarmBoard, Concurrency, Load, LoadHandle, Observation};
-use crate::ports::{ControlPlane, Variables};
+pub use crate::ports::{AlarmBoard, Concurrency, Deployments, Load, LoadHandle, Observation};
+use crate::ports::{ControlPlane, ReleaseState, ReleaseStatus, Variables};
+use crate::traffic::Tally;
 use crate::verdict::{self, Expected, Judgement, Transition, Window};
 
 /// How a run polls and waits; the lab and AWS differ.
@@ -141,7 +148,42 @@ pub struct RunReport {
     #[serde(skip)]
     pub histories: BTreeMap<String, Vec<Transition>>,
     pub restored_exactly: bool,
+    /// The release a release scenario ran, as it ended.
+    pub release: Option<ReleaseReport>,
     pub events: Vec<RunEvent>,
+}
+
+/// What a release scenario's release did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseReport {
+    /// How the scenario expects it to end (`rolled-back`, `promoted`, `refused`).
+    pub expected: &'static str,
+    /// How it ended, in the same words; `None` while it had not ended.
+    pub ended: Option<&'static str>,
+    /// The target's own account of it (per-version traffic where the target counts it).
+    pub state: ReleaseState,
+    /// What the scenario's clients saw on the function's routes from the release's start to
+    /// its end, by the version that answered.
+    pub clients: Tally,
+    pub failed_share: Option<f64>,
+}
+
+impl ReleaseReport {
+    /// The scenario's word for how a release ended: an alarm's rollback, a promotion, a refusal
+    /// by the pre-traffic check. A person's stop (the run's own, on an interrupt) is none.
+    pub fn outcome_of(
+        state: &ReleaseState,
+        alarms: &BTreeMap<String, AlarmDefinition>,
+    ) -> Option<ReleaseOutcome> {
+        match state.status {
+            ReleaseStatus::Succeeded => Some(ReleaseOutcome::Promoted),
+            ReleaseStatus::Failed => Some(ReleaseOutcome::Refused),
+            ReleaseStatus::Stopped if state.stopped_by.as_ref().is_some_and(|a| alarms.contains_key(a)) => {
+                Some(ReleaseOutcome::RolledBack)
+            }
+            _ => None,
+        }
+    }
 }
 
 impl RunReport {
@@ -160,10 +202,12 @@ pub enum RunError {
 }
 
 /// The ports a run needs.
-pub struct Ports<'a, C, B, L> {
+pub struct Ports<'a, C, B, L, D> {
     pub control: &'a C,
     pub alarms: &'a B,
     pub load: &'a L,
+    /// Releases, for a scenario with `[release]`.
+    pub deployments: &'a D,
 }
 
 /// What the run changed, so that the fix can write back exactly what was there.
@@ -175,9 +219,9 @@ struct Prior {
 }
 
 /// The state the phases share.
-struct Run<'a, C, B, L> {
+struct Run<'a, C, B, L, D> {
     scenario: &'a Scenario,
-    ports: Ports<'a, C, B, L>,
+    ports: Ports<'a, C, B, L, D>,
     settings: RunSettings,
     definitions: BTreeMap<String, AlarmDefinition>,
     /// The `FAULT_*` variables the stage file itself gives the function (the deliberately
@@ -199,15 +243,21 @@ struct Run<'a, C, B, L> {
     problems: Vec<String>,
     not_judged: Vec<String>,
     restore_failed: bool,
+    /// The prior configuration was written back (or tried): it happens once.
+    put_back: bool,
+    /// The release a release scenario started, as last read, and how many of its events the
+    /// run has passed on.
+    release: Option<ReleaseState>,
+    release_events_told: usize,
 }
 
 /// Runs `scenario` to its end. `Err` means it did not start and nothing changed; once anything
 /// may have been applied, the answer is a report, whose outcome is `RestoreFailed` if the prior
 /// configuration is not back.
-pub async fn run_scenario<C, B, L>(
+pub async fn run_scenario<C, B, L, D>(
     stage: &Stage,
     scenario: &Scenario,
-    ports: Ports<'_, C, B, L>,
+    ports: Ports<'_, C, B, L, D>,
     settings: RunSettings,
     interrupt: impl Future<Output = ()> + Send,
     on_event: &(dyn Fn(&RunEvent) + Send + Sync),
@@ -216,6 +266,7 @@ where
     C: ControlPlane + Concurrency,
     B: AlarmBoard,
     L: Load,
+    D: Deployments,
 {
     let definitions = stage
         .alarm_definitions("")
@@ -247,6 +298,9 @@ where
         problems: Vec::new(),
         not_judged: Vec::new(),
         restore_failed: false,
+        put_back: false,
+        release: None,
+        release_events_told: 0,
     };
     tokio::pin!(interrupt);
     let steady = run
@@ -265,16 +319,19 @@ where
     if run.stopped.is_none() && !run.restore_failed {
         run.validate(&mut interrupt).await;
     }
+    // An incident that ended on its own leaves the stage as it was found only now.
+    run.put_back("validate").await;
     let report = run.judge().await;
     drop(steady);
     Ok(report)
 }
 
-impl<C, B, L> Run<'_, C, B, L>
+impl<C, B, L, D> Run<'_, C, B, L, D>
 where
     C: ControlPlane + Concurrency,
     B: AlarmBoard,
     L: Load,
+    D: Deployments,
 {
     /// An event of `phase`: whatever the break and fix phases say marks the fault and the fix.
     fn say(&self, phase: &'static str, text: impl Into<String>) {
@@ -419,18 +476,24 @@ where
                 ),
             );
         }
-        if let Some(fault) = &s.fault {
-            let now = OffsetDateTime::now_utc();
-            let ttl = fault
-                .expires_after
-                .unwrap_or(s.max_duration + Duration::from_secs(60));
-            let expires = (now + ttl).replace_nanosecond(0).unwrap_or(now + ttl);
+        if s.fault.is_some() || s.release.is_some() {
+            // The fault (and a release's variables) on `$LATEST`, then served: straight on
+            // `live` as a hotfix deploy, or as a new version through a release.
             let mut vars = self.prior.variables.clone();
-            vars.extend(fault.vars.clone());
-            vars.insert(
-                "FAULT_EXPIRES_AT".into(),
-                expires.format(&Rfc3339).unwrap_or_default(),
-            );
+            let mut expires = None;
+            if let Some(fault) = &s.fault {
+                let now = OffsetDateTime::now_utc();
+                let ttl = fault
+                    .expires_after
+                    .unwrap_or(s.max_duration + Duration::from_secs(60));
+                let at = (now + ttl).replace_nanosecond(0).unwrap_or(now + ttl);
+                vars.extend(fault.vars.clone());
+                vars.insert("FAULT_EXPIRES_AT".into(), at.format(&Rfc3339).unwrap_or_default());
+                expires = Some(at);
+            }
+            if let Some(release) = &s.release {
+                vars.extend(release.set.clone());
+            }
             match bounded(
                 CALL_TIMEOUT,
                 control.replace_variables(&s.function, &vars, self.prior.revision_id.as_deref()),
@@ -438,12 +501,12 @@ where
             .await
             {
                 Err(e @ (PortError::Rejected(_) | PortError::NotFound(_))) => {
-                    self.stopped = Some(format!("the fault was not applied: {e}"));
+                    self.stopped = Some(format!("the change was not applied: {e}"));
                     return None;
                 }
                 Err(e) => {
                     self.touched = true;
-                    self.stopped = Some(format!("injecting the fault: {e}"));
+                    self.stopped = Some(format!("changing the variables: {e}"));
                     return None;
                 }
                 Ok(_) => self.touched = true,
@@ -454,23 +517,64 @@ where
             )
             .await
             {
-                self.stopped = Some(format!("waiting for the fault to apply: {e}"));
+                self.stopped = Some(format!("waiting for the change to apply: {e}"));
                 return None;
             }
-            if let Err(e) = bounded(CALL_TIMEOUT, control.serve_latest(&s.function)).await {
-                self.stopped = Some(format!("serving the fault on the `live` alias: {e}"));
-                return None;
+            self.fault_expires_at = expires;
+            if let Some(release) = &s.release {
+                let started = bounded(
+                    CALL_TIMEOUT,
+                    self.ports.deployments.start_release(
+                        &s.function,
+                        release.strategy.as_deref(),
+                        release.check,
+                    ),
+                )
+                .await;
+                let state = match started {
+                    Ok(state) => state,
+                    Err(e) => {
+                        self.stopped = Some(format!("the release did not start: {e}"));
+                        return None;
+                    }
+                };
+                self.say(
+                    "break",
+                    format!(
+                        "{}: release {} of version {} (live on version {}), strategy {}{}{}",
+                        s.function_name,
+                        state.id,
+                        state.to_version,
+                        state.from_version,
+                        state.strategy,
+                        if release.check {
+                            ""
+                        } else {
+                            ", no pre-traffic check"
+                        },
+                        s.fault
+                            .as_ref()
+                            .map(|f| format!(", the new version has FAULT_MODE={}", f.mode()))
+                            .unwrap_or_default()
+                    ),
+                );
+                self.release = Some(state);
+            } else {
+                if let Err(e) = bounded(CALL_TIMEOUT, control.serve_latest(&s.function)).await {
+                    self.stopped = Some(format!("serving the fault on the `live` alias: {e}"));
+                    return None;
+                }
+                let fault = s.fault.as_ref().expect("no release: a fault was injected");
+                self.say(
+                    "break",
+                    format!(
+                        "{}: FAULT_MODE={} injected, expires at {}",
+                        s.function_name,
+                        fault.mode(),
+                        expires.and_then(|e| e.format(&Rfc3339).ok()).unwrap_or_default()
+                    ),
+                );
             }
-            self.fault_expires_at = Some(expires);
-            self.say(
-                "break",
-                format!(
-                    "{}: FAULT_MODE={} injected, expires at {}",
-                    s.function_name,
-                    fault.mode(),
-                    expires.format(&Rfc3339).unwrap_or_default()
-                ),
-            );
         }
         self.injected_at = Some(OffsetDateTime::now_utc());
         s.surge.as_ref().map(|surge| {
@@ -517,11 +621,17 @@ where
                 FixPlan::None => self
                     .fault_expires_at
                     .is_some_and(|e| OffsetDateTime::now_utc() >= e),
+                // The release ended on its own, and every expected alarm had its chance.
+                FixPlan::Release => {
+                    self.follow_release().await;
+                    self.release.as_ref().is_none_or(|r| r.status.is_done())
+                        && (fired.len() == expected.len() || elapsed > longest)
+                }
             };
             if due {
                 return;
             }
-            if elapsed > longest && !matches!(s.fix, FixPlan::None) {
+            if elapsed > longest && !matches!(s.fix, FixPlan::None | FixPlan::Release) {
                 self.say(
                     "detect",
                     format!("detection budgets ran out ({:.0} s)", longest.as_secs_f64()),
@@ -599,28 +709,63 @@ where
         })
     }
 
-    /// Phase 4: always once anything may have been applied.
+    /// Phase 4: always once anything may have been applied. A scenario whose incident ends on
+    /// its own (a fault that expires, a release that rolls itself back or is promoted) applies
+    /// nothing here unless it was stopped: that ending is the fix being measured, and the stage
+    /// is put back by [`Run::put_back`] once the alarms have been watched.
     async fn fix(&mut self) {
+        let s = self.scenario;
+        if self.stopped.is_none() {
+            match s.fix {
+                FixPlan::None => {
+                    // The fault healed itself at its expiry.
+                    self.fixed_at = self.fault_expires_at;
+                    self.say("fix", "nothing applied: the fault expired on its own");
+                    return;
+                }
+                FixPlan::Release => {
+                    self.fixed_at = self.release.as_ref().and_then(|r| r.ended_at);
+                    if self.fixed_at.is_some() {
+                        self.say("fix", "nothing applied: the release ended on its own");
+                        return;
+                    }
+                }
+                FixPlan::Restore { .. } => {}
+            }
+        }
+        self.put_back("fix").await;
+        self.fixed_at = Some(OffsetDateTime::now_utc());
+    }
+
+    /// Writes back what the run changed: a release stopped and `live` on the version it served,
+    /// the exact prior variables (published and served again, unless a release put `live`
+    /// back), the reserved concurrency. Once per run: in the fix, or after the verdict window
+    /// for an incident that ended on its own.
+    async fn put_back(&mut self, phase: &'static str) {
+        if self.put_back || !self.touched {
+            return;
+        }
+        self.put_back = true;
         let s = self.scenario;
         let control = self.ports.control;
         let mut failures = Vec::new();
-        if matches!(s.fix, FixPlan::None) && self.stopped.is_none() {
-            // The fault healed itself at its expiry: that is the fix being measured.
-            self.fixed_at = self.fault_expires_at;
-            self.say("fix", "nothing applied: the fault expired on its own");
-            return;
+        if self.release.is_some() {
+            if let Err(e) = self.undo_release(phase).await {
+                failures.push(e);
+            }
         }
-        if s.fault.is_some() {
+        if s.fault.is_some() || s.release.is_some() {
             match restore(
                 control,
                 &s.function,
                 &self.prior.variables,
                 self.settings.update_deadline,
+                s.release.is_none(),
             )
             .await
             {
                 Ok(()) => self.say(
-                    "fix",
+                    phase,
                     format!("{}: prior variables restored and read back", s.function_name),
                 ),
                 Err(e) => failures.push(e),
@@ -629,7 +774,7 @@ where
         if let Some(prior) = self.prior.reserved_concurrency {
             match bounded(CALL_TIMEOUT, control.set_reserved_concurrency(&s.function, prior)).await {
                 Ok(()) => self.say(
-                    "fix",
+                    phase,
                     format!(
                         "{}: reserved concurrency back to {}",
                         s.function_name,
@@ -639,7 +784,6 @@ where
                 Err(e) => failures.push(format!("writing back the reserved concurrency: {e}")),
             }
         }
-        self.fixed_at = Some(OffsetDateTime::now_utc());
         if !failures.is_empty() {
             self.restore_failed = true;
             let reason = format!(
@@ -653,7 +797,7 @@ where
                     .unwrap_or_default(),
                 failures.join("; ")
             );
-            self.say("fix", reason.clone());
+            self.say(phase, reason.clone());
             self.problems.push(reason);
         }
     }
@@ -664,19 +808,33 @@ where
             return;
         };
         let expected = self.expected();
+        let settle_of = |def: &AlarmDefinition| {
+            Duration::from_secs(u64::from(def.period_s)) + self.settings.metric_delays.alarm_lag(def)
+        };
+        let mut settle = expected
+            .iter()
+            .map(|e| settle_of(&self.definitions[&e.alarm]))
+            .max()
+            .unwrap_or(Duration::ZERO);
+        if self.scenario.release.is_some() {
+            // A release is quiet only once every alarm of the function (and the API's) has
+            // seen whatever version `live` served at its end for a whole period.
+            let function = AlarmSubject::Function(self.scenario.function.clone());
+            settle = self
+                .definitions
+                .values()
+                .filter(|d| d.subject == function || d.subject == AlarmSubject::Api)
+                .map(settle_of)
+                .max()
+                .unwrap_or(Duration::ZERO)
+                .max(settle);
+        }
         let longest_recovery = expected
             .iter()
             .map(|e| e.recover_within)
             .max()
-            .unwrap_or(Duration::ZERO);
-        let settle = expected
-            .iter()
-            .map(|e| {
-                let def = &self.definitions[&e.alarm];
-                Duration::from_secs(u64::from(def.period_s)) + self.settings.metric_delays.alarm_lag(def)
-            })
-            .max()
-            .unwrap_or(Duration::ZERO);
+            .unwrap_or(Duration::ZERO)
+            .max(settle);
         self.say(
             "validate",
             format!(
@@ -716,6 +874,130 @@ where
         }
     }
 
+    /// Reads the release again and passes on what it said since the last read; its end is
+    /// marked as the fix on the timeline (a rollback, a promotion or a refusal).
+    async fn follow_release(&mut self) {
+        let Some(current) = &self.release else {
+            return;
+        };
+        if current.status.is_done() {
+            return;
+        }
+        let function = &self.scenario.function;
+        let state = match bounded(
+            CALL_TIMEOUT,
+            self.ports.deployments.release_state(function, &current.id),
+        )
+        .await
+        {
+            Ok(state) => state,
+            Err(e) => {
+                self.say(
+                    "detect",
+                    format!("reading release {} failed, retrying: {e}", current.id),
+                );
+                return;
+            }
+        };
+        for event in state.events.iter().skip(self.release_events_told) {
+            self.say("detect", format!("release {}: {event}", state.id));
+        }
+        self.release_events_told = state.events.len();
+        if state.status.is_done() {
+            let text = match ReleaseReport::outcome_of(&state, &self.definitions) {
+                Some(ReleaseOutcome::RolledBack) => format!(
+                    "release {} rolled back by {}: live on version {} again",
+                    state.id,
+                    state.stopped_by.as_deref().unwrap_or("an alarm"),
+                    state.from_version
+                ),
+                Some(ReleaseOutcome::Promoted) => format!(
+                    "release {} promoted: version {} serves all of live's traffic",
+                    state.id, state.to_version
+                ),
+                Some(ReleaseOutcome::Refused) => format!(
+                    "release {}: the pre-traffic check refused version {}; no traffic moved",
+                    state.id, state.to_version
+                ),
+                None => format!("release {} ended {:?}", state.id, state.status),
+            };
+            self.mark("detect", RunEventKind::Fix, text);
+        }
+        self.release = Some(state);
+    }
+
+    /// The fix of a release scenario: a release still running is stopped (the run was
+    /// interrupted or ran out of time), and `live` goes back on the version it served before,
+    /// for all traffic.
+    async fn undo_release(&mut self, phase: &'static str) -> Result<(), String> {
+        let s = self.scenario;
+        let deployments = self.ports.deployments;
+        let Some(state) = self.release.clone() else {
+            return Ok(());
+        };
+        if !state.status.is_done() {
+            bounded(CALL_TIMEOUT, deployments.stop_release(&s.function, &state.id))
+                .await
+                .map_err(|e| format!("stopping release {}: {e}", state.id))?;
+            let deadline = Instant::now() + self.settings.update_deadline;
+            loop {
+                self.follow_release().await;
+                if self.release.as_ref().is_some_and(|r| r.status.is_done()) {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err(format!(
+                        "release {} did not stop within {} s",
+                        state.id,
+                        self.settings.update_deadline.as_secs()
+                    ));
+                }
+                tokio::time::sleep(self.settings.poll_interval).await;
+            }
+            self.say(phase, format!("release {} stopped", state.id));
+        }
+        bounded(
+            CALL_TIMEOUT,
+            deployments.point_live(&s.function, &state.from_version),
+        )
+        .await
+        .map_err(|e| format!("pointing live back at version {}: {e}", state.from_version))?;
+        self.say(
+            phase,
+            format!(
+                "{}: live on version {} for all traffic",
+                s.function_name, state.from_version
+            ),
+        );
+        Ok(())
+    }
+
+    /// The release's account, with what the clients saw on the function's routes while it ran.
+    fn release_report(&self) -> Option<ReleaseReport> {
+        let (release, state) = (self.scenario.release.as_ref()?, self.release.clone()?);
+        let from = self.injected_at.unwrap_or(self.started_at);
+        let to = state
+            .ended_at
+            .or(self.fixed_at)
+            .unwrap_or_else(OffsetDateTime::now_utc);
+        let routes = &self.scenario.function_routes;
+        let seen: Vec<Observation> = self
+            .ports
+            .load
+            .observations()
+            .into_iter()
+            .filter(|o| routes.contains(&o.route))
+            .collect();
+        let clients = Tally::of(&seen, from, to);
+        Some(ReleaseReport {
+            expected: release.outcome.as_str(),
+            ended: ReleaseReport::outcome_of(&state, &self.definitions).map(ReleaseOutcome::as_str),
+            failed_share: clients.failed_share(),
+            clients,
+            state,
+        })
+    }
+
     /// The verdict, from the alarms' own histories.
     async fn judge(mut self) -> RunReport {
         let s = self.scenario;
@@ -752,6 +1034,34 @@ where
         let mut problems = std::mem::take(&mut self.problems);
         if let Some(reason) = &self.stopped {
             problems.insert(0, reason.clone());
+        }
+        let release = self.release_report();
+        if let (Some(r), None) = (&release, &self.stopped) {
+            if r.ended != Some(r.expected) {
+                problems.push(format!(
+                    "release {} ended {}, the scenario expects {}{}",
+                    r.state.id,
+                    r.ended.unwrap_or("without an outcome of its own"),
+                    r.expected,
+                    r.state
+                        .stopped_by
+                        .as_ref()
+                        .map(|by| format!(" (stopped by {by})"))
+                        .unwrap_or_default()
+                ));
+            }
+            let limit = s.release.as_ref().and_then(|x| x.max_failed_share);
+            if let (Some(limit), Some(share)) = (limit, r.failed_share) {
+                if share > limit {
+                    problems.push(format!(
+                        "{} of {} requests ({:.1}%) failed during the release, above release.max_failed_share ({:.1}%)",
+                        r.clients.failed,
+                        r.clients.requests,
+                        share * 100.0,
+                        limit * 100.0
+                    ));
+                }
+            }
         }
         // A stopped run's silent cells say nothing about the hypothesis; its false alarms do.
         problems.extend(judgement.problems.iter().cloned());
@@ -797,6 +1107,7 @@ where
             assumed_lag_s,
             histories,
             restored_exactly: self.touched && !self.restore_failed,
+            release,
             events: self.events.into_inner().expect("events poisoned"),
         }
     }
@@ -817,12 +1128,15 @@ fn outcome_text(outcome: RunOutcome, problems: &[String]) -> String {
     }
 }
 
-/// Writes back the exact prior variables and reads them back.
+/// Writes back the exact prior variables and reads them back; with `serve`, publishes them
+/// and points `live` at them (a hotfix deploy; a release scenario's `live` is put back by the
+/// release's own fix instead).
 async fn restore<C: ControlPlane>(
     control: &C,
     function: &str,
     prior: &Variables,
     update_deadline: Duration,
+    serve: bool,
 ) -> Result<(), String> {
     let mut last = String::new();
     for _ in 0..3 {
@@ -833,7 +1147,9 @@ async fn restore<C: ControlPlane>(
                 control.wait_until_applied(function, update_deadline),
             )
             .await?;
-            bounded(CALL_TIMEOUT, control.serve_latest(function)).await?;
+            if serve {
+                bounded(CALL_TIMEOUT, control.serve_latest(function)).await?;
+            }
             if &applied.variables == prior {
                 Ok(())
             } else {

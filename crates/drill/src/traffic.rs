@@ -1,9 +1,13 @@
 //! Client traffic over HTTP: the drill's [`TrafficDriver`] and the checks' requests.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
+use serde::Serialize;
+use time::OffsetDateTime;
+
 use crate::error::PortError;
-use crate::ports::{TrafficDriver, TrafficOutcome};
+use crate::ports::{Observation, TrafficDriver, TrafficOutcome, FUNCTION_VERSION_HEADER};
 
 /// GETs against an API base URL (the lab's gateway or the deployed API endpoint).
 #[derive(Debug, Clone)]
@@ -59,15 +63,70 @@ impl TrafficDriver for HttpTraffic {
             .send()
             .await
             .map_err(|e| PortError::Transport(format!("GET {}: {e}", self.url(path))))?;
-        let request_id = response
-            .headers()
-            .get("apigw-requestid")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let request_id = header("apigw-requestid");
+        let version = header(FUNCTION_VERSION_HEADER);
         let status = response.status().as_u16();
         // Read the body so the connection can be reused.
         let _ = response.bytes().await;
-        Ok(TrafficOutcome { status, request_id })
+        Ok(TrafficOutcome {
+            status,
+            request_id,
+            version,
+        })
+    }
+}
+
+/// What a stretch of client requests got back, by the version that answered: a release's
+/// bake (`smoke-test release`) or a release scenario's window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Tally {
+    pub requests: u32,
+    /// Answers by the version in their header.
+    pub served_by: BTreeMap<String, u32>,
+    /// 5xx answers or none at all (a function that failed writes no header).
+    pub failed: u32,
+    /// Other answers without a version header (a 429 from the API's throttle, say).
+    pub unattributed: u32,
+}
+
+impl Tally {
+    /// The share of all requests that `version` answered; `None` before any request.
+    pub fn share_of(&self, version: &str) -> Option<f64> {
+        (self.requests > 0)
+            .then(|| f64::from(self.served_by.get(version).copied().unwrap_or(0)) / f64::from(self.requests))
+    }
+
+    pub fn record(&mut self, status: Option<u16>, version: Option<String>) {
+        self.requests += 1;
+        match (status, version) {
+            (None, _) => self.failed += 1,
+            (Some(s), _) if s >= 500 => self.failed += 1,
+            (Some(_), Some(v)) => *self.served_by.entry(v).or_default() += 1,
+            (Some(_), None) => self.unattributed += 1,
+        }
+    }
+}
+
+impl Tally {
+    /// The requests of `observations` sent from `from` (inclusive) to `to` (exclusive).
+    pub fn of(observations: &[Observation], from: OffsetDateTime, to: OffsetDateTime) -> Tally {
+        let mut tally = Tally::default();
+        for o in observations.iter().filter(|o| o.at >= from && o.at < to) {
+            tally.record(o.status, o.version.clone());
+        }
+        tally
+    }
+
+    /// The share of all requests that failed; `None` before any request.
+    pub fn failed_share(&self) -> Option<f64> {
+        (self.requests > 0).then(|| f64::from(self.failed) / f64::from(self.requests))
     }
 }
 
@@ -88,5 +147,21 @@ mod tests {
             assert_eq!(is_loopback(&reqwest::Url::parse(url).unwrap()), local, "{url}");
         }
         assert!(HttpTraffic::new("not a url", Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
+    fn answers_are_counted_by_version_and_failures_apart() {
+        let mut t = Tally::default();
+        assert_eq!(t.share_of("7"), None);
+        t.record(Some(200), Some("6".into()));
+        t.record(Some(200), Some("7".into()));
+        t.record(Some(200), Some("6".into()));
+        t.record(Some(502), None);
+        t.record(None, None);
+        t.record(Some(429), None);
+        assert_eq!(t.requests, 6);
+        assert_eq!(t.served_by, BTreeMap::from([("6".into(), 2), ("7".into(), 1)]));
+        assert_eq!((t.failed, t.unattributed), (2, 1));
+        assert_eq!(t.share_of("7"), Some(1.0 / 6.0));
     }
 }

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::charts::RenderedChart;
-use crate::model::{Incident, Measure, StepStatus};
+use crate::model::{Incident, Measure, SplitSource, StepStatus};
 use crate::text::{date_time, escape, hms, hms_millis, offset, seconds};
 
 pub(crate) const CSS: &str = r#"
@@ -127,6 +127,34 @@ pub fn render(incident: &Incident, charts: &[RenderedChart]) -> String {
                 .map_or("\u{2014}".into(), hms_millis)
         ),
     );
+
+    if let Some(r) = &incident.release {
+        let by = match r.counted_by {
+            SplitSource::Target => "as <code>live</code> routed them",
+            SplitSource::Clients => {
+                "as the answers' <code>x-function-version</code> header named them; failed answers name none"
+            }
+        };
+        let _ = write!(
+            o,
+            "<h2>Release</h2><section id=\"release\" data-ended=\"{}\" data-expected=\"{}\"><p>{}</p><p>{}</p>\
+             <p>Requests by version, {by}:</p><table id=\"release-split\"><thead><tr><th>version</th><th>requests</th><th>failed</th></tr></thead><tbody>",
+            escape(r.ended.as_deref().unwrap_or("")),
+            escape(&r.expected),
+            escape(&r.headline()),
+            escape(&r.clients_line()),
+        );
+        for v in &r.versions {
+            let _ = write!(
+                o,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                escape(&v.version),
+                v.requests,
+                v.failed.map_or("\u{2014}".into(), |f| f.to_string())
+            );
+        }
+        o.push_str("</tbody></table></section>");
+    }
 
     // Steps.
     o.push_str("<h2>Drill steps</h2><table id=\"steps\"><thead><tr><th>step</th><th>status</th><th>started</th><th>finished</th><th>took</th><th>detail</th></tr></thead><tbody>");

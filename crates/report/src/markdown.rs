@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::charts::RenderedChart;
-use crate::model::{Incident, Measure};
+use crate::model::{Incident, Measure, SplitSource};
 use crate::text::{
     code_fence, code_span, date_time, hms, hms_millis, markdown_cell, markdown_text, offset, seconds,
     without_controls,
@@ -64,6 +64,33 @@ pub fn render(incident: &Incident, charts: &[RenderedChart]) -> String {
     measure_row(&mut o, "MTTR (fix applied \u{2192} OK)", outcome.mttr);
     measure_row(&mut o, "Whole drill", outcome.drill);
     o.push('\n');
+
+    if let Some(r) = &incident.release {
+        let _ = writeln!(
+            o,
+            "## Release\n\n{}\n\n{}\n",
+            markdown_cell(&r.headline()),
+            r.clients_line()
+        );
+        let by = match r.counted_by {
+            SplitSource::Target => "as `live` routed them",
+            SplitSource::Clients => {
+                "as the answers' `x-function-version` header named them; failed answers name none"
+            }
+        };
+        let _ = writeln!(o, "Requests by version, {by}:\n");
+        o.push_str("| version | requests | failed |\n|---|---:|---:|\n");
+        for v in &r.versions {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} |",
+                code_span(&v.version),
+                v.requests,
+                v.failed.map_or("\u{2014}".into(), |f| f.to_string())
+            );
+        }
+        o.push('\n');
+    }
 
     o.push_str("## Drill steps\n\n| step | status | started | finished | detail |\n|---|---|---|---|---|\n");
     for s in &incident.steps {

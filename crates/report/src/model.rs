@@ -37,6 +37,95 @@ pub struct Incident {
     pub postmortem: Postmortem,
     /// How the fast alarm compares with the standard one-minute AWS/Lambda path.
     pub alarm_path_comparison: AlarmPathComparison,
+    /// The release a release scenario ran: its outcome and how traffic split by version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<ReleaseSummary>,
+}
+
+/// A release of a new version through the `live` alias, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseSummary {
+    /// The deployment's id (`r-...` in the lab, `d-...` on AWS).
+    pub id: String,
+    pub strategy: String,
+    pub from_version: String,
+    pub to_version: String,
+    /// How the scenario expected it to end, and how it did (`rolled-back`, `promoted`,
+    /// `refused`; `None`: it did not end on its own).
+    pub expected: String,
+    pub ended: Option<String>,
+    /// The alarm (or person) that stopped it.
+    pub stopped_by: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub ended_at: Option<OffsetDateTime>,
+    /// Requests `live` sent to each version during the release, oldest version first: the
+    /// target's own count where it keeps one (the lab), else what clients saw.
+    pub versions: Vec<VersionSplit>,
+    /// Whether `versions` is the target's count (failures per version included) or the
+    /// clients' (a failed answer names no version: those are counted apart).
+    pub counted_by: SplitSource,
+    /// Client requests to the function's routes during the release, and how many failed.
+    pub requests: u64,
+    pub failed: u64,
+}
+
+/// One version's share of a release's traffic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionSplit {
+    pub version: String,
+    pub requests: u64,
+    /// Failed requests of this version: `None` where the clients counted (they cannot tell).
+    pub failed: Option<u64>,
+}
+
+/// Who counted a release's traffic per version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SplitSource {
+    /// The alias itself (the lab counts each version's invocations and failures).
+    Target,
+    /// The clients, from the `x-function-version` header of each successful answer.
+    Clients,
+}
+
+impl ReleaseSummary {
+    /// The share of the release's client requests that failed.
+    pub fn failed_share(&self) -> Option<f64> {
+        (self.requests > 0).then(|| self.failed as f64 / self.requests as f64)
+    }
+
+    /// One sentence: what was released, how it ended against what was expected.
+    pub fn headline(&self) -> String {
+        let ended = match (&self.ended, &self.stopped_by) {
+            (Some(e), Some(by)) => format!("{e} (stopped by {by})"),
+            (Some(e), None) => e.clone(),
+            (None, Some(by)) => format!("stopped by {by}"),
+            (None, None) => "did not end on its own".into(),
+        };
+        let took = self
+            .ended_at
+            .map(|e| format!(" after {:.1} s", (e - self.started_at).as_seconds_f64()))
+            .unwrap_or_default();
+        format!(
+            "Release {}: version {} \u{2192} {}, strategy {}; ended {ended}{took}; expected {}.",
+            self.id, self.from_version, self.to_version, self.strategy, self.expected
+        )
+    }
+
+    /// One sentence on what the clients saw.
+    pub fn clients_line(&self) -> String {
+        match self.failed_share() {
+            Some(share) => format!(
+                "{} client requests to the function's routes during the release, {} failed ({:.1} %).",
+                self.requests,
+                self.failed,
+                share * 100.0
+            ),
+            None => "No client request reached the function's routes during the release.".into(),
+        }
+    }
 }
 
 /// What was broken, where and how.

@@ -228,6 +228,7 @@ pub fn incident(start: OffsetDateTime) -> Incident {
             60,
             None,
         ),
+        release: None,
     };
     incident.postmortem = incident.draft_postmortem();
     incident

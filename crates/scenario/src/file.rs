@@ -44,12 +44,18 @@ pub struct ScenarioFile {
     /// Extra client load on the function's routes while the incident lasts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surge: Option<SurgeSection>,
+    /// A release of a new version through the `live` alias, as the stage releases. `[fault]`
+    /// and `release.set` then build the new version instead of changing what `live` serves,
+    /// and the incident ends the release's own way: its alarms roll it back, or it is promoted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<ReleaseSection>,
     /// Steady load before, during and after the incident.
     #[serde(default)]
     pub traffic: TrafficSection,
-    /// The hypothesis: the alarms that must fire (at least one).
+    /// The hypothesis: the alarms that must fire (at least one; none for a release that must be
+    /// promoted, whose hypothesis is that no alarm fires, and any number for one that must be
+    /// refused).
     #[serde(default)]
-    #[schemars(length(min = 1))]
     pub expect: Vec<ExpectSection>,
     /// Every other alarm of the stage must stay quiet, except these.
     #[serde(default)]
@@ -170,6 +176,58 @@ pub const DEFAULT_SURGE_EVERY_MS: u32 = 100;
 
 fn default_surge_every_ms() -> u32 {
     DEFAULT_SURGE_EVERY_MS
+}
+
+/// A release of a new version of the scenario's function.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseSection {
+    /// How the release must end.
+    pub outcome: ReleaseOutcome,
+    /// The traffic-routing configuration (`canary:10%:1m`, `linear:10%:1m`, `all-at-once`, or a
+    /// CodeDeploy predefined name); default: the stage file's `release.strategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    /// Invoke the new version directly before any traffic moves, as CodeDeploy's
+    /// `BeforeAllowTraffic` hook does (default true). `false` leaves the alarms alone to guard
+    /// the release: a build that fails only under traffic.
+    #[serde(default = "default_check")]
+    pub check: bool,
+    /// Variables the new version sets on top of the function's own (not `FAULT_*`: that is
+    /// `[fault]`'s job).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub set: std::collections::BTreeMap<String, String>,
+    /// The most the share of failed requests (5xx or no answer) to the function's routes may be
+    /// from the release's start to its end: the claim a canary exists to keep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub max_failed_share: Option<f64>,
+}
+
+fn default_check() -> bool {
+    true
+}
+
+/// How a release ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReleaseOutcome {
+    /// An expected alarm went to ALARM and the release put `live` back on the old version.
+    RolledBack,
+    /// The new version took all of `live`'s traffic and no alarm fired.
+    Promoted,
+    /// The pre-traffic check refused the new version: no traffic moved.
+    Refused,
+}
+
+impl ReleaseOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseOutcome::RolledBack => "rolled-back",
+            ReleaseOutcome::Promoted => "promoted",
+            ReleaseOutcome::Refused => "refused",
+        }
+    }
 }
 
 /// Steady load before, during and after the incident.

@@ -28,8 +28,10 @@ pub mod file;
 mod resolve;
 
 pub use error::{CatalogueError, ScenarioError};
-pub use file::{schema, schema_json, Fix, FixAfter, ScenarioFile};
-pub use resolve::{is_scenario_name, Configuration, ExpectedAlarm, Fault, FixPlan, Scenario, Surge, Traffic};
+pub use file::{schema, schema_json, Fix, FixAfter, ReleaseOutcome, ScenarioFile};
+pub use resolve::{
+    is_scenario_name, Configuration, ExpectedAlarm, Fault, FixPlan, Release, Scenario, Surge, Traffic,
+};
 
 /// The catalogue's folder below the project root.
 pub const CATALOGUE_DIR: &str = "scenarios";

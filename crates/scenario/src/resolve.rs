@@ -5,11 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use outage_config::release::TrafficRouting;
 use outage_config::{AlarmKind, AlarmSubject, FaultConfig, FaultMode, Stage};
 use serde::Serialize;
 
 use crate::error::ScenarioError;
-use crate::file::{AlarmRef, Fix, FixAfter, ScenarioFile, DEFAULT_MAX_DURATION_S, DEFAULT_TRAFFIC_EVERY_MS};
+use crate::file::{
+    AlarmRef, Fix, FixAfter, ReleaseOutcome, ScenarioFile, DEFAULT_MAX_DURATION_S, DEFAULT_TRAFFIC_EVERY_MS,
+};
 
 /// A scenario checked against one stage, every default applied and every name resolved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -29,8 +32,10 @@ pub struct Scenario {
     pub fault: Option<Fault>,
     pub configuration: Option<Configuration>,
     pub surge: Option<Surge>,
+    /// A release of a new version: `fault` and `release.set` build it.
+    pub release: Option<Release>,
     pub traffic: Traffic,
-    /// The hypothesis, in file order.
+    /// The hypothesis, in file order (empty for a release that must not page anyone).
     pub expected: Vec<ExpectedAlarm>,
     /// Names of the alarms that must stay quiet: every alarm of the stage but the expected and
     /// the ignored ones. The runner drops those already in ALARM at baseline.
@@ -55,6 +60,41 @@ pub enum FixPlan {
     /// `Fault::expires_after` (the surge stops then too). The prior configuration is written back
     /// only at the end of the run, after the verdict.
     None,
+    /// The release ends the incident on its own: its alarms roll it back, its pre-traffic check
+    /// refuses the version, or it is promoted. Then `live` goes back to the version it served
+    /// and `$LATEST` to its prior variables, so the stage is left as it was found.
+    Release,
+}
+
+/// A release of a new version of the scenario's function through the `live` alias.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Release {
+    pub outcome: ReleaseOutcome,
+    /// The strategy as the file writes it; `None` = the stage's own (`routing`).
+    pub strategy: Option<String>,
+    /// The strategy in effect: the file's, or the stage file's `release.strategy`.
+    #[serde(serialize_with = "as_text")]
+    pub routing: TrafficRouting,
+    /// Invoke the new version before any traffic moves.
+    pub check: bool,
+    /// Variables the new version sets on top of the function's own.
+    pub set: BTreeMap<String, String>,
+    pub max_failed_share: Option<f64>,
+}
+
+impl Release {
+    /// The new version's share of `live`'s traffic at the release's first step: what its
+    /// alarms see while the canary bakes.
+    pub fn first_weight(&self) -> f64 {
+        self.routing
+            .schedule(Duration::from_secs(60))
+            .first()
+            .map_or(1.0, |(_, w)| *w)
+    }
+}
+
+fn as_text<S: serde::Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
 }
 
 /// The fault to inject.
@@ -186,16 +226,17 @@ impl Resolver<'_> {
             );
         }
         self.function_key("function", &f.function)?;
-        if f.fault.is_none() && f.configuration.is_none() && f.surge.is_none() {
+        if f.fault.is_none() && f.configuration.is_none() && f.surge.is_none() && f.release.is_none() {
             return bad(
                 "fault",
-                "a scenario stages an incident: give at least one of [fault], [configuration], [surge]",
+                "a scenario stages an incident: give at least one of [fault], [configuration], [surge], [release]",
             );
         }
         let function_routes = self.routes_of(&f.function);
 
         let fault = self.fault()?;
         let configuration = self.configuration()?;
+        let release = self.release(fault.as_ref(), configuration.as_ref())?;
         let traffic = self.traffic()?;
         let surge = f
             .surge
@@ -249,6 +290,16 @@ impl Resolver<'_> {
         };
 
         let fix = match f.fix {
+            _ if release.is_some() => {
+                if f.fix != Fix::Restore || f.fix_after.is_some() {
+                    let field = if f.fix_after.is_some() { "fix_after" } else { "fix" };
+                    return bad(
+                        field,
+                        "with [release] the release ends the incident itself (its alarms roll it back, or it is promoted): leave it out",
+                    );
+                }
+                FixPlan::Release
+            }
             Fix::Restore => FixPlan::Restore {
                 after: f.fix_after.unwrap_or_default(),
             },
@@ -293,11 +344,27 @@ impl Resolver<'_> {
             + surge
                 .as_ref()
                 .map_or(0.0, |s| f64::from(s.concurrency) / s.interval.as_secs_f64());
+        // A promotion is the whole schedule; a rollback or a refusal ends it early.
+        if let Some(r) = release.as_ref().filter(|r| r.outcome == ReleaseOutcome::Promoted) {
+            let takes = r.routing.duration(Duration::from_secs(60)).as_secs();
+            if takes >= u64::from(max_duration_s) {
+                return bad(
+                    "stop.max_duration_s",
+                    format!(
+                        "{max_duration_s} s is not enough for the release: {} takes {takes} s to shift all traffic",
+                        r.routing
+                    ),
+                );
+            }
+        }
+        // A release's fault reaches only the canary's share of the traffic at first.
+        let reach = release.as_ref().map_or(1.0, Release::first_weight);
         let expected = self.expectations(
             fault.as_ref(),
             configuration.as_ref(),
             surge.as_ref(),
-            load,
+            load * reach,
+            release.as_ref().map(|r| r.outcome),
             max_duration_s,
         )?;
         if fix
@@ -341,6 +408,7 @@ impl Resolver<'_> {
             fault,
             configuration,
             surge,
+            release,
             traffic,
             expected,
             quiet,
@@ -428,6 +496,108 @@ impl Resolver<'_> {
             vars: config.to_vars(),
             config,
             expires_after: spec.expires_after_s.map(|s| Duration::from_secs(u64::from(s))),
+        }))
+    }
+
+    /// The release, checked against what else the file stages.
+    fn release(
+        &self,
+        fault: Option<&Fault>,
+        configuration: Option<&Configuration>,
+    ) -> Check<Option<Release>> {
+        let Some(spec) = &self.file.release else {
+            return Ok(None);
+        };
+        let routing = match &spec.strategy {
+            Some(text) => TrafficRouting::parse(text).or_else(|e| bad("release.strategy", e))?,
+            None => self.stage.release.strategy,
+        };
+        if configuration.is_some() {
+            return bad(
+                "configuration",
+                "a release ships code and variables; reserved concurrency belongs to the function, not to a version: leave [configuration] out",
+            );
+        }
+        for (name, value) in &spec.set {
+            let field = format!("release.set.{name}");
+            let well_formed = name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !well_formed {
+                return bad(
+                    field,
+                    "is not a variable name: letters, digits and '_', starting with a letter",
+                );
+            }
+            if name.starts_with("FAULT_") {
+                return bad(field, "a fault goes in [fault], which checks it");
+            }
+            if name.starts_with("AWS_") {
+                return bad(
+                    field,
+                    "AWS_ variables are Lambda's own: a function cannot set them",
+                );
+            }
+            if value.is_empty() {
+                return bad(field, "must not be empty");
+            }
+        }
+        if let Some(share) = spec.max_failed_share {
+            if !(0.0..=1.0).contains(&share) {
+                return bad(
+                    "release.max_failed_share",
+                    format!("{share} is not a share: give 0 to 1"),
+                );
+            }
+        }
+        let key = &self.file.function;
+        if self.stage.is_known_broken(key) {
+            return bad(
+                "function",
+                format!(
+                    "{key} is deployed broken on purpose: its releases have no alarm gate; release another function"
+                ),
+            );
+        }
+        match (spec.outcome, fault) {
+            (ReleaseOutcome::RolledBack, None) => {
+                return bad(
+                    "release.outcome",
+                    "\"rolled-back\" needs a broken new version: give [fault]",
+                )
+            }
+            (ReleaseOutcome::Refused, None) => {
+                return bad(
+                    "release.outcome",
+                    "\"refused\" needs a new version the pre-traffic check refuses: give [fault]",
+                )
+            }
+            (ReleaseOutcome::Refused, Some(_)) if !spec.check => {
+                return bad(
+                    "release.check",
+                    "\"refused\" is the pre-traffic check's verdict: it cannot be false",
+                )
+            }
+            (ReleaseOutcome::Promoted, Some(_)) => {
+                return bad(
+                    "fault",
+                    "a promoted release carries no fault: its alarms must stay quiet (use release.set for the change)",
+                )
+            }
+            (ReleaseOutcome::Promoted, None) if spec.set.is_empty() => {
+                return bad(
+                    "release.set",
+                    "a release needs a change: give at least one variable the new version sets",
+                )
+            }
+            _ => {}
+        }
+        Ok(Some(Release {
+            outcome: spec.outcome,
+            strategy: spec.strategy.clone(),
+            routing,
+            check: spec.check,
+            set: spec.set.clone(),
+            max_failed_share: spec.max_failed_share,
         }))
     }
 
@@ -538,14 +708,29 @@ impl Resolver<'_> {
         configuration: Option<&Configuration>,
         surge: Option<&Surge>,
         load: f64,
+        release: Option<ReleaseOutcome>,
         max_duration_s: u32,
     ) -> Check<Vec<ExpectedAlarm>> {
         let f = self.file;
-        if f.expect.is_empty() {
-            return bad(
-                "expect",
-                "the hypothesis is missing: give at least one [[expect]] alarm that must fire",
-            );
+        match release {
+            Some(ReleaseOutcome::Promoted) => {
+                if !f.expect.is_empty() {
+                    return bad(
+                        "expect",
+                        "a release that must be promoted pages no one: its hypothesis is that every alarm stays quiet; leave [[expect]] out",
+                    );
+                }
+                return Ok(Vec::new());
+            }
+            // The pre-traffic check's one failure may or may not reach an alarm's threshold.
+            Some(ReleaseOutcome::Refused) if f.expect.is_empty() => return Ok(Vec::new()),
+            _ if f.expect.is_empty() => {
+                return bad(
+                    "expect",
+                    "the hypothesis is missing: give at least one [[expect]] alarm that must fire",
+                );
+            }
+            _ => {}
         }
         let mut out: Vec<ExpectedAlarm> = Vec::new();
         for (i, e) in f.expect.iter().enumerate() {

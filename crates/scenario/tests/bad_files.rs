@@ -332,3 +332,154 @@ fn a_catalogue_reports_every_bad_file_and_loads_nothing() {
     assert_eq!(good.len(), 1);
     assert_eq!(good[0].name, "a-good");
 }
+
+/// `GOOD` as a canary release of the broken build.
+fn release(section: &str) -> String {
+    GOOD.replacen("[traffic]", &format!("[release]\n{section}\n\n[traffic]"), 1)
+}
+
+#[test]
+fn a_release_loads_with_the_stage_strategy_by_default() {
+    let s = parse(&release("outcome = \"rolled-back\"\ncheck = false")).unwrap();
+    let r = s.release.as_ref().unwrap();
+    assert_eq!(r.routing, dev().release.strategy);
+    assert!((r.first_weight() - 0.1).abs() < 1e-9);
+    assert_eq!(s.fix, outage_scenario::FixPlan::Release);
+    let promoted = parse(
+        &GOOD
+            .replacen("[fault]\nmode = \"exception\"\n", "", 1)
+            .replacen("[[expect]]\nalarm = \"fast-errors\"\nwithin_s = 20\n", "", 1)
+            .replacen(
+                "[traffic]",
+                "[release]\noutcome = \"promoted\"\nset = { NOTE = \"v2\" }\n\n[traffic]",
+                1,
+            ),
+    )
+    .unwrap();
+    assert!(promoted.expected.is_empty());
+    assert_eq!(
+        promoted.quiet.len(),
+        17,
+        "every alarm of the stage is judged quiet"
+    );
+}
+
+#[test]
+fn bad_releases_name_the_field() {
+    let no_fault = |section: &str| {
+        GOOD.replacen("[fault]\nmode = \"exception\"\n", "", 1)
+            .replacen("[[expect]]\nalarm = \"fast-errors\"\nwithin_s = 20\n", "", 1)
+            .replacen("[traffic]", &format!("[release]\n{section}\n\n[traffic]"), 1)
+    };
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (
+            "unknown strategy",
+            release("outcome = \"rolled-back\"\nstrategy = \"sideways\""),
+            "release.strategy",
+            "unknown release strategy",
+        ),
+        (
+            "canary of 100 %",
+            release("outcome = \"rolled-back\"\nstrategy = \"canary:100%:1m\""),
+            "release.strategy",
+            "1 to 99",
+        ),
+        ("missing outcome", release("check = false"), "release.outcome", "is required"),
+        (
+            "unknown outcome",
+            release("outcome = \"sideways\""),
+            "release.outcome",
+            "unknown variant",
+        ),
+        (
+            "share above 1",
+            release("outcome = \"rolled-back\"\nmax_failed_share = 1.5"),
+            "release.max_failed_share",
+            "give 0 to 1",
+        ),
+        (
+            "a fault variable in set",
+            release("outcome = \"rolled-back\"\nset = { FAULT_MODE = \"panic\" }"),
+            "release.set.FAULT_MODE",
+            "[fault]",
+        ),
+        (
+            "a bad variable name",
+            release("outcome = \"rolled-back\"\nset = { \"9LIVES\" = \"x\" }"),
+            "release.set.9LIVES",
+            "not a variable name",
+        ),
+        (
+            "fix_after with a release",
+            release("outcome = \"rolled-back\"").replacen("function =", "fix_after = \"first-alarm\"\nfunction =", 1),
+            "fix_after",
+            "the release ends the incident itself",
+        ),
+        (
+            "configuration with a release",
+            release("outcome = \"rolled-back\"").replacen("[traffic]", "[configuration]\nreserved_concurrency = 2\n\n[traffic]", 1),
+            "configuration",
+            "belongs to the function",
+        ),
+        (
+            "rolled back without a fault",
+            no_fault("outcome = \"rolled-back\"").replacen("[traffic]", "[[expect]]\nalarm = \"fast-errors\"\n\n[traffic]", 1),
+            "release.outcome",
+            "give [fault]",
+        ),
+        (
+            "promoted with a fault",
+            release("outcome = \"promoted\"").replacen("[[expect]]\nalarm = \"fast-errors\"\nwithin_s = 20\n", "", 1),
+            "fault",
+            "carries no fault",
+        ),
+        (
+            "promoted with an expectation",
+            no_fault("outcome = \"promoted\"\nset = { NOTE = \"v2\" }").replacen("[traffic]", "[[expect]]\nalarm = \"fast-errors\"\n\n[traffic]", 1),
+            "expect",
+            "pages no one",
+        ),
+        ("promoted with no change", no_fault("outcome = \"promoted\""), "release.set", "needs a change"),
+        (
+            "refused without the check",
+            release("outcome = \"refused\"\ncheck = false").replacen("[[expect]]\nalarm = \"fast-errors\"\nwithin_s = 20\n", "", 1),
+            "release.check",
+            "cannot be false",
+        ),
+        (
+            "rolled back with no expectation",
+            release("outcome = \"rolled-back\"").replacen("[[expect]]\nalarm = \"fast-errors\"\nwithin_s = 20\n", "", 1),
+            "expect",
+            "the hypothesis is missing",
+        ),
+        (
+            "a promotion longer than the run",
+            no_fault("outcome = \"promoted\"\nset = { NOTE = \"v2\" }\nstrategy = \"CodeDeployDefault.LambdaCanary10Percent5Minutes\""),
+            "stop.max_duration_s",
+            "takes 300 s",
+        ),
+        (
+            "a release of the function broken on purpose",
+            release("outcome = \"rolled-back\"")
+                .replacen("function = \"payment-fixed\"", "function = \"payment\"", 1)
+                .replacen("routes = [\"GET /auth\", \"GET /pay-fixed\"]", "routes = [\"GET /auth\", \"GET /pay\"]", 1),
+            "function",
+            "no alarm gate",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, text, field, words) in &cases {
+        match parse(text) {
+            Ok(_) => failures.push(format!("{what}: loaded")),
+            Err(e) => {
+                let shown = e.to_string();
+                if !shown.contains(&format!("field `{field}`")) || !shown.contains(words) {
+                    failures.push(format!(
+                        "{what}: expected field `{field}` and {words:?}, got: {shown}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

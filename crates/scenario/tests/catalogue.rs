@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use outage_config::{AlarmKind, FaultMode, Stage};
-use outage_scenario::{catalogue, load_arg, FixAfter, FixPlan, Scenario, ScenarioError};
+use outage_scenario::{catalogue, load_arg, FixAfter, FixPlan, ReleaseOutcome, Scenario, ScenarioError};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -34,15 +34,18 @@ fn every_catalogue_file_loads_against_the_stages_it_runs_on() {
         assert_eq!(
             names,
             [
+                "bad-release",
                 "broken-payment-latency",
                 "broken-payment-surge",
                 "crash-loop",
                 "forgotten-fault",
+                "good-release",
                 "handled-5xx",
                 "latency-product",
                 "latency-regression",
                 "partial-failure",
                 "payment-exception",
+                "release-check",
                 "throttling-auth",
                 "throttling-product",
                 "throttling",
@@ -157,7 +160,7 @@ fn scenarios_other_than_the_default_drill_keep_get_pay_quiet_and_judged() {
 #[test]
 fn each_scenario_expects_what_its_incident_fires() {
     let all = catalogue(&root().join("scenarios"), &stage("dev")).unwrap();
-    let cases: [(&str, &[&str]); 13] = [
+    let cases: [(&str, &[&str]); 16] = [
         (
             "partial-failure",
             &["dev-auth-fast-errors", "dev-auth-errors", "dev-api-5xx"],
@@ -192,6 +195,19 @@ fn each_scenario_expects_what_its_incident_fires() {
             ],
         ),
         ("broken-payment-latency", &["dev-payment-duration-p99"]),
+        (
+            "bad-release",
+            &[
+                "dev-payment-fixed-fast-errors",
+                "dev-payment-fixed-errors",
+                "dev-api-5xx",
+            ],
+        ),
+        ("good-release", &[]),
+        (
+            "release-check",
+            &["dev-payment-fixed-fast-errors", "dev-payment-fixed-errors"],
+        ),
     ];
     // Together they make every alarm of the stage fire.
     let covered: std::collections::BTreeSet<&str> =
@@ -227,6 +243,29 @@ fn each_scenario_expects_what_its_incident_fires() {
     );
     assert_eq!(surge.routes, ["GET /pay-fixed"]);
 
+    for (name, outcome, check) in [
+        ("bad-release", ReleaseOutcome::RolledBack, false),
+        ("good-release", ReleaseOutcome::Promoted, true),
+        ("release-check", ReleaseOutcome::Refused, true),
+    ] {
+        let s = by_name(&all, name);
+        let release = s.release.as_ref().unwrap();
+        assert_eq!(
+            (release.outcome, release.check, s.fix),
+            (outcome, check, FixPlan::Release),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        by_name(&all, "bad-release")
+            .release
+            .as_ref()
+            .unwrap()
+            .routing
+            .to_string(),
+        "canary:10%:5m"
+    );
+
     let forgotten = by_name(&all, "forgotten-fault");
     assert_eq!(forgotten.fix, FixPlan::None);
     assert_eq!(
@@ -252,7 +291,7 @@ fn a_name_is_looked_up_in_the_catalogue_and_a_path_is_taken_as_it_is() {
         text.starts_with("unknown scenario \"payment-exceptoin\": "),
         "{text}"
     );
-    assert!(text.ends_with("scenarios has broken-payment-latency, broken-payment-surge, crash-loop, forgotten-fault, handled-5xx, latency-product, latency-regression, partial-failure, payment-exception, throttling-auth, throttling-product, throttling, timeouts"), "{text}");
+    assert!(text.ends_with("scenarios has bad-release, broken-payment-latency, broken-payment-surge, crash-loop, forgotten-fault, good-release, handled-5xx, latency-product, latency-regression, partial-failure, payment-exception, release-check, throttling-auth, throttling-product, throttling, timeouts"), "{text}");
     let e = load_arg("no/such/file.toml", &root(), &dev).unwrap_err();
     assert!(
         e.to_string()

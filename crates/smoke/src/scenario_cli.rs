@@ -14,8 +14,10 @@ use crate::ports::Load;
 use crate::targets::aws_reads::failed_alarm_actions;
 
 use crate::load::HttpLoad;
+use crate::release::deployments::AwsDeployments;
+use crate::release::Releaser;
 use crate::scenario_run::{run_scenario, Ports, RunEvent, RunOutcome, RunReport, RunSettings};
-use crate::targets::aws::AwsTarget;
+use crate::targets::aws::{sdk_config, AwsTarget};
 use crate::traffic::HttpTraffic;
 
 /// Where the deployed stage is, as the binary resolved it from `terraform output`.
@@ -41,10 +43,17 @@ pub async fn run_on_aws(
     // Longer than API Gateway's 30 s integration timeout: a timeout fault is an answer (503).
     let http = HttpTraffic::new(&deployed.api_url, Duration::from_secs(35)).map_err(|e| e.to_string())?;
     let load = HttpLoad::new(http);
+    let codedeploy = aws_sdk_codedeploy::Client::new(&sdk_config(&deployed.region).await);
+    let deployments = AwsDeployments::new(
+        Releaser::new(aws.clone(), codedeploy),
+        stage.clone(),
+        &deployed.api_url,
+    );
     let ports = Ports {
         control: &aws,
         alarms: &aws,
         load: &load,
+        deployments: &deployments,
     };
     let say = |e: &RunEvent| eprintln!("{:>7.1} s  {:<9} {}", e.elapsed_s, e.phase, e.text);
     let mut report = run_scenario(stage, scenario, ports, RunSettings::aws(), interrupt, &say)

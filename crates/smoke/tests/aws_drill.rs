@@ -330,6 +330,7 @@ impl TrafficDriver for Gateway {
         Ok(TrafficOutcome {
             status,
             request_id: Some("r".into()),
+            version: None,
         })
     }
 }

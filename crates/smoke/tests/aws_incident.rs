@@ -211,6 +211,7 @@ async fn the_aws_write_up_reads_logs_metrics_and_alarm_history_from_cloudwatch()
         assumed_lag_s: None,
         histories,
         restored_exactly: true,
+        release: None,
         events: Vec::new(),
     };
     let observations: Vec<Observation> = (0..40)
@@ -219,6 +220,7 @@ async fn the_aws_write_up_reads_logs_metrics_and_alarm_history_from_cloudwatch()
             route: "GET /pay-fixed".into(),
             status: Some(if (10..30).contains(&i) { 500 } else { 200 }),
             request_id: None,
+            version: None,
             latency_ms: 20.0,
         })
         .collect();

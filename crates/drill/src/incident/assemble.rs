@@ -254,6 +254,7 @@ pub fn build(facts: Facts) -> Incident {
         blast_radius,
         postmortem: Postmortem::default(),
         alarm_path_comparison: comparison,
+        release: None,
     };
     if diagnoses.iter().all(|d| d.function == function) {
         incident.title = format!(

@@ -395,6 +395,7 @@ mod tests {
             route: format!("GET {path}"),
             status,
             request_id: None,
+            version: None,
             latency_ms: at_s as f64,
         }
     }

@@ -17,7 +17,8 @@ use std::path::Path;
 
 use incident_report::catalogue::ScenarioResult;
 use incident_report::{
-    EventKind, Incident, ReportError, ReportFiles, Step as ReportStep, StepStatus, Targets, TimelineEvent,
+    EventKind, Incident, ReleaseSummary, ReportError, ReportFiles, SplitSource, Step as ReportStep,
+    StepStatus, Targets, TimelineEvent, VersionSplit,
 };
 use outage_config::{AlarmState, Stage};
 use outage_scenario::Scenario;
@@ -25,7 +26,7 @@ use time::OffsetDateTime;
 
 use crate::error::PortError;
 use crate::ports::{AlarmBoard, Observation, Telemetry};
-use crate::scenario_run::{RunEvent, RunEventKind, RunOutcome, RunReport};
+use crate::scenario_run::{ReleaseReport, RunEvent, RunEventKind, RunOutcome, RunReport};
 use logs::Findings;
 
 /// Why an incident report could not be written.
@@ -151,6 +152,7 @@ pub async fn write_incident<T: Telemetry, B: AlarmBoard>(
         mttr_s: report.mttr_budget_s.unwrap_or(incident.targets.mttr_s),
         drill_s: scenario.max_duration.as_secs_f64(),
     };
+    incident.release = report.release.as_ref().map(|r| release_summary(r, injected));
     incident.title = format!("{}: {}", scenario.name, scenario.title);
     incident.postmortem.summary = format!(
         "{} What to learn: {}",
@@ -189,6 +191,53 @@ pub async fn write_incident<T: Telemetry, B: AlarmBoard>(
         findings,
         result,
     })
+}
+
+/// The report's view of a release scenario's release: the target's per-version count where it
+/// keeps one, else the clients'.
+fn release_summary(r: &ReleaseReport, started_at: OffsetDateTime) -> ReleaseSummary {
+    let (versions, counted_by) = if r.state.traffic.is_empty() {
+        let versions = r
+            .clients
+            .served_by
+            .iter()
+            .map(|(version, n)| VersionSplit {
+                version: version.clone(),
+                requests: u64::from(*n),
+                failed: None,
+            })
+            .collect();
+        (versions, SplitSource::Clients)
+    } else {
+        let versions = r
+            .state
+            .traffic
+            .iter()
+            .map(|(version, t)| VersionSplit {
+                version: version.clone(),
+                requests: t.requests,
+                failed: Some(t.failed),
+            })
+            .collect();
+        (versions, SplitSource::Target)
+    };
+    let mut versions: Vec<VersionSplit> = versions;
+    versions.sort_by_key(|v| v.version.parse::<u64>().unwrap_or(u64::MAX));
+    ReleaseSummary {
+        id: r.state.id.clone(),
+        strategy: r.state.strategy.clone(),
+        from_version: r.state.from_version.clone(),
+        to_version: r.state.to_version.clone(),
+        expected: r.expected.to_owned(),
+        ended: r.ended.map(str::to_owned),
+        stopped_by: r.state.stopped_by.clone(),
+        started_at,
+        ended_at: r.state.ended_at,
+        versions,
+        counted_by,
+        requests: u64::from(r.clients.requests),
+        failed: u64::from(r.clients.failed),
+    }
 }
 
 /// The report's marker for a run event.

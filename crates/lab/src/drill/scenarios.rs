@@ -380,6 +380,7 @@ async fn judge_and_write(
             control: &target,
             alarms: &target,
             load: &load,
+            deployments: &target,
         },
         RunSettings::lab(lab.state.metrics.delays()),
         super::interrupted(),

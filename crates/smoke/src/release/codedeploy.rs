@@ -63,13 +63,15 @@ impl DeploymentState {
     }
 }
 
-/// Starts the deployment; returns its id.
+/// Starts the deployment; returns its id. `config` overrides the group's traffic-shifting
+/// configuration (a CodeDeploy name); `None` keeps the group's.
 pub async fn create(
     client: &aws_sdk_codedeploy::Client,
     application: &str,
     group: &str,
     appspec: &str,
     description: &str,
+    config: Option<&str>,
 ) -> Result<String, PortError> {
     let revision = RevisionLocation::builder()
         .revision_type(RevisionLocationType::AppSpecContent)
@@ -81,6 +83,7 @@ pub async fn create(
         .deployment_group_name(group)
         .revision(revision)
         .description(description)
+        .set_deployment_config_name(config.map(str::to_owned))
         .send()
         .await
         .map_err(|e| create_error(application, group, e))?;

@@ -20,6 +20,7 @@
 
 pub mod alarms;
 pub mod codedeploy;
+pub mod deployments;
 pub mod event;
 pub mod lambda;
 pub mod names;
@@ -214,7 +215,7 @@ async fn survey(releaser: &Releaser, stage: &Stage, key: &str) -> FunctionReleas
 }
 
 /// The route the stage file gives the function (`GET /pay-fixed`), the first in key order.
-fn route_of<'a>(stage: &'a Stage, key: &str) -> Option<&'a str> {
+pub(crate) fn route_of<'a>(stage: &'a Stage, key: &str) -> Option<&'a str> {
     stage
         .routes
         .iter()
@@ -261,7 +262,7 @@ async fn release_one<I: Future<Output = ()>>(
         entry.pre_traffic_check = PreTrafficCheck::Skipped;
         say("deployed broken on purpose (the stage file sets a fault): released without a gate, no pre-traffic check; its deployment group has no alarms and shifts all at once".into());
     } else {
-        match pre_traffic_check(releaser, http, entry, route, &to).await {
+        match pre_traffic_check(releaser, http.base_url(), &entry.function_name, route, &to).await {
             Ok(line) => {
                 entry.pre_traffic_check = PreTrafficCheck::Passed;
                 say(format!("pre-traffic check passed: {line}"));
@@ -282,7 +283,16 @@ async fn release_one<I: Future<Output = ()>>(
     let group = stage.deployment_group(&key);
     let spec = codedeploy::appspec(&entry.function_name, &from, &to);
     let description = format!("smoke-test release: {} {from} -> {to}", entry.function_name);
-    let id = match codedeploy::create(&releaser.codedeploy, &application, &group, &spec, &description).await {
+    let id = match codedeploy::create(
+        &releaser.codedeploy,
+        &application,
+        &group,
+        &spec,
+        &description,
+        None,
+    )
+    .await
+    {
         Ok(id) => id,
         Err(e) => {
             entry.status = Status::NotStarted;
@@ -334,21 +344,22 @@ async fn release_one<I: Future<Output = ()>>(
     ));
 }
 
-/// Invokes the new version with the API's event for `route`; `Ok` says what it answered.
-async fn pre_traffic_check(
+/// Invokes the new version with the API's event for `route` (the API at `api_url`); `Ok` says
+/// what it answered.
+pub(crate) async fn pre_traffic_check(
     releaser: &Releaser,
-    http: &HttpTraffic,
-    entry: &FunctionRelease,
+    api_url: &str,
+    function_name: &str,
     route: &str,
     version: &str,
 ) -> Result<String, String> {
-    let domain = reqwest::Url::parse(http.base_url())
+    let domain = reqwest::Url::parse(api_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
     let event = event::http_api_event(route, &domain, OffsetDateTime::now_utc());
     let started = Instant::now();
-    let answer = lambda::invoke_version(&releaser.target.lambda, &entry.function_name, version, &event)
+    let answer = lambda::invoke_version(&releaser.target.lambda, function_name, version, &event)
         .await
         .map_err(|e| e.to_string())?;
     let status = event::judge_answer(answer.function_error.as_deref(), &answer.payload)?;

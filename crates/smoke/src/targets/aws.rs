@@ -281,6 +281,16 @@ impl ControlPlane for AwsTarget {
 
     async fn serve_latest(&self, function: &str) -> Result<String, PortError> {
         let name = self.name_of(function)?;
+        let version = self.publish_latest(name).await?;
+        self.point_live(name, &version).await?;
+        Ok(version)
+    }
+}
+
+impl AwsTarget {
+    /// PublishVersion of `$LATEST`; Lambda answers with the newest version when nothing
+    /// changed since it was published.
+    pub(crate) async fn publish_latest(&self, name: &str) -> Result<String, PortError> {
         tracing::debug!(function = name, "PublishVersion");
         let published = self
             .lambda
@@ -289,12 +299,16 @@ impl ControlPlane for AwsTarget {
             .send()
             .await
             .map_err(|e| publish_error(name, e))?;
-        let version = published
+        Ok(published
             .version()
             .ok_or_else(|| {
                 PortError::Transport(format!("PublishVersion {name}: the answer names no version"))
             })?
-            .to_owned();
+            .to_owned())
+    }
+
+    /// UpdateAlias: `live` of the function `name` on `version` for all traffic.
+    pub(crate) async fn point_live(&self, name: &str, version: &str) -> Result<(), PortError> {
         tracing::debug!(function = name, version, "UpdateAlias {LIVE_ALIAS}");
         // An empty map, not an absent RoutingConfig: Lambda leaves the weights as they are when
         // the field is absent, so a canary's leftover split would go on sending traffic to an
@@ -306,12 +320,12 @@ impl ControlPlane for AwsTarget {
             .update_alias()
             .function_name(name)
             .name(LIVE_ALIAS)
-            .function_version(&version)
+            .function_version(version)
             .routing_config(all_traffic)
             .send()
             .await
-            .map_err(|e| alias_error(name, &version, e))?;
-        Ok(version)
+            .map_err(|e| alias_error(name, version, e))?;
+        Ok(())
     }
 }
 
