@@ -11,8 +11,8 @@ use std::time::Duration;
 use std::collections::BTreeMap;
 
 use lab_admin_api::{
-    AdminClient, AdminError, AliasRouting, AliasUpdate, Configuration, DrillDocument, LabInfo,
-    LastUpdateStatus, LogQuery, ReleaseRequest, ReleaseView,
+    AdminClient, AdminError, Configuration, DrillDocument, LabInfo, LastUpdateStatus, LogQuery,
+    ReleaseRequest, ReleaseView,
 };
 use outage_config::AlarmState;
 use time::OffsetDateTime;
@@ -223,16 +223,6 @@ impl Deployments for LabTarget {
         }
         // With a release running, the lab's rollback stops that release.
         self.admin.rollback(function).await?;
-        Ok(())
-    }
-
-    async fn point_live(&self, function: &str, version: &str) -> Result<(), PortError> {
-        let update = AliasUpdate {
-            function_version: Some(version.to_owned()),
-            routing_config: Some(AliasRouting::default()),
-            revision_id: None,
-        };
-        self.admin.update_live_alias(function, &update).await?;
         Ok(())
     }
 }

@@ -112,9 +112,6 @@ pub trait Deployments: Send + Sync {
     /// Stops a release in progress and rolls the alias back (CodeDeploy `StopDeployment` with
     /// `autoRollbackEnabled`); a release that already ended is left as it is.
     fn stop_release(&self, function: &str, id: &str) -> impl Future<Output = Result<(), PortError>> + Send;
-    /// Points `live` at `version` for all traffic, weights cleared (Lambda `UpdateAlias`).
-    fn point_live(&self, function: &str, version: &str)
-        -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
 /// CloudWatch's alarm states: the one definition in `outage-config`.

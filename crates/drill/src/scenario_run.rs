@@ -737,10 +737,9 @@ where
         self.fixed_at = Some(OffsetDateTime::now_utc());
     }
 
-    /// Writes back what the run changed: a release stopped and `live` on the version it served,
-    /// the exact prior variables (published and served again, unless a release put `live`
-    /// back), the reserved concurrency. Once per run: in the fix, or after the verdict window
-    /// for an incident that ended on its own.
+    /// Writes back what the run changed: a release in progress stopped, the exact prior
+    /// variables published and served on `live`, the reserved concurrency. Once per run: in the
+    /// fix, or after the verdict window for an incident that ended on its own.
     async fn put_back(&mut self, phase: &'static str) {
         if self.put_back || !self.touched {
             return;
@@ -749,18 +748,18 @@ where
         let s = self.scenario;
         let control = self.ports.control;
         let mut failures = Vec::new();
-        if self.release.is_some() {
-            if let Err(e) = self.undo_release(phase).await {
-                failures.push(e);
-            }
+        if let Err(e) = self.stop_release(phase).await {
+            failures.push(e);
         }
+        // The prior variables published and served again, after a release too: the newest
+        // version is then the one `live` serves, so a later release cannot ship the scenario's
+        // build.
         if s.fault.is_some() || s.release.is_some() {
             match restore(
                 control,
                 &s.function,
                 &self.prior.variables,
                 self.settings.update_deadline,
-                s.release.is_none(),
             )
             .await
             {
@@ -926,49 +925,35 @@ where
         self.release = Some(state);
     }
 
-    /// The fix of a release scenario: a release still running is stopped (the run was
-    /// interrupted or ran out of time), and `live` goes back on the version it served before,
-    /// for all traffic.
-    async fn undo_release(&mut self, phase: &'static str) -> Result<(), String> {
+    /// A release still running is stopped (the run was interrupted or ran out of time), which
+    /// rolls `live` back.
+    async fn stop_release(&mut self, phase: &'static str) -> Result<(), String> {
         let s = self.scenario;
-        let deployments = self.ports.deployments;
-        let Some(state) = self.release.clone() else {
+        let Some(state) = self.release.clone().filter(|r| !r.status.is_done()) else {
             return Ok(());
         };
-        if !state.status.is_done() {
-            bounded(CALL_TIMEOUT, deployments.stop_release(&s.function, &state.id))
-                .await
-                .map_err(|e| format!("stopping release {}: {e}", state.id))?;
-            let deadline = Instant::now() + self.settings.update_deadline;
-            loop {
-                self.follow_release().await;
-                if self.release.as_ref().is_some_and(|r| r.status.is_done()) {
-                    break;
-                }
-                if Instant::now() > deadline {
-                    return Err(format!(
-                        "release {} did not stop within {} s",
-                        state.id,
-                        self.settings.update_deadline.as_secs()
-                    ));
-                }
-                tokio::time::sleep(self.settings.poll_interval).await;
-            }
-            self.say(phase, format!("release {} stopped", state.id));
-        }
         bounded(
             CALL_TIMEOUT,
-            deployments.point_live(&s.function, &state.from_version),
+            self.ports.deployments.stop_release(&s.function, &state.id),
         )
         .await
-        .map_err(|e| format!("pointing live back at version {}: {e}", state.from_version))?;
-        self.say(
-            phase,
-            format!(
-                "{}: live on version {} for all traffic",
-                s.function_name, state.from_version
-            ),
-        );
+        .map_err(|e| format!("stopping release {}: {e}", state.id))?;
+        let deadline = Instant::now() + self.settings.update_deadline;
+        loop {
+            self.follow_release().await;
+            if self.release.as_ref().is_some_and(|r| r.status.is_done()) {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "release {} did not stop within {} s",
+                    state.id,
+                    self.settings.update_deadline.as_secs()
+                ));
+            }
+            tokio::time::sleep(self.settings.poll_interval).await;
+        }
+        self.say(phase, format!("release {} stopped", state.id));
         Ok(())
     }
 
@@ -1128,15 +1113,13 @@ fn outcome_text(outcome: RunOutcome, problems: &[String]) -> String {
     }
 }
 
-/// Writes back the exact prior variables and reads them back; with `serve`, publishes them
-/// and points `live` at them (a hotfix deploy; a release scenario's `live` is put back by the
-/// release's own fix instead).
+/// Writes back the exact prior variables, reads them back, and serves them on `live` (a hotfix
+/// deploy).
 async fn restore<C: ControlPlane>(
     control: &C,
     function: &str,
     prior: &Variables,
     update_deadline: Duration,
-    serve: bool,
 ) -> Result<(), String> {
     let mut last = String::new();
     for _ in 0..3 {
@@ -1147,9 +1130,7 @@ async fn restore<C: ControlPlane>(
                 control.wait_until_applied(function, update_deadline),
             )
             .await?;
-            if serve {
-                bounded(CALL_TIMEOUT, control.serve_latest(function)).await?;
-            }
+            bounded(CALL_TIMEOUT, control.serve_latest(function)).await?;
             if &applied.variables == prior {
                 Ok(())
             } else {

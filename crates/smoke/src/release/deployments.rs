@@ -1,6 +1,6 @@
 //! The drill's [`Deployments`] port on AWS, for release scenarios: the same pieces as
 //! `smoke-test release` (PublishVersion, the pre-traffic check, CodeDeploy's CreateDeployment,
-//! GetDeployment and StopDeployment, UpdateAlias), one release at a time and followed by the
+//! GetDeployment and StopDeployment), one release at a time and followed by the
 //! scenario runner instead of [`super::run`].
 
 use std::collections::BTreeMap;
@@ -190,11 +190,6 @@ impl Deployments for AwsDeployments {
             return Ok(());
         }
         codedeploy::stop_and_roll_back(&self.releaser.codedeploy, id).await
-    }
-
-    async fn point_live(&self, function: &str, version: &str) -> Result<(), PortError> {
-        let target = &self.releaser.target;
-        target.point_live(target.name_of(function)?, version).await
     }
 }
 
