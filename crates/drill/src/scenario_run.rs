@@ -836,10 +836,17 @@ where
             .max(settle);
         self.say(
             "validate",
-            format!(
-                "waiting for the expected alarms to clear (at most {:.0} s)",
-                longest_recovery.as_secs_f64()
-            ),
+            if expected.is_empty() {
+                format!(
+                    "watching every alarm for {:.0} s, a whole period of the function's alarms",
+                    settle.as_secs_f64()
+                )
+            } else {
+                format!(
+                    "waiting for the expected alarms to clear (at most {:.0} s)",
+                    longest_recovery.as_secs_f64()
+                )
+            },
         );
         loop {
             let since = (OffsetDateTime::now_utc() - fixed).unsigned_abs();

@@ -101,14 +101,14 @@ pub fn render(incident: &Incident, charts: &[RenderedChart]) -> String {
         o,
         "<header><span class=\"badge {badge_class}\" id=\"status\" data-all-met=\"{}\">{badge}</span>\
          <h1>{}</h1><div class=\"meta\">stage <b>{}</b> \u{b7} drill <code>{}</code> \u{b7} {} \u{2192} {} \
-         \u{b7} fault <code>FAULT_MODE={}</code> in <b>{}</b> ({})</div><div class=\"cards\">",
+         \u{b7} fault <code>{}</code> in <b>{}</b> ({})</div><div class=\"cards\">",
         outcome.all_met,
         escape(&incident.title),
         escape(&incident.stage),
         escape(&incident.drill_id),
         escape(&date_time(incident.started_at)),
         escape(&hms(incident.finished_at)),
-        escape(&incident.fault.mode),
+        escape(&incident.fault.label()),
         escape(&incident.fault.function),
         escape(&incident.fault.route),
     );

@@ -53,11 +53,14 @@ pub fn render(incident: &Incident, charts: &[RenderedChart]) -> String {
     );
     let _ = writeln!(
         o,
-        "Fault {} injected into {} ({}); expected alarm {}.\n",
-        code_span(&format!("FAULT_MODE={}", incident.fault.mode)),
+        "Fault {} injected into {} ({}); {}.\n",
+        code_span(&incident.fault.label()),
         code_span(&incident.fault.function),
         markdown_cell(&incident.fault.route),
-        code_span(&incident.fault.alarm),
+        match incident.fault.alarm.as_str() {
+            "" => "no alarm expected".to_owned(),
+            alarm => format!("expected alarm {}", code_span(alarm)),
+        },
     );
     o.push_str("| measure | value | target | |\n|---|---:|---:|---|\n");
     measure_row(&mut o, "MTTD (fault injected \u{2192} ALARM)", outcome.mttd);

@@ -141,6 +141,18 @@ pub struct FaultInjection {
     pub alarm: String,
 }
 
+impl FaultInjection {
+    /// What broke, as the report's header names it: `FAULT_MODE=exception` for a fault alone,
+    /// the words of a compound incident as they are (`exception + surge of 8 clients`).
+    pub fn label(&self) -> String {
+        if self.mode.contains(' ') {
+            self.mode.clone()
+        } else {
+            format!("FAULT_MODE={}", self.mode)
+        }
+    }
+}
+
 /// The four instants of the break -> detect -> fix -> recover cycle. Missing ones mean the
 /// drill never got there (the alarm never fired, say), which the report shows as a failure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -409,3 +409,61 @@ fn chart_subtitles_name_the_metric_source() {
     );
     assert!(read(&files.dir.join("errors.svg")).contains(">AWS/Lambda Errors \u{b7} Sum per 5 s"));
 }
+
+#[test]
+fn a_release_shows_its_outcome_and_the_split_by_version() {
+    use incident_report::{ReleaseSummary, SplitSource, VersionSplit};
+    let mut incident = sample::incident(START);
+    incident.fault.mode = "a new version with exception, released canary:10%:5m".into();
+    incident.release = Some(ReleaseSummary {
+        id: "r-1a2b".into(),
+        strategy: "canary:10%:5m".into(),
+        from_version: "3".into(),
+        to_version: "4".into(),
+        expected: "rolled-back".into(),
+        ended: Some("rolled-back".into()),
+        stopped_by: Some("dev-payment-fixed-fast-errors".into()),
+        started_at: START,
+        ended_at: Some(START + time::Duration::seconds(31)),
+        versions: vec![
+            VersionSplit {
+                version: "3".into(),
+                requests: 144,
+                failed: Some(0),
+            },
+            VersionSplit {
+                version: "4".into(),
+                requests: 16,
+                failed: Some(16),
+            },
+        ],
+        counted_by: SplitSource::Target,
+        requests: 160,
+        failed: 16,
+    });
+    let (_dir, files) = render(&incident);
+    let md = read(&files.markdown);
+    assert!(
+        md.contains("Fault `a new version with exception, released canary:10%:5m` injected"),
+        "{md}"
+    );
+    assert!(md.contains(
+        "Release r-1a2b: version 3 \u{2192} 4, strategy canary:10%:5m; ended rolled-back (stopped by dev-payment-fixed-fast-errors) after 31.0 s; expected rolled-back."
+    ));
+    assert!(
+        md.contains("160 client requests to the function's routes during the release, 16 failed (10.0 %).")
+    );
+    assert!(md.contains("| `4` | 16 | 16 |"), "{md}");
+    let html = read(&files.html);
+    for row in [
+        "<tr><td><code>3</code></td><td>144</td><td>0</td></tr>",
+        "<tr><td><code>4</code></td><td>16</td><td>16</td></tr>",
+    ] {
+        assert!(html.contains(row), "{row} not in the HTML report");
+    }
+    assert!(
+        html.contains("<section id=\"release\" data-ended=\"rolled-back\" data-expected=\"rolled-back\">")
+    );
+    // The incident's JSON keeps it, and an incident without one reads as before.
+    assert_eq!(read_incident(&files.json).unwrap().release, incident.release);
+}

@@ -275,6 +275,13 @@ fn incident_mode(scenario: &Scenario) -> String {
     if let Some(s) = &scenario.surge {
         parts.push(format!("surge of {} clients", s.concurrency));
     }
+    if let Some(r) = &scenario.release {
+        let build = match parts.is_empty() {
+            true => "a new version".to_owned(),
+            false => format!("a new version with {}", parts.join(" + ")),
+        };
+        return format!("{build}, released {}", r.routing);
+    }
     parts.join(" + ")
 }
 
