@@ -400,21 +400,15 @@ async fn post_version(
 ) -> Reply<VersionView> {
     let p = pool(&state, &key)?;
     let request: PublishVersion = body_of(body).await?;
-    let newest = p.versions().last().and_then(|c| c.version);
-    let published = p
-        .publish(
-            request.description.as_deref().unwrap_or(""),
-            request.revision_id.as_deref(),
-        )
-        .map_err(control_error)?;
-    if published.version != newest {
-        state.changes.call(
-            &actor(&headers),
-            &state.stage.function_name(&key),
-            "PublishVersion",
-            format!("version {}", published.version_label()),
-        );
-    }
+    let published = crate::release::publish(
+        &state,
+        &key,
+        &p,
+        &actor(&headers),
+        request.description.as_deref().unwrap_or(""),
+        request.revision_id.as_deref(),
+    )
+    .map_err(control_error)?;
     Ok(Json(version_view(&state, &key, &published)))
 }
 

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 use crate::lab::LabState;
-use crate::runtime::pool::{ControlError, Pool, Served};
+use crate::runtime::pool::{ControlError, FunctionConfig, Pool, Served};
 
 /// Who the change history names for a release's own calls, as CloudTrail names CodeDeploy.
 pub const RELEASE_ACTOR: &str = "codedeploy";
@@ -37,6 +37,9 @@ struct Record {
 #[derive(Default)]
 pub struct Releases {
     records: Mutex<Vec<Record>>,
+    /// Held through a release's start, from the check that none runs to its record: two
+    /// requests at once must not both start one.
+    starting: Mutex<()>,
 }
 
 /// How long a minute of a strategy lasts: a real one, as on AWS.
@@ -143,6 +146,7 @@ pub fn start(
         .get(key)
         .ok_or_else(|| ControlError::NotFound(format!("unknown function {key:?}")))?
         .clone();
+    let _one_start_at_a_time = state.releases.starting.lock().unwrap_or_else(|e| e.into_inner());
     let routing = match &request.strategy {
         Some(text) => TrafficRouting::parse(text).map_err(ControlError::Invalid)?,
         None => state.stage.release.strategy,
@@ -207,14 +211,8 @@ pub fn start(
             .configuration(actor, &function_name, &latest.variables, &variables);
         pool.update_config(variables);
     }
-    let published = pool.publish("", None)?;
+    let published = publish(state, key, &pool, actor, "", None)?;
     let to = published.version.expect("a published version has a number");
-    state.changes.call(
-        actor,
-        &function_name,
-        "PublishVersion",
-        format!("version {to} (code {})", short(&published.code_sha256)),
-    );
 
     let id = format!("r-{}", crate::ids::release_id());
     let alarms = state.stage.rollback_alarms(key);
@@ -277,6 +275,28 @@ pub fn start(
     };
     tokio::spawn(engine::run(state.clone(), pool, plan, stop));
     Ok(view)
+}
+
+/// Lambda's PublishVersion of `key`'s `$LATEST`, recorded in the change history when it made a
+/// new version (an unchanged `$LATEST` answers with the newest one, and changes nothing).
+pub fn publish(
+    state: &LabState,
+    key: &str,
+    pool: &Pool,
+    actor: &str,
+    description: &str,
+    expected_revision: Option<&str>,
+) -> Result<Arc<FunctionConfig>, ControlError> {
+    let published = pool.publish(description, expected_revision)?;
+    if published.new {
+        state.changes.call(
+            actor,
+            &state.stage.function_name(key),
+            "PublishVersion",
+            format!("version {}", published.config.version_label()),
+        );
+    }
+    Ok(published.config)
 }
 
 /// `outage-lab rollback`: stops the function's release in progress (the alias back on the old

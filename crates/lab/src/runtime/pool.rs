@@ -100,6 +100,14 @@ impl Alias {
     }
 }
 
+/// What PublishVersion answered: the version, and whether this call made it (`false`: nothing
+/// had changed since the newest version, which is the answer).
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub config: Arc<FunctionConfig>,
+    pub new: bool,
+}
+
 /// Why a control-plane request (a version, the alias, a release) was refused, in words;
 /// nothing was changed. The kinds are Lambda's and CodeDeploy's exceptions.
 #[derive(Debug, thiserror::Error)]
@@ -273,7 +281,7 @@ impl Pool {
         &self,
         description: &str,
         expected_revision: Option<&str>,
-    ) -> Result<Arc<FunctionConfig>, ControlError> {
+    ) -> Result<Published, ControlError> {
         let mut st = self.state.lock().expect("pool lock");
         if let Some(expected) = expected_revision.filter(|r| *r != st.config.revision_id) {
             return Err(ControlError::Stale(format!(
@@ -283,7 +291,10 @@ impl Pool {
         }
         if let Some(newest) = st.versions.values().next_back() {
             if newest.same_content(&st.config) {
-                return Ok(newest.clone());
+                return Ok(Published {
+                    config: newest.clone(),
+                    new: false,
+                });
             }
         }
         let number = st.versions.keys().next_back().map_or(1, |n| n + 1);
@@ -295,7 +306,10 @@ impl Pool {
             ..(*st.config).clone()
         });
         st.versions.insert(number, version.clone());
-        Ok(version)
+        Ok(Published {
+            config: version,
+            new: true,
+        })
     }
 
     /// `$LATEST` first, then every published version (ListVersionsByFunction).
