@@ -403,7 +403,7 @@ async fn post_version(
     let published = crate::release::publish(
         &state,
         &key,
-        &p,
+        p,
         &actor(&headers),
         request.description.as_deref().unwrap_or(""),
         request.revision_id.as_deref(),

@@ -566,6 +566,10 @@ async fn release_state_follows_the_deployment_until_an_alarm_stops_it() {
         state.events
     );
     assert_eq!(aws.calls().get.len(), 3);
+    assert!(
+        aws.calls().describe.is_empty(),
+        "CodeDeploy named the alarm: CloudWatch is not asked"
+    );
 
     // An ended release is not asked about again.
     let again = aws.port.release_state("payment-fixed", DEPLOYMENT).await.unwrap();
@@ -701,4 +705,25 @@ async fn a_release_this_port_did_not_start_is_not_found_without_asking_aws() {
         .unwrap_err();
     assert!(matches!(e, PortError::NotFound(_)), "{e:?}");
     assert!(aws.ops().is_empty(), "{:?}", aws.ops());
+}
+
+#[tokio::test]
+async fn a_release_this_run_stopped_names_the_run_not_an_alarm_in_alarm() {
+    let aws = aws(Aws {
+        deployment: vec![running(), ended(DeploymentStatus::Stopped)],
+        in_alarm: vec!["dev-payment-fixed-errors"],
+        ..Aws::default()
+    });
+    aws.port
+        .start_release("payment-fixed", None, false)
+        .await
+        .unwrap();
+    aws.port.stop_release("payment-fixed", DEPLOYMENT).await.unwrap();
+    let state = aws.port.release_state("payment-fixed", DEPLOYMENT).await.unwrap();
+    assert_eq!(state.status, ReleaseStatus::Stopped);
+    assert_eq!(
+        state.stopped_by.as_deref(),
+        Some(smoke_test::release::deployments::STOPPED_BY_THE_RUN)
+    );
+    assert!(aws.calls().describe.is_empty());
 }

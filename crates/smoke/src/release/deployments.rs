@@ -3,7 +3,7 @@
 //! GetDeployment and StopDeployment), one release at a time and followed by the
 //! scenario runner instead of [`super::run`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use outage_config::release::{TrafficRouting, PREDEFINED};
@@ -11,7 +11,7 @@ use outage_config::Stage;
 use time::OffsetDateTime;
 
 use super::codedeploy::{self, Phase};
-use super::{alarms, lambda, pre_traffic_check, route_of, Releaser};
+use super::{alarms, lambda, pre_traffic_check, route_of, strategy_of, Releaser};
 use crate::error::PortError;
 use crate::ports::{Deployments, ReleaseState, ReleaseStatus};
 
@@ -24,6 +24,8 @@ pub struct AwsDeployments {
     /// What a deployment's GetDeployment answer does not say (its versions and strategy), and
     /// releases that the pre-traffic check refused (they have no deployment).
     started: Mutex<BTreeMap<String, ReleaseState>>,
+    /// Deployments this run stopped: no alarm stopped those.
+    stopped_here: Mutex<BTreeSet<String>>,
 }
 
 impl AwsDeployments {
@@ -33,6 +35,7 @@ impl AwsDeployments {
             stage,
             api_url: api_url.to_owned(),
             started: Mutex::default(),
+            stopped_here: Mutex::default(),
         }
     }
 
@@ -46,27 +49,55 @@ impl AwsDeployments {
     fn remembered(&self, id: &str) -> Option<ReleaseState> {
         self.started.lock().expect("releases poisoned").get(id).cloned()
     }
+
+    /// Who stopped a deployment: the alarm CodeDeploy names; else this run, if it asked; else
+    /// the function's alarm in ALARM now (CloudWatch is asked only then).
+    async fn stopped_by(
+        &self,
+        function: &str,
+        id: &str,
+        deployment: &codedeploy::DeploymentState,
+    ) -> Option<String> {
+        let watched = alarms::function_alarms(&self.stage, function);
+        if let Some(alarm) = alarms::named_in(&deployment.explanations(), &watched)
+            .into_iter()
+            .next()
+        {
+            return Some(alarm);
+        }
+        if self.stopped_here.lock().expect("releases poisoned").contains(id) {
+            return Some(STOPPED_BY_THE_RUN.to_owned());
+        }
+        alarms::first_in_alarm(&self.releaser.target, &watched)
+            .await
+            .map(|(alarm, _)| alarm)
+    }
 }
+
+/// Who a deployment that this run stopped (an interrupt, the time budget) was stopped by.
+pub const STOPPED_BY_THE_RUN: &str = "smoke-test drill";
 
 /// The configuration CreateDeployment names: a predefined one by its name; the stage's own
 /// (Terraform makes it the group's, custom or not) as `None`. A custom configuration other than
 /// the stage's does not exist in the account.
 pub fn deployment_config(
     stage: &Stage,
+    key: &str,
     strategy: Option<&str>,
 ) -> Result<(TrafficRouting, Option<String>), PortError> {
+    // The group's own: the stage's strategy, or all-at-once for a function broken on purpose.
+    let own = strategy_of(stage, key);
     let Some(text) = strategy else {
-        return Ok((stage.release.strategy, None));
+        return Ok((own, None));
     };
     let routing = TrafficRouting::parse(text).map_err(PortError::Rejected)?;
-    if routing == stage.release.strategy {
+    if routing == own {
         return Ok((routing, None));
     }
     match PREDEFINED.iter().find(|(_, r)| *r == routing) {
         Some((name, _)) => Ok((routing, Some((*name).to_owned()))),
         None => Err(PortError::Rejected(format!(
-            "strategy {routing} exists on AWS only as the stage's own configuration (Terraform creates it from release.strategy, {}): use that or a CodeDeploy predefined one",
-            stage.release.strategy
+            "strategy {routing} exists on AWS only as the stage's own configuration (Terraform creates it from release.strategy, {own}): use that or a CodeDeploy predefined one"
         ))),
     }
 }
@@ -78,9 +109,15 @@ impl Deployments for AwsDeployments {
         strategy: Option<&str>,
         check: bool,
     ) -> Result<ReleaseState, PortError> {
-        let (routing, config) = deployment_config(&self.stage, strategy)?;
+        let (routing, config) = deployment_config(&self.stage, function, strategy)?;
         let target = &self.releaser.target;
         let name = target.name_of(function)?.to_owned();
+        let route = route_of(&self.stage, function);
+        if check && route.is_none() {
+            return Err(PortError::Rejected(format!(
+                "{function} has no route: the pre-traffic check has nothing to call"
+            )));
+        }
         let live = lambda::live_alias(&target.lambda, &name).await?;
         if !live.weights.is_empty() {
             return Err(PortError::Rejected(format!(
@@ -104,9 +141,7 @@ impl Deployments for AwsDeployments {
             traffic: BTreeMap::new(),
             events: Vec::new(),
         };
-        if check {
-            let route = route_of(&self.stage, function)
-                .ok_or_else(|| PortError::Rejected(format!("{function} has no route to check")))?;
+        if let Some(route) = route.filter(|_| check) {
             match pre_traffic_check(&self.releaser, &self.api_url, &name, route, &to).await {
                 Ok(line) => state.events.push(format!("pre-traffic check: {line}")),
                 Err(why) => {
@@ -166,14 +201,8 @@ impl Deployments for AwsDeployments {
         if ended {
             state.status = status;
             state.ended_at = Some(deployment.completed_at.unwrap_or_else(OffsetDateTime::now_utc));
-            let watched = alarms::function_alarms(&self.stage, function);
             state.stopped_by = match status {
-                ReleaseStatus::Stopped => alarms::named_in(&deployment.explanations(), &watched)
-                    .into_iter()
-                    .next()
-                    .or(alarms::first_in_alarm(&self.releaser.target, &watched)
-                        .await
-                        .map(|(a, _)| a)),
+                ReleaseStatus::Stopped => self.stopped_by(function, id, &deployment).await,
                 _ => None,
             };
             state
@@ -189,7 +218,12 @@ impl Deployments for AwsDeployments {
         if self.release_state(function, id).await?.status.is_done() {
             return Ok(());
         }
-        codedeploy::stop_and_roll_back(&self.releaser.codedeploy, id).await
+        codedeploy::stop_and_roll_back(&self.releaser.codedeploy, id).await?;
+        self.stopped_here
+            .lock()
+            .expect("releases poisoned")
+            .insert(id.to_owned());
+        Ok(())
     }
 }
 
@@ -206,22 +240,30 @@ mod tests {
     fn the_stage_strategy_is_the_group_s_own_and_others_must_be_predefined() {
         let dev = stage();
         assert_eq!(
-            deployment_config(&dev, None).unwrap(),
+            deployment_config(&dev, "payment-fixed", None).unwrap(),
             (dev.release.strategy, None)
         );
         let own = dev.release.strategy.to_string();
-        assert_eq!(deployment_config(&dev, Some(&own)).unwrap().1, None);
         assert_eq!(
-            deployment_config(&dev, Some("LambdaLinear10PercentEvery1Minute"))
+            deployment_config(&dev, "payment-fixed", Some(&own)).unwrap().1,
+            None
+        );
+        assert_eq!(
+            deployment_config(&dev, "payment-fixed", Some("LambdaLinear10PercentEvery1Minute"))
                 .unwrap()
                 .1
                 .as_deref(),
             Some("CodeDeployDefault.LambdaLinear10PercentEvery1Minute")
         );
-        let err = deployment_config(&dev, Some("canary:20%:3m"))
+        let err = deployment_config(&dev, "payment-fixed", Some("canary:20%:3m"))
             .unwrap_err()
             .to_string();
         assert!(err.contains("only as the stage's own"), "{err}");
-        assert!(deployment_config(&dev, Some("sideways")).is_err());
+        assert!(deployment_config(&dev, "payment-fixed", Some("sideways")).is_err());
+        // payment is deployed broken on purpose: Terraform makes its group all-at-once.
+        assert_eq!(
+            deployment_config(&dev, "payment", None).unwrap(),
+            (TrafficRouting::AllAtOnce, None)
+        );
     }
 }

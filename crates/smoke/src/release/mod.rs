@@ -226,7 +226,7 @@ pub(crate) fn route_of<'a>(stage: &'a Stage, key: &str) -> Option<&'a str> {
 /// How the function's deployment group shifts traffic: the stage's strategy, except for a
 /// function deployed broken on purpose, whose group Terraform makes all-at-once with no alarms
 /// (its alarms fire by design).
-fn strategy_of(stage: &Stage, key: &str) -> TrafficRouting {
+pub(crate) fn strategy_of(stage: &Stage, key: &str) -> TrafficRouting {
     if stage.is_known_broken(key) {
         TrafficRouting::AllAtOnce
     } else {
