@@ -23,7 +23,7 @@
 //! The phases talk to the world through ports only, so each runs against the lab, AWS, or the
 //! test doubles of `tests`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -228,7 +228,7 @@ struct Run<'a, C, B, L, D> {
     /// broken payment's): a scenario may start from those, never from any other fault.
     configured_fault: Variables,
     /// The functions the steady load reaches (it goes on after the fix).
-    steady_functions: std::collections::BTreeSet<String>,
+    steady_functions: BTreeSet<String>,
     clock: Instant,
     started_at: OffsetDateTime,
     events: Mutex<Vec<RunEvent>>,
@@ -356,36 +356,12 @@ where
     }
 
     fn expected(&self) -> Vec<Expected> {
-        self.scenario
-            .expected
-            .iter()
-            .map(|e| {
-                let def = &self.definitions[&e.name];
-                Expected {
-                    alarm: e.name.clone(),
-                    detect_within: e.within.unwrap_or_else(|| {
-                        verdict::detection_budget(def, self.settings.metric_delays.alarm_lag(def))
-                    }),
-                    recover_within: e.recover_within.unwrap_or_else(|| {
-                        // An alarm whose function gets no steady traffic after the fix can only
-                        // clear on missing data, which CloudWatch judges over the whole
-                        // evaluation range.
-                        let fed = match &def.subject {
-                            AlarmSubject::Function(key) => self.steady_functions.contains(key),
-                            AlarmSubject::Api => !self.steady_functions.is_empty(),
-                        };
-                        if fed {
-                            verdict::recovery_budget(def, self.settings.metric_delays.alarm_lag(def))
-                        } else {
-                            verdict::recovery_budget_without_data(
-                                def,
-                                self.settings.metric_delays.alarm_lag(def),
-                            )
-                        }
-                    }),
-                }
-            })
-            .collect()
+        expectations(
+            self.scenario,
+            &self.definitions,
+            &self.settings,
+            &self.steady_functions,
+        )
     }
 
     /// Phase 1.
@@ -1118,6 +1094,90 @@ fn outcome_text(outcome: RunOutcome, problems: &[String]) -> String {
             problems.join("; ")
         ),
     }
+}
+
+/// The budgets of each expected alarm: the file's, or derived from the alarm's maths and the
+/// target's metric delays.
+fn expectations(
+    scenario: &Scenario,
+    definitions: &BTreeMap<String, AlarmDefinition>,
+    settings: &RunSettings,
+    steady_functions: &BTreeSet<String>,
+) -> Vec<Expected> {
+    scenario
+        .expected
+        .iter()
+        .map(|e| {
+            let def = &definitions[&e.name];
+            let lag = settings.metric_delays.alarm_lag(def);
+            Expected {
+                alarm: e.name.clone(),
+                detect_within: e.within.unwrap_or_else(|| verdict::detection_budget(def, lag)),
+                recover_within: e.recover_within.unwrap_or_else(|| {
+                    // An alarm whose function gets no steady traffic after the fix can only
+                    // clear on missing data, which CloudWatch judges over the whole
+                    // evaluation range.
+                    let fed = match &def.subject {
+                        AlarmSubject::Function(key) => steady_functions.contains(key),
+                        AlarmSubject::Api => !steady_functions.is_empty(),
+                    };
+                    if fed {
+                        verdict::recovery_budget(def, lag)
+                    } else {
+                        verdict::recovery_budget_without_data(def, lag)
+                    }
+                }),
+            }
+        })
+        .collect()
+}
+
+/// About how long a run of `scenario` takes when every claim holds: the baseline, the
+/// incident until its fix is due, then the alarms clearing. What a catalogue run orders its
+/// scenarios by, longest first, so the slowest do not start last.
+pub fn estimated_duration(stage: &Stage, scenario: &Scenario, settings: &RunSettings) -> Duration {
+    let definitions: BTreeMap<String, AlarmDefinition> = stage
+        .alarm_definitions("")
+        .into_iter()
+        .map(|d| (d.name.clone(), d))
+        .collect();
+    let steady = scenario
+        .traffic
+        .routes
+        .iter()
+        .filter_map(|r| stage.routes.get(r).cloned())
+        .collect();
+    let expected = expectations(scenario, &definitions, settings, &steady);
+    let longest = |f: fn(&Expected) -> Duration| expected.iter().map(f).max().unwrap_or_default();
+    let incident = match scenario.fix {
+        FixPlan::Restore {
+            after: FixAfter::FirstAlarm,
+        } => expected.iter().map(|e| e.detect_within).min().unwrap_or_default(),
+        FixPlan::Restore {
+            after: FixAfter::AllAlarms,
+        } => longest(|e| e.detect_within),
+        FixPlan::None => scenario
+            .fault
+            .as_ref()
+            .and_then(|f| f.expires_after)
+            .unwrap_or_default(),
+        FixPlan::Release => match &scenario.release {
+            Some(r) if r.outcome == ReleaseOutcome::Promoted => r.routing.duration(Duration::from_secs(60)),
+            _ => longest(|e| e.detect_within),
+        },
+    };
+    let settle = if scenario.release.is_some() {
+        let function = AlarmSubject::Function(scenario.function.clone());
+        definitions
+            .values()
+            .filter(|d| d.subject == function || d.subject == AlarmSubject::Api)
+            .map(|d| Duration::from_secs(u64::from(d.period_s)) + settings.metric_delays.alarm_lag(d))
+            .max()
+            .unwrap_or_default()
+    } else {
+        Duration::ZERO
+    };
+    settings.baseline + incident + longest(|e| e.recover_within).max(settle)
 }
 
 /// Writes back the exact prior variables, reads them back, and serves them on `live` (a hotfix

@@ -743,3 +743,21 @@ async fn an_interrupted_release_is_stopped_and_put_back() {
     assert_eq!(release.state.stopped_by.as_deref(), Some("outage-drill"));
     left_as_found(&fake);
 }
+
+#[test]
+fn the_catalogue_s_longest_scenarios_are_estimated_longest() {
+    let stage = stage();
+    let settings = RunSettings::lab(outage_config::MetricDelays::NONE);
+    let all = outage_scenario::catalogue(&root().join("scenarios"), &stage).unwrap();
+    let estimate = |name: &str| {
+        let s = all.iter().find(|s| s.name == name).unwrap();
+        outage_drill::scenario_run::estimated_duration(&stage, s, &settings)
+    };
+    // duration-p99 needs 2 of 3 one-minute periods to fire and to clear: the longest runs.
+    assert!(estimate("timeouts") > estimate("crash-loop"));
+    assert!(estimate("latency-regression") > estimate("partial-failure"));
+    // A fix at the first page of a 20 s alarm: the shortest.
+    assert!(all.iter().all(|s| estimate(&s.name) >= estimate("payment-exception")));
+    // A promotion lasts the canary's minute, then a whole period of every alarm.
+    assert!(estimate("good-release") >= Duration::from_secs(60 + 60));
+}

@@ -14,7 +14,9 @@ use outage_drill::incident::{self, IncidentPorts};
 use outage_drill::lab::LabTarget;
 use outage_drill::load::HttpLoad;
 use outage_drill::ports::Load;
-use outage_drill::scenario_run::{run_scenario, Ports, RunError, RunOutcome, RunSettings};
+use outage_drill::scenario_run::{
+    estimated_duration, run_scenario, Ports, RunError, RunOutcome, RunSettings,
+};
 use outage_drill::traffic::HttpTraffic;
 use outage_scenario::{Scenario, ScenarioError};
 use serde::Serialize;
@@ -162,21 +164,29 @@ pub async fn run(options: CatalogueOptions) -> anyhow::Result<(Exit, CatalogueJs
     );
     let jobs = options.jobs.clamp(1, scenarios.len());
     let permits = Arc::new(tokio::sync::Semaphore::new(jobs));
-    let mut tasks = Vec::new();
-    for scenario in scenarios.clone() {
+    // Longest first (the semaphore hands out permits in order): the last to start are the
+    // shortest, so a few slots at a time do not end with one long scenario running alone.
+    let settings = RunSettings::lab(options.metric_delays);
+    let mut by_length = scenarios.clone();
+    by_length.sort_by_key(|s| std::cmp::Reverse(estimated_duration(&stage, s, &settings)));
+    let mut tasks = BTreeMap::new();
+    for scenario in by_length {
         let permits = permits.clone();
         let options = options.clone();
         let stage = stage.clone();
         let dir = dir.join(&scenario.name);
-        tasks.push(tokio::spawn(async move {
+        let name = scenario.name.clone();
+        let task = tokio::spawn(async move {
             let _permit = permits.acquire_owned().await;
             run_one(&options, &stage, &scenario, &dir).await
-        }));
+        });
+        tasks.insert(name, task);
     }
     let mut results = Vec::new();
     let mut json = Vec::new();
     let mut exit = Exit::Passed;
-    for (scenario, task) in scenarios.iter().zip(tasks) {
+    for scenario in &scenarios {
+        let task = tasks.remove(&scenario.name).expect("every scenario was started");
         let outcome = task
             .await
             .map_err(|e| anyhow::anyhow!("{}: {e}", scenario.name))?;
