@@ -234,13 +234,7 @@ async fn check_route(http: &HttpTraffic, expectation: RouteExpectation, budget: 
         }
     };
     let status = response.status().as_u16();
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    let header = |name: &str| crate::traffic::header(&response, name);
     result.request_id = header("apigw-requestid").filter(|v| !v.is_empty());
     result.content_type = header("content-type");
     let body = response.text().await;

@@ -52,6 +52,15 @@ impl HttpTraffic {
     }
 }
 
+/// A header of an answer as text; `None` when absent or not text.
+pub fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// True when the URL names this machine (127.0.0.0/8, ::1 or localhost).
 pub use lab_admin_api::is_loopback;
 
@@ -63,15 +72,8 @@ impl TrafficDriver for HttpTraffic {
             .send()
             .await
             .map_err(|e| PortError::Transport(format!("GET {}: {e}", self.url(path))))?;
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let request_id = header("apigw-requestid");
-        let version = header(FUNCTION_VERSION_HEADER);
+        let request_id = header(&response, "apigw-requestid");
+        let version = header(&response, FUNCTION_VERSION_HEADER);
         let status = response.status().as_u16();
         // Read the body so the connection can be reused.
         let _ = response.bytes().await;

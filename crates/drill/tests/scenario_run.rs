@@ -757,7 +757,9 @@ fn the_catalogue_s_longest_scenarios_are_estimated_longest() {
     assert!(estimate("timeouts") > estimate("crash-loop"));
     assert!(estimate("latency-regression") > estimate("partial-failure"));
     // A fix at the first page of a 20 s alarm: the shortest.
-    assert!(all.iter().all(|s| estimate(&s.name) >= estimate("payment-exception")));
+    assert!(all
+        .iter()
+        .all(|s| estimate(&s.name) >= estimate("payment-exception")));
     // A promotion lasts the canary's minute, then a whole period of every alarm.
     assert!(estimate("good-release") >= Duration::from_secs(60 + 60));
 }
