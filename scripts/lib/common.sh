@@ -116,6 +116,8 @@ ensure_playwright() {
       PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$DRIVER_DIR" --no-audit --no-fund --silent \
         "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null
     fi
+    # The checks' shared helpers, where their drivers import them from.
+    cp "$ROOT/scripts/lib/browser.mjs" "$DRIVER_DIR/browser.mjs"
   ) 9>"$DRIVER_DIR.lock"
 }
 
