@@ -12,6 +12,7 @@ pub mod delay;
 pub mod fault;
 pub mod release;
 pub mod stage;
+pub mod variables;
 
 pub use alarm::{runbook_in, AlarmKind, AlarmState, RUNBOOKS_DIR, RUNBOOK_INDEX};
 pub use delay::MetricDelays;

@@ -207,8 +207,13 @@ impl Observation {
 
     /// A 5xx answer, or none at all: what a client counts as a failure.
     pub fn failed(&self) -> bool {
-        self.status.is_none_or(|s| s >= 500)
+        is_failure(self.status)
     }
+}
+
+/// A 5xx answer, or none at all (`None`): what a client counts as a failure.
+pub fn is_failure(status: Option<u16>) -> bool {
+    status.is_none_or(|s| s >= 500)
 }
 
 /// `GET /pay-fixed` -> `/pay-fixed`; a bare path is taken as a GET.

@@ -18,7 +18,7 @@
 //!    (the longest expected period after the fix, so alarms that see the incident late are
 //!    seen; after a release, a whole period of every alarm of the function, so a promoted
 //!    version is watched at full traffic), then an incident that ended on its own is put back
-//!    (`live` on the version it served, the prior variables), then every alarm's history judged.
+//!    (the prior variables served on `live` again), then every alarm's history judged.
 //!
 //! The phases talk to the world through ports only, so each runs against the lab, AWS, or the
 //! test doubles of `tests`.
@@ -163,9 +163,8 @@ pub struct ReleaseReport {
     /// The target's own account of it (per-version traffic where the target counts it).
     pub state: ReleaseState,
     /// What the scenario's clients saw on the function's routes from the release's start to
-    /// its end, by the version that answered.
+    /// its end, by the version that answered (`Tally::failed_share`: the share that failed).
     pub clients: Tally,
-    pub failed_share: Option<f64>,
 }
 
 impl ReleaseReport {
@@ -661,7 +660,7 @@ where
             if o.at >= from && o.at <= to {
                 let e = health.entry(o.route.clone()).or_default();
                 e.0 += 1;
-                if o.status.is_none_or(|s| s >= 500) {
+                if o.failed() {
                     e.1 += 1;
                 }
             }
@@ -783,27 +782,12 @@ where
             return;
         };
         let expected = self.expected();
-        let settle_of = |def: &AlarmDefinition| {
-            Duration::from_secs(u64::from(def.period_s)) + self.settings.metric_delays.alarm_lag(def)
-        };
-        let mut settle = expected
+        let settle = expected
             .iter()
-            .map(|e| settle_of(&self.definitions[&e.alarm]))
+            .map(|e| settle_of(&self.definitions[&e.alarm], &self.settings))
             .max()
-            .unwrap_or(Duration::ZERO);
-        if self.scenario.release.is_some() {
-            // A release is quiet only once every alarm of the function (and the API's) has
-            // seen whatever version `live` served at its end for a whole period.
-            let function = AlarmSubject::Function(self.scenario.function.clone());
-            settle = self
-                .definitions
-                .values()
-                .filter(|d| d.subject == function || d.subject == AlarmSubject::Api)
-                .map(settle_of)
-                .max()
-                .unwrap_or(Duration::ZERO)
-                .max(settle);
-        }
+            .unwrap_or(Duration::ZERO)
+            .max(release_settle(self.scenario, &self.definitions, &self.settings));
         let longest_recovery = expected
             .iter()
             .map(|e| e.recover_within)
@@ -960,7 +944,6 @@ where
         Some(ReleaseReport {
             expected: release.outcome.as_str(),
             ended: ReleaseReport::outcome_of(&state, &self.definitions).map(ReleaseOutcome::as_str),
-            failed_share: clients.failed_share(),
             clients,
             state,
         })
@@ -1019,7 +1002,7 @@ where
                 ));
             }
             let limit = s.release.as_ref().and_then(|x| x.max_failed_share);
-            if let (Some(limit), Some(share)) = (limit, r.failed_share) {
+            if let (Some(limit), Some(share)) = (limit, r.clients.failed_share()) {
                 if share > limit {
                     problems.push(format!(
                         "{} of {} requests ({:.1}%) failed during the release, above release.max_failed_share ({:.1}%)",
@@ -1132,6 +1115,32 @@ fn expectations(
         .collect()
 }
 
+/// One whole period of an alarm, and the delay before its data shows: after that the alarm
+/// has seen what happened.
+fn settle_of(def: &AlarmDefinition, settings: &RunSettings) -> Duration {
+    Duration::from_secs(u64::from(def.period_s)) + settings.metric_delays.alarm_lag(def)
+}
+
+/// How long a release scenario watches after the release ended: a whole period of every alarm
+/// of the function (and the API's), so that whatever version `live` serves at the end is seen
+/// at full traffic. Zero for other scenarios.
+fn release_settle(
+    scenario: &Scenario,
+    definitions: &BTreeMap<String, AlarmDefinition>,
+    settings: &RunSettings,
+) -> Duration {
+    if scenario.release.is_none() {
+        return Duration::ZERO;
+    }
+    let function = AlarmSubject::Function(scenario.function.clone());
+    definitions
+        .values()
+        .filter(|d| d.subject == function || d.subject == AlarmSubject::Api)
+        .map(|d| settle_of(d, settings))
+        .max()
+        .unwrap_or_default()
+}
+
 /// About how long a run of `scenario` takes when every claim holds: the baseline, the
 /// incident until its fix is due, then the alarms clearing. What a catalogue run orders its
 /// scenarios by, longest first, so the slowest do not start last.
@@ -1166,18 +1175,9 @@ pub fn estimated_duration(stage: &Stage, scenario: &Scenario, settings: &RunSett
             _ => longest(|e| e.detect_within),
         },
     };
-    let settle = if scenario.release.is_some() {
-        let function = AlarmSubject::Function(scenario.function.clone());
-        definitions
-            .values()
-            .filter(|d| d.subject == function || d.subject == AlarmSubject::Api)
-            .map(|d| Duration::from_secs(u64::from(d.period_s)) + settings.metric_delays.alarm_lag(d))
-            .max()
-            .unwrap_or_default()
-    } else {
-        Duration::ZERO
-    };
-    settings.baseline + incident + longest(|e| e.recover_within).max(settle)
+    settings.baseline
+        + incident
+        + longest(|e| e.recover_within).max(release_settle(scenario, &definitions, settings))
 }
 
 /// Writes back the exact prior variables, reads them back, and serves them on `live` (a hotfix

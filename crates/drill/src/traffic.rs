@@ -108,15 +108,12 @@ impl Tally {
     pub fn record(&mut self, status: Option<u16>, version: Option<String>) {
         self.requests += 1;
         match (status, version) {
-            (None, _) => self.failed += 1,
-            (Some(s), _) if s >= 500 => self.failed += 1,
-            (Some(_), Some(v)) => *self.served_by.entry(v).or_default() += 1,
-            (Some(_), None) => self.unattributed += 1,
+            _ if crate::ports::is_failure(status) => self.failed += 1,
+            (_, Some(v)) => *self.served_by.entry(v).or_default() += 1,
+            (_, None) => self.unattributed += 1,
         }
     }
-}
 
-impl Tally {
     /// The requests of `observations` sent from `from` (inclusive) to `to` (exclusive).
     pub fn of(observations: &[Observation], from: OffsetDateTime, to: OffsetDateTime) -> Tally {
         let mut tally = Tally::default();

@@ -643,7 +643,7 @@ async fn a_bad_release_rolled_back_by_its_alarm_passes_and_shows_the_split() {
         Some("dev-payment-fixed-fast-errors")
     );
     // One request in ten reached the faulty version 2, and every one of them failed.
-    let share = release.failed_share.unwrap();
+    let share = release.clients.failed_share().unwrap();
     assert!((0.05..=0.15).contains(&share), "{share}");
     assert_eq!(release.clients.served_by.keys().collect::<Vec<_>>(), ["1"]);
     assert!(report.fixed_at.unwrap() <= release.state.ended_at.unwrap() + time::Duration::milliseconds(1));
@@ -672,7 +672,7 @@ async fn a_good_release_is_promoted_with_no_alarm_then_put_back() {
     assert_eq!(report.outcome, RunOutcome::Passed, "{:?}", report.problems);
     let release = report.release.as_ref().unwrap();
     assert_eq!(release.ended, Some("promoted"));
-    assert_eq!(release.failed_share, Some(0.0));
+    assert_eq!(release.clients.failed_share(), Some(0.0));
     assert_eq!(release.clients.served_by.keys().collect::<Vec<_>>(), ["1", "2"]);
     assert!(report
         .judgement

@@ -63,28 +63,6 @@ pub fn runbook_href(admin_url: &str, link: &str) -> String {
     }
 }
 
-/// Variables Lambda sets itself and refuses in UpdateFunctionConfiguration.
-const RESERVED: [&str; 18] = [
-    "_HANDLER",
-    "_X_AMZN_TRACE_ID",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-    "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API",
-    "LAMBDA_TASK_ROOT",
-    "LAMBDA_RUNTIME_DIR",
-];
-
 const MAX_ADMIN_BODY: usize = 1024 * 1024;
 
 /// The most a function may reserve here (Lambda's default account concurrency).
@@ -325,17 +303,7 @@ async fn put_configuration(
 /// fault the functions could not read.
 pub fn check_variables(variables: &BTreeMap<String, String>) -> Result<(), String> {
     for name in variables.keys() {
-        if RESERVED.contains(&name.as_str()) {
-            return Err(format!("Variables.{name}: reserved by Lambda and cannot be set"));
-        }
-        if name.is_empty()
-            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            || name.as_bytes()[0].is_ascii_digit()
-        {
-            return Err(format!(
-                "Variables.{name}: names are letters, digits and '_' and start with a letter"
-            ));
-        }
+        outage_config::variables::check_name(name).map_err(|why| format!("Variables.{name}: {why}"))?;
     }
     FaultConfig::from_vars(variables).map_err(|e| e.to_string())?;
     Ok(())

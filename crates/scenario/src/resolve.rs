@@ -61,8 +61,8 @@ pub enum FixPlan {
     /// only at the end of the run, after the verdict.
     None,
     /// The release ends the incident on its own: its alarms roll it back, its pre-traffic check
-    /// refuses the version, or it is promoted. Then `live` goes back to the version it served
-    /// and `$LATEST` to its prior variables, so the stage is left as it was found.
+    /// refuses the version, or it is promoted. After the verdict window the prior variables are
+    /// published and served on `live` again, so the stage is left as it was found.
     Release,
 }
 
@@ -520,23 +520,10 @@ impl Resolver<'_> {
         }
         for (name, value) in &spec.set {
             let field = format!("release.set.{name}");
-            let well_formed = name.starts_with(|c: char| c.is_ascii_alphabetic())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !well_formed {
-                return bad(
-                    field,
-                    "is not a variable name: letters, digits and '_', starting with a letter",
-                );
-            }
             if name.starts_with("FAULT_") {
                 return bad(field, "a fault goes in [fault], which checks it");
             }
-            if name.starts_with("AWS_") {
-                return bad(
-                    field,
-                    "AWS_ variables are Lambda's own: a function cannot set them",
-                );
-            }
+            outage_config::variables::check_name(name).or_else(|why| bad(&field, why))?;
             if value.is_empty() {
                 return bad(field, "must not be empty");
             }

@@ -407,7 +407,7 @@ fn bad_releases_name_the_field() {
             "a bad variable name",
             release("outcome = \"rolled-back\"\nset = { \"9LIVES\" = \"x\" }"),
             "release.set.9LIVES",
-            "not a variable name",
+            "start with a letter",
         ),
         (
             "fix_after with a release",

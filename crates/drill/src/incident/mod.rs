@@ -196,32 +196,21 @@ pub async fn write_incident<T: Telemetry, B: AlarmBoard>(
 /// The report's view of a release scenario's release: the target's per-version count where it
 /// keeps one, else the clients'.
 fn release_summary(r: &ReleaseReport, started_at: OffsetDateTime) -> ReleaseSummary {
-    let (versions, counted_by) = if r.state.traffic.is_empty() {
-        let versions = r
-            .clients
-            .served_by
-            .iter()
-            .map(|(version, n)| VersionSplit {
-                version: version.clone(),
-                requests: u64::from(*n),
-                failed: None,
-            })
-            .collect();
-        (versions, SplitSource::Clients)
+    let (mut versions, counted_by): (Vec<VersionSplit>, _) = if r.state.traffic.is_empty() {
+        let split = r.clients.served_by.iter().map(|(version, n)| VersionSplit {
+            version: version.clone(),
+            requests: u64::from(*n),
+            failed: None,
+        });
+        (split.collect(), SplitSource::Clients)
     } else {
-        let versions = r
-            .state
-            .traffic
-            .iter()
-            .map(|(version, t)| VersionSplit {
-                version: version.clone(),
-                requests: t.requests,
-                failed: Some(t.failed),
-            })
-            .collect();
-        (versions, SplitSource::Target)
+        let split = r.state.traffic.iter().map(|(version, t)| VersionSplit {
+            version: version.clone(),
+            requests: t.requests,
+            failed: Some(t.failed),
+        });
+        (split.collect(), SplitSource::Target)
     };
-    let mut versions: Vec<VersionSplit> = versions;
     versions.sort_by_key(|v| v.version.parse::<u64>().unwrap_or(u64::MAX));
     ReleaseSummary {
         id: r.state.id.clone(),
@@ -276,9 +265,10 @@ fn incident_mode(scenario: &Scenario) -> String {
         parts.push(format!("surge of {} clients", s.concurrency));
     }
     if let Some(r) = &scenario.release {
-        let build = match parts.is_empty() {
-            true => "a new version".to_owned(),
-            false => format!("a new version with {}", parts.join(" + ")),
+        let build = if parts.is_empty() {
+            "a new version".to_owned()
+        } else {
+            format!("a new version with {}", parts.join(" + "))
         };
         return format!("{build}, released {}", r.routing);
     }
