@@ -301,3 +301,122 @@ fn late_data_is_invisible_until_it_arrives_then_lands_in_its_own_period() {
     store.put_arriving([sample("Faults", 1.0, t0() + secs(17), 1)], t0() + secs(17));
     assert_eq!(values(&store.query(&q).unwrap()), [(10, 4.0)]);
 }
+
+/// Vended metrics of a whole minute become visible at one instant; the store aggregates them as
+/// they arrive, and what lands must read exactly as the same samples stored one by one.
+#[test]
+fn a_minute_of_late_samples_reads_as_the_same_samples_stored_at_once() {
+    let visible_at = t0() + secs(120);
+    let (_, at_once) = store_at(visible_at);
+    let (clock, late) = store_at(t0() + secs(30));
+    // Some of the minute is already visible in both: the late batch merges into its buckets.
+    for store in [&at_once, &late] {
+        store.put_many([
+            sample("Duration", 7.0, t0() + secs(1), 60),
+            sample("Duration", 9.0, t0() + secs(1), 1),
+        ]);
+    }
+    let samples: Vec<Sample> = (0..300u32)
+        .flat_map(|i| {
+            let at = t0() + Duration::from_millis(u64::from(i) * 200);
+            let value = f64::from((i * 37) % 101);
+            [
+                sample("Duration", value, at, 60),
+                sample("Duration", value, at, 1),
+                sample("Errors", f64::from(i % 2), at, 60),
+            ]
+        })
+        .collect();
+    at_once.put_many(samples.clone());
+    late.put_arriving(samples, visible_at);
+    assert_eq!(late.in_flight(), 900);
+    let q = |metric: &str, period: u32, stat: &str| query(metric, period, stat, t0(), t0() + secs(60));
+    assert!(
+        late.query(&q("Errors", 60, "Sum")).unwrap().is_empty(),
+        "invisible before its time"
+    );
+    clock.set(visible_at);
+    for (metric, period) in [
+        ("Duration", 60),
+        ("Duration", 10),
+        ("Duration", 1),
+        ("Errors", 60),
+    ] {
+        for stat in [
+            "Sum",
+            "SampleCount",
+            "Minimum",
+            "Maximum",
+            "Average",
+            "p50",
+            "p99",
+            "p99.9",
+        ] {
+            assert_eq!(
+                late.query(&q(metric, period, stat)).unwrap(),
+                at_once.query(&q(metric, period, stat)).unwrap(),
+                "{metric} {stat} per {period} s"
+            );
+        }
+    }
+    assert_eq!(late.in_flight(), 0);
+    assert_eq!(late.stats(), at_once.stats());
+}
+
+#[test]
+fn a_late_sample_is_judged_as_of_its_arrival() {
+    let (clock, store) = store_at(t0());
+    let arrival = t0() + secs(60);
+    store.put_arriving(
+        [
+            sample("Faults", f64::NAN, t0(), 1),
+            // Older than the three-hour retention when it arrives.
+            sample("Faults", 1.0, arrival - secs(3 * 3600 + 1), 1),
+            // More than two hours ahead of its arrival.
+            sample("Faults", 1.0, arrival + secs(2 * 3600 + 1), 1),
+            sample("Faults", 2.0, t0() + secs(5), 1),
+        ],
+        arrival,
+    );
+    assert_eq!(
+        store.stats().dropped_samples,
+        3,
+        "refused on arrival, not kept in flight"
+    );
+    assert_eq!(store.in_flight(), 1);
+    clock.set(arrival);
+    assert_eq!(
+        values(
+            &store
+                .query(&query("Faults", 60, "Sum", t0(), t0() + secs(60)))
+                .unwrap()
+        ),
+        [(0, 2.0)]
+    );
+}
+
+#[test]
+fn late_samples_of_a_series_beyond_the_cap_are_counted_as_dropped() {
+    let clock = Arc::new(ManualClock::new(t0()));
+    let store = MetricStore::new(clock.clone(), Duration::from_secs(600)).with_max_series(1);
+    store.put_many([sample("Faults", 1.0, t0(), 1)]);
+    store.put_arriving(
+        [
+            sample("Throttles", 1.0, t0(), 1),
+            sample("Throttles", 1.0, t0(), 60),
+            sample("Faults", 1.0, t0(), 1),
+        ],
+        t0() + secs(60),
+    );
+    clock.advance(secs(60));
+    assert_eq!(
+        values(
+            &store
+                .query(&query("Faults", 60, "SampleCount", t0(), t0() + secs(60)))
+                .unwrap()
+        ),
+        [(0, 2.0)]
+    );
+    let stats = store.stats();
+    assert_eq!((stats.series, stats.dropped_samples), (1, 2));
+}
