@@ -238,6 +238,16 @@ fn budget_text(measured: Option<f64>, budget: Option<f64>) -> String {
     }
 }
 
+/// Clients' failed requests of the incident's window; a window no request fell in (a release
+/// refused in half a second) says so rather than "0 of 0".
+fn failed_text(failed: u64, total: u64) -> String {
+    if total == 0 {
+        "no request in the window".to_owned()
+    } else {
+        format!("{failed} of {total}")
+    }
+}
+
 pub fn render_markdown(run: &CatalogueRun) -> String {
     let mut out = String::new();
     let coverage = run.coverage();
@@ -266,13 +276,12 @@ pub fn render_markdown(run: &CatalogueRun) -> String {
     for s in &run.scenarios {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} of {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             markdown_cell(&s.name),
             if s.passed { "passed" } else { "**FAILED**" },
             budget_text(s.mttd_s, s.mttd_budget_s),
             budget_text(s.mttr_s, s.mttr_budget_s),
-            s.failed_requests,
-            s.total_requests,
+            failed_text(s.failed_requests, s.total_requests),
             s.report
                 .as_deref()
                 .map_or("-".into(), |r| format!("[report]({}/report.md)", r)),
@@ -356,15 +365,14 @@ pub fn render_html(run: &CatalogueRun) -> String {
         let _ = write!(
             out,
             "<tr data-scenario=\"{n}\"><td><b>{n}</b><br><span class=\"meta\">{title}</span></td><td><span class=\"badge {b}\">{v}</span></td>\
-             <td class=\"num\">{mttd}</td><td class=\"num\">{mttr}</td><td class=\"num\">{f} of {t}</td><td>{link}</td></tr>",
+             <td class=\"num\">{mttd}</td><td class=\"num\">{mttr}</td><td class=\"num\">{failed}</td><td>{link}</td></tr>",
             n = escape(&s.name),
             title = escape(&s.title),
             b = if s.passed { "ok" } else { "bad" },
             v = if s.passed { "passed" } else { "FAILED" },
             mttd = escape(&budget_text(s.mttd_s, s.mttd_budget_s)),
             mttr = escape(&budget_text(s.mttr_s, s.mttr_budget_s)),
-            f = s.failed_requests,
-            t = s.total_requests,
+            failed = escape(&failed_text(s.failed_requests, s.total_requests)),
             link = s.report.as_deref().map_or("-".into(), |r| format!(
                 "<a href=\"{}/report.html\">incident report</a>",
                 escape(r)
@@ -521,6 +529,20 @@ mod tests {
         let md = render_markdown(&r);
         assert!(md.contains("| one | fired 10 s | quiet | n/j |"), "{md}");
         assert!(md.contains("| two | FALSE ALARM 3 s | SILENT | quiet |"), "{md}");
+    }
+
+    #[test]
+    fn failed_requests_read_as_a_share_or_as_an_empty_window() {
+        let mut r = run();
+        r.scenarios[1].failed_requests = 0;
+        r.scenarios[1].total_requests = 0;
+        let md = render_markdown(&r);
+        assert!(md.contains("| 40 of 200 |"), "{md}");
+        assert!(md.contains("| no request in the window |"), "{md}");
+        assert!(!md.contains("0 of 0"), "{md}");
+        let html = render_html(&r);
+        assert!(html.contains(">40 of 200</td>"));
+        assert!(html.contains(">no request in the window</td>"));
     }
 
     #[test]
