@@ -133,13 +133,15 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   # Releases (smoke-test release, and a drill's hotfix deploy): publish the new version, point
-  # `live` at it or let CodeDeploy do so, and invoke the new version directly before any traffic
-  # reaches it. Versions and aliases are qualified ARNs (`<function ARN>:<qualifier>`).
+  # `live` at it or let CodeDeploy do so, invoke the new version directly before any traffic
+  # reaches it, and after a train that passed delete the versions nothing needs (DeleteFunction
+  # with a version as the qualifier). Versions and aliases are qualified ARNs
+  # (`<function ARN>:<qualifier>`).
   statement {
     sid = "FunctionReleases"
     actions = [
       "lambda:PublishVersion", "lambda:ListVersionsByFunction", "lambda:CreateAlias", "lambda:UpdateAlias",
-      "lambda:GetAlias", "lambda:DeleteAlias", "lambda:InvokeFunction",
+      "lambda:GetAlias", "lambda:DeleteAlias", "lambda:InvokeFunction", "lambda:DeleteFunction",
     ]
     resources = [local.arns[each.key].functions, local.arns[each.key].function_qualifiers]
   }

@@ -122,6 +122,10 @@ enum Command {
         /// Print the report as JSON on stdout instead of the summary.
         #[arg(long)]
         json: bool,
+        /// After every function released (or had nothing to release), delete each function's
+        /// published versions but the newest N and those `live` routes to. 0: delete nothing.
+        #[arg(long, value_name = "N", default_value_t = 5)]
+        keep_versions: usize,
     },
     /// Before an apply: no placeholder account id or e-mail in the stage file, the caller's
     /// account is the stage's, Lambda's concurrency quota has room for the stage's reservations,
@@ -289,7 +293,8 @@ fn main() -> ExitCode {
                 target,
                 allow_prod,
                 json,
-            } => run_release(&target, allow_prod, json).await,
+                keep_versions,
+            } => run_release(&target, allow_prod, json, keep_versions).await,
             Command::Preflight {
                 target,
                 stage,
@@ -624,7 +629,12 @@ async fn execute<C: ControlPlane, A: AlarmSource>(
 
 /// `release`: exit 2 (nothing changed) for the lab, prod without --allow-prod, an unknown stage
 /// or terraform outputs that disagree with the stage file; else the report's code (0, 1, 3).
-async fn run_release(args: &TargetArgs, allow_prod: bool, json: bool) -> Result<u8, UsageError> {
+async fn run_release(
+    args: &TargetArgs,
+    allow_prod: bool,
+    json: bool,
+    keep_versions: usize,
+) -> Result<u8, UsageError> {
     use smoke_test::release;
     if args.target != Target::Aws {
         return Err(UsageError(
@@ -644,7 +654,7 @@ async fn run_release(args: &TargetArgs, allow_prod: bool, json: bool) -> Result<
     let releaser = release::Releaser::from_environment(&deployed.region, deployed.function_names).await;
     let http = HttpTraffic::new(&deployed.api_url, Duration::from_secs(35))?;
     let say = |line: &str| eprintln!("{line}");
-    let report = release::run(
+    let mut report = release::run(
         &releaser,
         &stage,
         &http,
@@ -653,6 +663,10 @@ async fn run_release(args: &TargetArgs, allow_prod: bool, json: bool) -> Result<
         &say,
     )
     .await;
+    // A train that did not pass keeps every version: the failed one is the postmortem's evidence.
+    if report.passed && keep_versions > 0 {
+        report.pruned = release::prune::prune(&releaser, &stage, keep_versions, &say).await;
+    }
     if json {
         print!("{}", to_json(&report));
     } else {

@@ -222,10 +222,11 @@ run "a_deploy_role_releases_only_its_own_stage" {
         for t in var.stages : [
           for st in jsondecode(data.aws_iam_policy_document.deploy[s].json).Statement : [
             for r in flatten([st.Resource]) :
-            (s == t) || !anytrue([for a in flatten([st.Action]) : can(regex("^(lambda:(PublishVersion|UpdateAlias|CreateAlias|DeleteAlias|InvokeFunction)|codedeploy:(Create|Delete|Update))", a))]) ||
+            (s == t) || !anytrue([for a in flatten([st.Action]) : can(regex("^(lambda:(PublishVersion|UpdateAlias|CreateAlias|DeleteAlias|InvokeFunction|DeleteFunction)|codedeploy:(Create|Delete|Update))", a))]) ||
             !anytrue([for target in [
               "arn:aws:lambda:eu-west-1:123456789012:function:${t}-payment-fixed",
               "arn:aws:lambda:eu-west-1:123456789012:function:${t}-payment-fixed:live",
+              "arn:aws:lambda:eu-west-1:123456789012:function:${t}-payment-fixed:3",
               "arn:aws:codedeploy:eu-west-1:123456789012:application:${t}-outage-lab",
               "arn:aws:codedeploy:eu-west-1:123456789012:deploymentconfig:${t}-canary-10pct-1m",
             ] : can(regex("^${replace(replace(replace(r, ".", "\\."), "*", ".*"), "?", ".")}$", target))])
@@ -233,7 +234,7 @@ run "a_deploy_role_releases_only_its_own_stage" {
         ]
       ]
     ]))
-    error_message = "No stage's deploy role may publish, move an alias of or invoke another stage's functions, or change its CodeDeploy application or configurations."
+    error_message = "No stage's deploy role may publish, delete a version of, move an alias of or invoke another stage's functions, or change its CodeDeploy application or configurations."
   }
 
   # And it can release its own: otherwise the checks above would pass by granting nothing.
@@ -249,6 +250,7 @@ run "a_deploy_role_releases_only_its_own_stage" {
           ["lambda:PublishVersion", "arn:aws:lambda:eu-west-1:123456789012:function:${s}-payment-fixed"],
           ["lambda:UpdateAlias", "arn:aws:lambda:eu-west-1:123456789012:function:${s}-payment-fixed:live"],
           ["lambda:InvokeFunction", "arn:aws:lambda:eu-west-1:123456789012:function:${s}-payment-fixed:8"],
+          ["lambda:DeleteFunction", "arn:aws:lambda:eu-west-1:123456789012:function:${s}-payment-fixed:3"],
           ] : anytrue(flatten([
             for st in jsondecode(data.aws_iam_policy_document.deploy[s].json).Statement : [
               for r in flatten([st.Resource]) : contains(flatten([st.Action]), need[0]) && can(regex("^${replace(replace(replace(r, ".", "\\."), "*", ".*"), "?", ".")}$", need[1]))
@@ -256,7 +258,7 @@ run "a_deploy_role_releases_only_its_own_stage" {
         ]))
       ])
     ])
-    error_message = "A deploy role must be able to release its own stage: pass its CodeDeploy role, deploy to its groups, read the predefined configurations, publish, move live and invoke a version."
+    error_message = "A deploy role must be able to release its own stage: pass its CodeDeploy role, deploy to its groups, read the predefined configurations, publish, move live, invoke a version and delete an old one."
   }
 
   assert {

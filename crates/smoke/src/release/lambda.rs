@@ -1,6 +1,7 @@
-//! What a release reads from and asks of Lambda: the newest published version
-//! (ListVersionsByFunction), what the `live` alias serves (GetAlias), and one invocation of a
-//! version (Invoke with a qualifier) for the pre-traffic check.
+//! What a release reads from and asks of Lambda: the published versions
+//! (ListVersionsByFunction), what the `live` alias serves (GetAlias), one invocation of a
+//! version (Invoke with a qualifier) for the pre-traffic check, and the deletion of a version
+//! nothing needs any more (DeleteFunction with a qualifier).
 
 use std::collections::BTreeMap;
 
@@ -30,12 +31,22 @@ pub struct Invocation {
 }
 
 /// The highest published version of `name` (`$LATEST` does not count), or `None` when none
-/// was ever published. ListVersionsByFunction lists oldest first, up to 50 a page.
+/// was ever published.
 pub async fn latest_version(
     lambda: &aws_sdk_lambda::Client,
     name: &str,
 ) -> Result<Option<String>, PortError> {
-    let mut newest: Option<u64> = None;
+    Ok(published_versions(lambda, name)
+        .await?
+        .into_iter()
+        .max()
+        .map(|n| n.to_string()))
+}
+
+/// Every published version of `name` (`$LATEST` does not count). ListVersionsByFunction lists
+/// oldest first, up to 50 a page.
+pub async fn published_versions(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<Vec<u64>, PortError> {
+    let mut versions = Vec::new();
     let mut marker: Option<String> = None;
     loop {
         let page = lambda
@@ -52,16 +63,40 @@ pub async fn latest_version(
                     |se| se.is_resource_not_found_exception(),
                 )
             })?;
-        for v in page.versions() {
-            if let Some(n) = v.version().and_then(|v| v.parse::<u64>().ok()) {
-                newest = Some(newest.map_or(n, |m| m.max(n)));
-            }
-        }
+        versions.extend(
+            page.versions()
+                .iter()
+                .filter_map(|v| v.version().and_then(|v| v.parse::<u64>().ok())),
+        );
         match page.next_marker() {
             Some(m) if !m.is_empty() => marker = Some(m.to_owned()),
-            _ => return Ok(newest.map(|n| n.to_string())),
+            _ => return Ok(versions),
         }
     }
+}
+
+/// Deletes one published version of `name` (DeleteFunction with its number as the qualifier).
+/// Lambda refuses a version an alias routes to (ResourceConflictException).
+pub async fn delete_version(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    version: u64,
+) -> Result<(), PortError> {
+    lambda
+        .delete_function()
+        .function_name(name)
+        .qualifier(version.to_string())
+        .send()
+        .await
+        .map_err(|e| {
+            port_error(
+                &format!("DeleteFunction {name}:{version}"),
+                e,
+                |se| se.is_too_many_requests_exception() || se.is_resource_conflict_exception(),
+                |se| se.is_resource_not_found_exception(),
+            )
+        })?;
+    Ok(())
 }
 
 /// The `live` alias of `name`. A missing alias means the stage was deployed before releases

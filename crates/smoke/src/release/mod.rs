@@ -17,6 +17,9 @@
 //!
 //! Functions are released in key order; after one fails, the rest are not started (one release
 //! train: the same commit built them, and payment and payment-fixed share their code).
+//!
+//! After a train that passed, [`prune`] deletes the versions nothing needs any more (the caller
+//! chooses how many to keep).
 
 pub mod alarms;
 pub mod codedeploy;
@@ -24,6 +27,7 @@ pub mod deployments;
 pub mod event;
 pub mod lambda;
 pub mod names;
+pub mod prune;
 pub mod rate;
 pub mod report;
 pub mod traffic;

@@ -105,6 +105,10 @@ pub struct ReleaseReport {
     pub stage: String,
     pub passed: bool,
     pub functions: Vec<FunctionRelease>,
+    /// The old versions deleted after the train passed, per function (empty when pruning was
+    /// not run). A version that could not be deleted does not fail the release.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pruned: Vec<super::prune::Pruned>,
 }
 
 impl ReleaseReport {
@@ -113,6 +117,7 @@ impl ReleaseReport {
             stage: stage.to_owned(),
             passed: functions.iter().all(|f| f.status.passed()),
             functions,
+            pruned: Vec::new(),
         }
     }
 
@@ -186,6 +191,10 @@ pub fn render(report: &ReleaseReport) -> String {
         .iter()
         .filter(|f| f.status == Status::Unchanged)
         .count();
+    for p in &report.pruned {
+        out.push_str(&super::prune::line(p));
+        out.push('\n');
+    }
     out.push_str(&format!(
         "{}: {released} released, {unchanged} unchanged, {} not released\n",
         if report.passed { "PASSED" } else { "FAILED" },
